@@ -1,0 +1,36 @@
+import { loadConfig } from '../core/config/index.ts';
+import { createApp } from '../core/app.ts';
+import { createLogger } from '../core/logger.ts';
+import { catalogServiceRef } from '../plugins/catalog/server/plugin.ts';
+import { installedPlugins } from '../plugins/index.ts';
+import { createProgress } from './progress.ts';
+
+export async function startCommand(options: { config?: string[] }) {
+  const logger = createLogger();
+  const { config, warnings, files } = await loadConfig({
+    configPaths: options.config,
+    cwd: process.cwd(),
+    env: process.env,
+  });
+  for (const warning of warnings) logger.warn(warning);
+  logger.info(`Config read from ${files.length ? files.join(', ') : 'defaults'}`);
+  const app = await createApp({ config, plugins: installedPlugins(), logger, cwd: process.cwd() });
+  const progress = createProgress('Reading catalog');
+  const off = app
+    .use(catalogServiceRef)
+    .service.onProgress((p) => progress.update(p.files, `${p.entities} entities, ${p.file}`));
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`Received ${signal}, shutting down`);
+    await app.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  const url = await app.start();
+  progress.stop();
+  off();
+  logger.info(`Atrium is ready at ${url}`);
+}

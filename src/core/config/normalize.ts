@@ -1,0 +1,238 @@
+import { Ajv } from 'ajv';
+import type { JsonObject } from '../../model/entity.ts';
+import { parseDuration } from './duration.ts';
+import type { ConfigProblem } from './errors.ts';
+import { formatKeyPath, type KeyPath } from './paths.ts';
+import { inSources, type Provenance } from './provenance.ts';
+import type {
+  AtriumConfig,
+  CatalogLocationConfig,
+  CatalogRuleConfig,
+  CustomKindConfig,
+  DatabaseConfig,
+  PgConnectionConfig,
+} from './types.ts';
+import { isPlainObject, schemaDefault } from './validate.ts';
+
+/* Turns validated config data into `AtriumConfig`: defaults (from the schema) filled in,
+ * values normalized. Data reaching here passed `validateConfigData`, so shapes are known. */
+
+type Data = Record<string, unknown>;
+
+const obj = (v: unknown): Data => (isPlainObject(v) ? v : {});
+const trimSlash = (url: string): string => url.replace(/\/+$/, '');
+
+export interface NormalizeContext {
+  cwd: string;
+  provenance: Provenance;
+  warnings: string[];
+  /** Problems found here (kind schemas that do not compile, duplicate kinds). */
+  problems: ConfigProblem[];
+}
+
+export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig {
+  const app = obj(data.app);
+  const backend = obj(data.backend);
+  const listen = obj(backend.listen);
+  const catalog = obj(data.catalog);
+  const auth = obj(data.auth);
+  const permission = obj(data.permission);
+
+  const port =
+    (listen.port as number | undefined) ?? (schemaDefault('backend.listen.port') as number);
+  const backendBaseUrl = trimSlash(
+    (backend.baseUrl as string | undefined) ??
+      (port !== 0 ? `http://localhost:${port}` : (schemaDefault('backend.baseUrl') as string)),
+  );
+
+  return {
+    app: {
+      baseUrl: trimSlash((app.baseUrl as string | undefined) ?? backendBaseUrl),
+      title: (app.title as string | undefined) ?? (schemaDefault('app.title') as string),
+    },
+    backend: {
+      baseUrl: backendBaseUrl,
+      listen: {
+        host:
+          (listen.host as string | undefined) ?? (schemaDefault('backend.listen.host') as string),
+        port,
+      },
+      database: normalizeDatabase(obj(backend.database), ctx),
+      reading: {
+        allow: (
+          (obj(backend.reading).allow as Data[] | undefined) ??
+          (schemaDefault('backend.reading.allow') as Data[])
+        ).map((rule) => ({
+          host: rule.host as string,
+          ...(rule.paths !== undefined ? { paths: rule.paths as string[] } : {}),
+        })),
+      },
+    },
+    catalog: {
+      locations: normalizeLocations(catalog.locations as Data[] | undefined, ctx),
+      rules: normalizeRules(catalog.rules as Data[] | undefined, ctx),
+      refresh: { intervalMs: normalizeInterval(catalog, ctx) },
+      orphanStrategy:
+        (catalog.orphanStrategy as 'keep' | 'delete' | undefined) ??
+        (schemaDefault('catalog.orphanStrategy') as 'keep' | 'delete'),
+      readonly:
+        (catalog.readonly as boolean | undefined) ?? (schemaDefault('catalog.readonly') as boolean),
+      kinds: normalizeKinds(catalog.kinds as Data[] | undefined, ctx),
+      locationTypes:
+        (catalog.locationTypes as ('url' | 'file')[] | undefined) ??
+        (schemaDefault('catalog.locationTypes') as ('url' | 'file')[]),
+    },
+    auth: {
+      environment:
+        (auth.environment as string | undefined) ?? (schemaDefault('auth.environment') as string),
+      providers:
+        (auth.providers as Record<string, JsonObject> | undefined) ??
+        (schemaDefault('auth.providers') as Record<string, JsonObject>),
+    },
+    permission: {
+      enabled:
+        (permission.enabled as boolean | undefined) ??
+        (schemaDefault('permission.enabled') as boolean),
+    },
+  };
+}
+
+function normalizeDatabase(db: Data, ctx: NormalizeContext): DatabaseConfig {
+  const client =
+    (db.client as string | undefined) ?? (schemaDefault('backend.database.client') as string);
+  const conn = db.connection;
+  if (client === 'pg') {
+    if (typeof conn === 'string') return { client: 'pg', connection: conn };
+    const connection = { ...obj(conn) } as PgConnectionConfig & { ssl?: unknown };
+    if (typeof connection.ssl === 'string') {
+      const mode = connection.ssl;
+      connection.ssl =
+        mode === 'disable' ? false : mode === 'no-verify' ? { rejectUnauthorized: false } : true;
+    }
+    return { client: 'pg', connection: connection as PgConnectionConfig };
+  }
+  const path: KeyPath = ['backend', 'database', 'connection'];
+  const baseDir = conn === undefined ? ctx.cwd : (ctx.provenance.dirOf(path) ?? ctx.cwd);
+  let filename: string;
+  if (typeof conn === 'string') {
+    filename = conn;
+  } else {
+    const c = obj(conn);
+    if (typeof c.filename === 'string') {
+      filename = c.filename;
+      if (typeof c.directory === 'string') {
+        ctx.warnings.push(
+          `backend.database.connection.directory is ignored because filename is also set${inSources(ctx.provenance.sourcesOf(path))}`,
+        );
+      }
+    } else if (typeof c.directory === 'string') {
+      filename = `${c.directory.replace(/[\\/]+$/, '')}/atrium.sqlite`;
+    } else {
+      filename = schemaDefault('backend.database.connection.filename') as string;
+    }
+  }
+  return { client: 'better-sqlite3', filename, baseDir };
+}
+
+function normalizeLocations(
+  list: Data[] | undefined,
+  ctx: NormalizeContext,
+): CatalogLocationConfig[] {
+  const locations = list ?? (schemaDefault('catalog.locations') as Data[]);
+  return locations.map((loc, i) => ({
+    type: loc.type as 'file' | 'url',
+    target: loc.target as string,
+    ...(loc.rules !== undefined
+      ? { rules: (loc.rules as Data[]).map((r) => ({ allow: [...(r.allow as string[])] })) }
+      : {}),
+    baseDir: ctx.provenance.dirOf(['catalog', 'locations', i]) ?? ctx.cwd,
+  }));
+}
+
+function normalizeRules(
+  list: Data[] | undefined,
+  ctx: NormalizeContext,
+): CatalogRuleConfig[] | undefined {
+  if (list === undefined) return undefined;
+  return list.map((rule, i) => ({
+    allow: (rule.allow as (string | Data)[]).map((a) =>
+      typeof a === 'string'
+        ? a
+        : {
+            kind: a.kind as string,
+            ...(a['spec.type'] !== undefined ? { 'spec.type': a['spec.type'] as string } : {}),
+          },
+    ),
+    ...(rule.locations !== undefined
+      ? {
+          locations: (rule.locations as Data[]).map((l) => ({
+            type: l.type as string,
+            ...(l.exact !== undefined ? { exact: l.exact as string } : {}),
+            ...(l.pattern !== undefined ? { pattern: l.pattern as string } : {}),
+          })),
+        }
+      : {}),
+    baseDir: ctx.provenance.dirOf(['catalog', 'rules', i]) ?? ctx.cwd,
+  }));
+}
+
+function normalizeInterval(catalog: Data, ctx: NormalizeContext): number | null {
+  const interval = obj(catalog.refresh).interval;
+  const alias = catalog.processingInterval;
+  if (interval !== undefined && alias !== undefined) {
+    ctx.warnings.push(
+      `catalog.processingInterval is ignored because catalog.refresh.interval is set${inSources(ctx.provenance.sourcesOf(['catalog', 'processingInterval']))}`,
+    );
+  }
+  return parseDuration(interval ?? alias ?? schemaDefault('catalog.refresh.interval'));
+}
+
+function normalizeKinds(list: Data[] | undefined, ctx: NormalizeContext): CustomKindConfig[] {
+  const kinds = list ?? (schemaDefault('catalog.kinds') as Data[]);
+  // A fresh instance per load: ajv refuses a second schema with the same $id.
+  const schemaChecker = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  const seen = new Map<string, number>();
+  return kinds.map((k, i) => {
+    const kind = k.kind as string;
+    const problem = (path: KeyPath, message: string) => {
+      const sources = ctx.provenance.sourcesOf(path);
+      ctx.problems.push({
+        key: formatKeyPath(path),
+        message: `${message}${inSources(sources)}`,
+        sources,
+      });
+    };
+    const first = seen.get(kind);
+    if (first !== undefined) {
+      problem(
+        ['catalog', 'kinds', i, 'kind'],
+        `catalog.kinds[${i}].kind '${kind}' is already declared by catalog.kinds[${first}]; declare each kind once`,
+      );
+    } else {
+      seen.set(kind, i);
+    }
+    const schema = k.schema as JsonObject | undefined;
+    if (schema !== undefined) {
+      try {
+        schemaChecker.compile(schema);
+      } catch (err) {
+        problem(
+          ['catalog', 'kinds', i, 'schema'],
+          `catalog.kinds[${i}].schema must be a valid JSON Schema (draft-07): ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    const apiVersion = k.apiVersion as string | string[];
+    return {
+      apiVersions: Array.isArray(apiVersion) ? [...apiVersion] : [apiVersion],
+      kind,
+      ...(schema !== undefined ? { schema } : {}),
+      relations: ((k.relations as Data[] | undefined) ?? []).map((r) => ({
+        field: r.field as string,
+        relation: r.relation as string,
+        reverse: r.reverse as string,
+        ...(r.defaultKind !== undefined ? { defaultKind: r.defaultKind as string } : {}),
+      })),
+    };
+  });
+}

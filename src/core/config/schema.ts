@@ -1,0 +1,482 @@
+/**
+ * The JSON Schema (draft-07) of every config key Atrium reads. It is the one source of truth
+ * for validation (`validate.ts`), defaults (`normalize.ts`) and documentation
+ * (`describeConfigKeys()`); `types.ts` mirrors it as TypeScript.
+ *
+ * Annotations besides standard JSON Schema (registered with ajv as keywords):
+ * - `description`, `default`: documentation and the default applied when the key is unset.
+ * - `x-type`: the type as shown in docs, when the JSON Schema type alone says too little.
+ * - `x-valid`: what is valid, as the end of "… must be <x-valid>" in error messages.
+ * - `x-default-text`: the default as shown in docs, when it is not a plain value.
+ * - `x-reserved`: accepted and typed, but not used by Atrium yet; setting a non-default value warns.
+ * - `x-duration`: the value must be a duration (see `duration.ts`).
+ * - `x-url`: the value must be an absolute http(s) URL.
+ *
+ * Objects with `properties` are closed: keys not listed are reported as unknown (a warning) and
+ * dropped. Objects without `properties` (or with `additionalProperties: true`) are opaque.
+ */
+
+export type SchemaNode = Record<string, unknown>;
+
+const PORT_VALID = 'an integer between 0 and 65535';
+const DURATION_VALID =
+  'a duration: a number of seconds, an ISO-8601 duration (PT5M), a string like 30s, 5m or 1h, an object like {minutes: 5}, or false to disable';
+
+const durationSchema = (description: string, extra: SchemaNode = {}): SchemaNode => ({
+  'x-duration': true,
+  'x-type': 'duration | false',
+  'x-valid': DURATION_VALID,
+  description,
+  ...extra,
+});
+
+const stringList = (description: string, extra: SchemaNode = {}): SchemaNode => ({
+  type: 'array',
+  items: { type: 'string', minLength: 1 },
+  'x-valid': 'a list of non-empty strings',
+  description,
+  ...extra,
+});
+
+const SQLITE_CONNECTION: SchemaNode = {
+  type: ['string', 'object'],
+  minLength: 1,
+  'x-type': 'string | object',
+  'x-valid':
+    "a file name (or ':memory:') or an object {filename} or {directory} for better-sqlite3",
+  description:
+    "SQLite database: a file name, ':memory:' (nothing kept after exit), or an object `{filename}` / `{directory}` (Backstage's one-file-per-plugin form; Atrium keeps one file, `atrium.sqlite`, in that directory). A relative file name stays as written; it is resolved against `backend.database.baseDir`, the directory of the config file that set it.",
+  properties: {
+    filename: {
+      type: 'string',
+      minLength: 1,
+      default: './data/atrium.sqlite',
+      description:
+        "SQLite database file (better-sqlite3), or ':memory:'. Relative to the directory of the config file that sets it (the working directory for the default).",
+    },
+    directory: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Directory for the SQLite database (Backstage form); Atrium uses `<directory>/atrium.sqlite`. Ignored when `filename` is also given.',
+    },
+  },
+};
+
+const PG_CONNECTION: SchemaNode = {
+  type: ['string', 'object'],
+  minLength: 1,
+  'x-type': 'string | object',
+  'x-valid':
+    'a PostgreSQL connection string (postgres://user:password@host:5432/db) or an object {host, port, user, password, database, ssl}',
+  description:
+    'PostgreSQL: a connection string (`postgres://user:password@host:5432/atrium`) or an object for node-postgres. Required when `client` is `pg`.',
+  properties: {
+    host: { type: 'string', minLength: 1, description: 'PostgreSQL server host name.' },
+    port: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 65535,
+      'x-valid': 'an integer between 1 and 65535',
+      'x-default-text': '5432 (node-postgres default)',
+      description: 'PostgreSQL server port.',
+    },
+    user: { type: 'string', description: 'User name to connect as.' },
+    password: { type: 'string', description: 'Password of that user (use `${VAR}` or `$file`).' },
+    database: {
+      type: 'string',
+      minLength: 1,
+      description: 'Database name; default as node-postgres (the user name).',
+    },
+    ssl: {
+      type: ['boolean', 'string', 'object'],
+      pattern: '^(disable|allow|prefer|require|verify-ca|verify-full|no-verify)$',
+      additionalProperties: true,
+      'x-type': 'boolean | string | object',
+      'x-valid':
+        'true, false, an sslmode (disable, allow, prefer, require, verify-ca, verify-full, no-verify), or an object of TLS options',
+      description:
+        'TLS to the server: `true`/`false`, node-postgres TLS options (`ca`, `rejectUnauthorized`, …) passed through unchanged, or a libpq sslmode string: `disable` becomes false, `no-verify` becomes `{rejectUnauthorized: false}`, the others become true.',
+    },
+  },
+};
+
+const ruleAllowItem: SchemaNode = {
+  type: ['string', 'object'],
+  minLength: 1,
+  required: ['kind'],
+  'x-type': 'string | {kind, spec.type?}',
+  'x-valid': "a kind name, or an object {kind, 'spec.type'}",
+  description:
+    'A kind (`Component`), or `{kind, spec.type}` to allow only entities of that kind whose `spec.type` matches; both compared case-insensitively.',
+  properties: {
+    kind: { type: 'string', minLength: 1, description: 'Kind name, case-insensitive.' },
+    'spec.type': {
+      type: 'string',
+      minLength: 1,
+      description: 'Required `spec.type` of the entity, case-insensitive.',
+    },
+  },
+};
+
+export const CONFIG_SCHEMA: SchemaNode = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  description: 'Atrium configuration (app-config.yaml).',
+  properties: {
+    app: {
+      type: 'object',
+      description: 'The web app.',
+      properties: {
+        baseUrl: {
+          type: 'string',
+          'x-url': true,
+          'x-valid': 'an absolute http(s) URL such as http://localhost:7007',
+          default: 'http://localhost:7007',
+          'x-default-text': 'same as backend.baseUrl (http://localhost:7007)',
+          description:
+            'URL at which people open the web app. Atrium serves the app and the API from one server, so when unset it follows `backend.baseUrl`. Trailing slashes are removed.',
+        },
+        title: {
+          type: 'string',
+          minLength: 1,
+          default: 'Atrium',
+          description: 'Portal name shown in the page title and header.',
+        },
+      },
+    },
+    backend: {
+      type: 'object',
+      description: 'The server: address, database, URL reading.',
+      properties: {
+        baseUrl: {
+          type: 'string',
+          'x-url': true,
+          'x-valid': 'an absolute http(s) URL such as http://localhost:7007',
+          default: 'http://localhost:7007',
+          'x-default-text': 'http://localhost:<backend.listen.port> (http://localhost:7007)',
+          description:
+            'URL that browsers and API clients use to reach the server; plugin APIs live at `<baseUrl>/api/<pluginId>` (catalog: `/api/catalog`). When unset it is `http://localhost:<backend.listen.port>` (7007 when the port is 0). Trailing slashes are removed.',
+        },
+        listen: {
+          type: 'object',
+          'x-type': 'object | string',
+          'x-valid': "an object {host, port} or a string 'host:port' or ':port'",
+          description:
+            "Address the HTTP server listens on. Backstage's string form `'host:port'` or `':port'` is accepted too.",
+          properties: {
+            host: {
+              type: 'string',
+              minLength: 1,
+              default: '127.0.0.1',
+              description:
+                'Interface to bind. Atrium defaults to 127.0.0.1 (this machine only) so that a fresh install is not reachable from the network; Backstage examples use 0.0.0.0 (all interfaces), which you need in a container or to serve other machines.',
+            },
+            port: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 65535,
+              'x-valid': PORT_VALID,
+              default: 7007,
+              description: 'TCP port (0 to 65535); 0 picks a free port (for tests).',
+            },
+          },
+        },
+        database: {
+          type: 'object',
+          description:
+            'Where Atrium stores its data: an embedded SQLite file (default) or PostgreSQL. Other Backstage keys (`prefix`, `pluginDivisionMode`, `knexConfig`, …) are not used.',
+          properties: {
+            client: {
+              type: 'string',
+              enum: ['better-sqlite3', 'sqlite3', 'pg'],
+              default: 'better-sqlite3',
+              description:
+                "Database driver: `better-sqlite3` (embedded SQLite), or `pg` (PostgreSQL). Backstage's `sqlite3` is accepted as a synonym of `better-sqlite3`.",
+            },
+            connection: {
+              'x-type': 'string | object',
+              description:
+                "For better-sqlite3: a file name, ':memory:', or `{filename}` / `{directory}`; for pg: a connection string or `{host, port, user, password, database, ssl}`.",
+            },
+          },
+          allOf: [
+            {
+              if: { properties: { client: { const: 'pg' } }, required: ['client'] },
+              // `connection` is required only for pg (describeConfigKeys ignores then/else `required`).
+              then: { properties: { connection: PG_CONNECTION }, required: ['connection'] },
+              else: { properties: { connection: SQLITE_CONNECTION } },
+            },
+          ],
+        },
+        reading: {
+          type: 'object',
+          description: 'URL reading (`url` locations, `$text` placeholders).',
+          properties: {
+            allow: {
+              type: 'array',
+              default: [],
+              description:
+                'Hosts, besides configured integrations, that `url` locations may read over plain HTTP(S), as Backstage `backend.reading.allow`.',
+              items: {
+                type: 'object',
+                required: ['host'],
+                'x-valid': 'an object {host, paths?}',
+                properties: {
+                  host: {
+                    type: 'string',
+                    pattern:
+                      '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\\d{1,5})?$',
+                    'x-valid':
+                      'a host name, optionally with a port (example.com:8080) or a leading wildcard (*.example.com)',
+                    description:
+                      'Host name, optionally with a port (`example.com:8080`); `*.example.com` matches every subdomain (not example.com itself).',
+                  },
+                  paths: stringList(
+                    'If set, only URLs whose path starts with one of these prefixes (e.g. `/docs/`) are allowed.',
+                  ),
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    catalog: {
+      type: 'object',
+      description: 'The software catalog.',
+      properties: {
+        locations: {
+          type: 'array',
+          default: [],
+          description:
+            'Locations read at startup. A relative `file` target is resolved against the directory of the config file that lists it (`baseDir`), not the process working directory as in Backstage.',
+          items: {
+            type: 'object',
+            required: ['type', 'target'],
+            'x-valid': 'an object {type, target, rules?}',
+            properties: {
+              type: {
+                type: 'string',
+                enum: ['file', 'url'],
+                description: '`file` (a local path or glob) or `url` (an http(s) URL).',
+              },
+              target: {
+                type: 'string',
+                minLength: 1,
+                description:
+                  'Path (relative to the config file, globs allowed) or URL of a catalog YAML file.',
+              },
+              rules: {
+                type: 'array',
+                description:
+                  'Extra kinds allowed from this location only (added to `catalog.rules`).',
+                items: {
+                  type: 'object',
+                  required: ['allow'],
+                  'x-valid': 'an object {allow: [Kind, …]}',
+                  properties: {
+                    allow: stringList('Kinds allowed from this location, case-insensitive.'),
+                  },
+                },
+              },
+            },
+          },
+        },
+        rules: {
+          type: 'array',
+          'x-default-text': 'unset: every kind is allowed from every location',
+          description:
+            'Which kinds locations may emit. Atrium differs from Backstage on purpose: when unset, every kind is allowed from everywhere (Backstage allows only Component, API and Location), so a new user pointed at their files sees everything. When set, it works as in Backstage: only what the rules (plus per-location rules) allow; `[]` allows nothing but per-location rules.',
+          items: {
+            type: 'object',
+            required: ['allow'],
+            'x-valid': 'an object {allow, locations?}',
+            properties: {
+              allow: {
+                type: 'array',
+                items: ruleAllowItem,
+                'x-valid': "a list of kinds or {kind, 'spec.type'} objects",
+                description: 'Kinds (or kind + spec.type pairs) this rule allows.',
+              },
+              locations: {
+                type: 'array',
+                description:
+                  'Restricts the rule to these locations (matched against the origin location); absent means all locations.',
+                items: {
+                  type: 'object',
+                  required: ['type'],
+                  not: { required: ['exact', 'pattern'] },
+                  'x-valid':
+                    'an object {type, exact?} or {type, pattern?} (exact and pattern exclude each other)',
+                  properties: {
+                    type: {
+                      type: 'string',
+                      minLength: 1,
+                      description: 'Location type, e.g. `url` or `file`.',
+                    },
+                    exact: { type: 'string', minLength: 1, description: 'Exact location target.' },
+                    pattern: {
+                      type: 'string',
+                      minLength: 1,
+                      description: 'Glob (minimatch, case-insensitive) on the location target.',
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        refresh: {
+          type: 'object',
+          description: 'Periodic re-reading of locations.',
+          properties: {
+            interval: durationSchema(
+              'How often every location is re-read: seconds (`120`), ISO-8601 (`PT5M`), `30s`/`5m`/`1h`, `{minutes: 5}`, or `false` to read only at startup and on demand. Normalized to `catalog.refresh.intervalMs` (null when disabled). Backstage refreshes every 100-150 s.',
+              { default: 120, 'x-default-text': '120 seconds' },
+            ),
+          },
+        },
+        processingInterval: durationSchema(
+          "Backstage's name for `catalog.refresh.interval`; used when that key is unset.",
+        ),
+        orphanStrategy: {
+          type: 'string',
+          enum: ['keep', 'delete'],
+          default: 'keep',
+          description:
+            'What happens to entities a location no longer emits: `keep` marks them orphaned (annotation `backstage.io/orphan: "true"`) until someone deletes them; `delete` removes them. Backstage defaults to `delete`.',
+        },
+        readonly: {
+          type: 'boolean',
+          default: false,
+          description:
+            'When true, the API refuses to register, delete or change locations (as Backstage `catalog.readonly`).',
+        },
+        locationTypes: {
+          type: 'array',
+          items: { type: 'string', enum: ['url', 'file'] },
+          uniqueItems: true,
+          default: ['url', 'file'],
+          'x-valid': 'a list containing url and/or file',
+          description:
+            'Location types that may be registered through the API (`POST /locations`). Backstage allows only `url`; Atrium also allows `file` by default so that a local install can register local files. Set `[url]` on a shared server so API callers cannot make it read its own disk.',
+        },
+        kinds: {
+          type: 'array',
+          default: [],
+          description:
+            'Custom kinds: entities of these kinds are validated and related like built-in ones.',
+          items: {
+            type: 'object',
+            required: ['apiVersion', 'kind'],
+            'x-valid': 'an object {apiVersion, kind, schema?, relations?}',
+            properties: {
+              apiVersion: {
+                type: ['string', 'array'],
+                pattern:
+                  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-zA-Z0-9]{1,63}$',
+                items: {
+                  type: 'string',
+                  pattern:
+                    '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[a-zA-Z0-9]{1,63}$',
+                },
+                minItems: 1,
+                'x-type': 'string | string[]',
+                'x-valid': 'an apiVersion such as example.com/v1, or a list of them',
+                description: 'apiVersion(s) accepted for this kind, e.g. `example.com/v1`.',
+              },
+              kind: {
+                type: 'string',
+                pattern: '^[a-zA-Z][a-zA-Z0-9]{0,62}$',
+                'x-valid':
+                  'a kind name: a letter followed by letters or digits, at most 63 characters',
+                description: 'Kind name, matched case-sensitively as in Backstage.',
+              },
+              schema: {
+                type: 'object',
+                'x-type': 'JSON Schema',
+                'x-valid': 'a JSON Schema (draft-07) object',
+                description:
+                  'JSON Schema (draft-07) for `spec`. When given, entities of this kind must have a `spec` that matches it; when absent, any `spec` object (or none) is accepted.',
+              },
+              relations: {
+                type: 'array',
+                default: [],
+                description: 'Spec fields holding entity refs, and the relations they produce.',
+                items: {
+                  type: 'object',
+                  required: ['field', 'relation', 'reverse'],
+                  'x-valid': 'an object {field, relation, reverse, defaultKind?}',
+                  properties: {
+                    field: {
+                      type: 'string',
+                      pattern: '^spec(\\.[^.\\s]+)+$',
+                      'x-valid': 'a dotted path inside spec, such as spec.owner',
+                      description:
+                        'Dotted path of the field, e.g. `spec.owner`; a string or a list of refs.',
+                    },
+                    relation: {
+                      type: 'string',
+                      minLength: 1,
+                      description: 'Relation on the entity holding the field, e.g. `ownedBy`.',
+                    },
+                    reverse: {
+                      type: 'string',
+                      minLength: 1,
+                      description: 'Relation on the entity the ref points at, e.g. `ownerOf`.',
+                    },
+                    defaultKind: {
+                      type: 'string',
+                      pattern: '^[a-zA-Z][a-zA-Z0-9]{0,62}$',
+                      'x-valid': 'a kind name',
+                      description:
+                        'Kind assumed when a ref omits it; when absent, refs must name their kind.',
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    auth: {
+      type: 'object',
+      description:
+        'Sign-in. Reserved: typed and kept, but not used by Atrium yet (setting it warns).',
+      properties: {
+        environment: {
+          type: 'string',
+          minLength: 1,
+          default: 'development',
+          'x-reserved': true,
+          description:
+            'Which environment section of each provider config applies (Backstage `auth.environment`). Not used yet.',
+        },
+        providers: {
+          type: 'object',
+          additionalProperties: { type: 'object', 'x-valid': 'an object (provider settings)' },
+          default: {},
+          'x-reserved': true,
+          'x-type': 'map of provider id to object',
+          description:
+            'Sign-in providers by id (`guest`, `github`, …), kept as written. Not used yet.',
+        },
+      },
+    },
+    permission: {
+      type: 'object',
+      description: 'The permission framework.',
+      properties: {
+        enabled: {
+          type: 'boolean',
+          default: false,
+          'x-reserved': true,
+          description:
+            'Whether permission policies are enforced; when false every request is allowed. Reserved: not enforced by Atrium yet (setting true warns).',
+        },
+      },
+    },
+  },
+};

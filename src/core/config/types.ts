@@ -1,0 +1,239 @@
+import type { JsonObject } from '../../model/entity.ts';
+
+/**
+ * Atrium's configuration after loading: every key present, defaults filled in, values
+ * normalized. Read from `app-config.yaml` (+ `app-config.local.yaml`, `--config` files and
+ * `APP_CONFIG_*` variables) by `loadConfig()`. The JSON Schema in `schema.ts` is the source of
+ * truth for keys, defaults and descriptions; `describeConfigKeys()` lists them.
+ */
+export interface AtriumConfig {
+  app: AppConfig;
+  backend: BackendConfig;
+  catalog: CatalogConfig;
+  /** Sign-in. Reserved: typed and kept, not used by Atrium yet (setting it warns). */
+  auth: AuthConfig;
+  /** The permission framework. */
+  permission: PermissionConfig;
+}
+
+export interface AppConfig {
+  /**
+   * URL at which people open the web app, without trailing slash. Atrium serves the app and
+   * the API from one server, so the default is `backend.baseUrl` (`http://localhost:7007`).
+   */
+  baseUrl: string;
+  /** Portal name shown in the page title and header. Default `Atrium`. */
+  title: string;
+}
+
+export interface BackendConfig {
+  /**
+   * URL that browsers and API clients use to reach the server, without trailing slash;
+   * plugin APIs live at `<baseUrl>/api/<pluginId>`. Default `http://localhost:<listen.port>`,
+   * i.e. `http://localhost:7007` (also when the port is 0).
+   */
+  baseUrl: string;
+  /** Address the HTTP server listens on. */
+  listen: ListenConfig;
+  /** Where data is stored. Default: SQLite file `./data/atrium.sqlite`. */
+  database: DatabaseConfig;
+  /** URL reading (`url` locations). */
+  reading: ReadingConfig;
+}
+
+export interface ListenConfig {
+  /**
+   * Interface to bind. Default `127.0.0.1` (this machine only), chosen so a fresh install is
+   * not reachable from the network; Backstage examples use `0.0.0.0` (all interfaces), which a
+   * container or a shared server needs.
+   */
+  host: string;
+  /** TCP port, an integer 0–65535. Default 7007; 0 picks a free port (tests). */
+  port: number;
+}
+
+/** Embedded SQLite (the default) or PostgreSQL. */
+export type DatabaseConfig = SqliteDatabaseConfig | PgDatabaseConfig;
+
+export interface SqliteDatabaseConfig {
+  /** `better-sqlite3`; Backstage's `sqlite3` is normalized to this. Default. */
+  client: 'better-sqlite3';
+  /**
+   * Database file as written in the config, or `:memory:`. Default `./data/atrium.sqlite`.
+   * Backstage's `{directory: d}` becomes `d/atrium.sqlite`. Resolve a relative name against
+   * `baseDir`.
+   */
+  filename: string;
+  /**
+   * Absolute directory of the config file that set the connection (the working directory for
+   * the default or an `APP_CONFIG_*` variable); relative `filename`s are relative to it.
+   */
+  baseDir: string;
+}
+
+export interface PgDatabaseConfig {
+  /** `pg`: PostgreSQL through node-postgres. */
+  client: 'pg';
+  /** Connection string (`postgres://user:pw@host:5432/db`) or node-postgres options. Required. */
+  connection: string | PgConnectionConfig;
+}
+
+export interface PgConnectionConfig {
+  /** Server host name. */
+  host?: string;
+  /** Server port. Default (node-postgres) 5432. */
+  port?: number;
+  /** User name. */
+  user?: string;
+  /** Password of that user. */
+  password?: string;
+  /** Database name. Default (node-postgres): the user name. */
+  database?: string;
+  /**
+   * TLS: `true`/`false` or node-postgres TLS options (passed through). An sslmode string in
+   * config is normalized: `disable` -> false, `no-verify` -> `{rejectUnauthorized: false}`,
+   * others -> true.
+   */
+  ssl?: boolean | JsonObject;
+}
+
+export interface ReadingConfig {
+  /** Hosts that `url` locations may read over plain HTTP(S). Default `[]`. */
+  allow: ReadingAllowRule[];
+}
+
+export interface ReadingAllowRule {
+  /**
+   * Host name, optionally with a port (`example.com:8080`); `*.example.com` matches every
+   * subdomain of example.com (not example.com itself), as in Backstage.
+   */
+  host: string;
+  /** If set, only URL paths starting with one of these prefixes are allowed. */
+  paths?: string[];
+}
+
+export interface CatalogConfig {
+  /** Locations read at startup. Default `[]`. */
+  locations: CatalogLocationConfig[];
+  /**
+   * Which kinds locations may emit. `undefined` (the default, key unset) means every kind is
+   * allowed from every location — unlike Backstage, whose default allows only Component, API
+   * and Location, so that a new user pointing Atrium at their files sees everything. When set
+   * it works as in Backstage: only these rules plus per-location `rules` allow kinds.
+   */
+  rules: CatalogRuleConfig[] | undefined;
+  /** Periodic re-reading of locations. */
+  refresh: CatalogRefreshConfig;
+  /**
+   * Entities a location no longer emits: `keep` (default) marks them orphaned with the
+   * annotation `backstage.io/orphan: "true"`; `delete` removes them (Backstage's default).
+   */
+  orphanStrategy: 'keep' | 'delete';
+  /** When true, the API refuses to add, change or delete locations. Default false. */
+  readonly: boolean;
+  /**
+   * Custom kinds declared in config (turn into model definitions with `toKindDefinitions`).
+   * Default `[]`.
+   */
+  kinds: CustomKindConfig[];
+  /**
+   * Location types that may be registered through the API. Default `['url', 'file']`
+   * (Backstage allows only `url`); set `['url']` on shared servers so API callers cannot make
+   * the server read its own disk.
+   */
+  locationTypes: ('url' | 'file')[];
+}
+
+export interface CatalogLocationConfig {
+  /** `file` (local path or glob) or `url`. */
+  type: 'file' | 'url';
+  /**
+   * Target as written in the config. A relative `file` target is relative to `baseDir` (not
+   * to the process working directory as in Backstage).
+   */
+  target: string;
+  /** Extra kinds allowed from this location only. */
+  rules?: { allow: string[] }[];
+  /**
+   * Absolute directory of the config file this location was written in (for an `$include`d
+   * list, the included file's directory; for an `APP_CONFIG_*` variable, the working directory).
+   */
+  baseDir: string;
+}
+
+export interface CatalogRuleConfig {
+  /** Kinds, or `{kind, 'spec.type'}` pairs, this rule allows (case-insensitive). */
+  allow: (string | { kind: string; 'spec.type'?: string })[];
+  /**
+   * Locations the rule applies to (matched against the origin location); absent means all.
+   * `exact` and `pattern` (minimatch, case-insensitive) exclude each other.
+   */
+  locations?: { type: string; exact?: string; pattern?: string }[];
+  /** Absolute directory of the config file this rule was written in (for relative `file` targets). */
+  baseDir: string;
+}
+
+export interface CatalogRefreshConfig {
+  /**
+   * Milliseconds between re-reads of every location, or `null` when disabled (`false` in
+   * config). Default 120 000 (2 minutes). Read from `catalog.refresh.interval`, or Backstage's
+   * `catalog.processingInterval` when that is unset.
+   */
+  intervalMs: number | null;
+}
+
+/** A custom kind as declared under `catalog.kinds`. */
+export interface CustomKindConfig {
+  /** apiVersions accepted for the kind (config accepts one string or a list). */
+  apiVersions: string[];
+  /** Kind name, matched case-sensitively. */
+  kind: string;
+  /** JSON Schema for `spec`; when given, entities must have a matching `spec`. */
+  schema?: JsonObject;
+  /** Ref fields and the relations they produce. Default `[]`. */
+  relations: CustomKindRelationConfig[];
+}
+
+export interface CustomKindRelationConfig {
+  /** Dotted path of the field inside the entity, e.g. `spec.owner`. */
+  field: string;
+  /** Relation on the entity holding the field, e.g. `ownedBy`. */
+  relation: string;
+  /** Relation on the entity the ref points at, e.g. `ownerOf`. */
+  reverse: string;
+  /** Kind assumed when a ref omits it; absent means refs must name their kind. */
+  defaultKind?: string;
+}
+
+export interface AuthConfig {
+  /** Which environment section of provider configs applies. Default `development`. Not used yet. */
+  environment: string;
+  /** Sign-in providers by id, kept as written. Default `{}`. Not used yet. */
+  providers: Record<string, JsonObject>;
+}
+
+export interface PermissionConfig {
+  /**
+   * Whether permission policies are enforced; when false every request is allowed.
+   * Default false. Reserved: not enforced by Atrium yet (setting true warns).
+   */
+  enabled: boolean;
+}
+
+/** What `loadConfig` returns. */
+export interface LoadedConfig {
+  config: AtriumConfig;
+  /** Problems that did not stop loading: unknown keys, missing app-config.yaml, … */
+  warnings: string[];
+  /** Absolute paths of the config files read, in merge order (not `$include`d files). */
+  files: string[];
+}
+
+export interface LoadConfigOptions {
+  /** `--config` paths (relative to `cwd`), in order; when given (non-empty) they replace the defaults. */
+  configPaths?: string[];
+  /** Directory holding `app-config.yaml`; base of relative `configPaths`. */
+  cwd: string;
+  /** Environment for `${VAR}`, `$env` and `APP_CONFIG_*`. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}

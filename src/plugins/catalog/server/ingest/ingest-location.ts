@@ -1,0 +1,438 @@
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import {
+  ANNOTATION_MANAGED_BY_LOCATION,
+  ANNOTATION_MANAGED_BY_ORIGIN_LOCATION,
+  ANNOTATION_SOURCE_LOCATION,
+  ANNOTATION_VIEW_URL,
+  type Entity,
+  type EntityStatusItem,
+  type Problem,
+} from '../../../../model/entity.ts';
+import {
+  deriveRelations,
+  type KindRegistry,
+  stringifyEntityRef,
+  validateEntity,
+} from '../../../../model/index.ts';
+import type { PreparedEntity } from '../store/entity-store.ts';
+import { parseYamlFile } from './parse-yaml.ts';
+import { type Dependency, hasPlaceholder, resolvePlaceholders } from './placeholders.ts';
+import { hashText, type LocationReader, type SourceFile } from './readers.ts';
+import type { RuleSet } from './rules.ts';
+
+/** A processor runs on every valid entity before relations are derived (extension point). */
+export interface EntityProcessor {
+  name: string;
+  process(
+    entity: Entity,
+    ctx: { locationRef: string; report(problem: Problem): void },
+  ): Promise<Entity> | Entity;
+}
+
+/** What one file produced last time; lets an unchanged file skip parsing and writing. */
+export interface FileOutcome {
+  hash: string;
+  refs: string[];
+  failedRefs: string[];
+  children: Array<{ type: string; target: string; optional: boolean; parentRef: string }>;
+  problems: Problem[];
+  dependencies: Array<{ reader: string; base: string; target: string; hash: string }>;
+}
+
+export interface RootLocation {
+  id: string;
+  type: string;
+  /** Absolute path, glob or URL. */
+  target: string;
+}
+
+export interface IngestContext {
+  readers: Map<string, LocationReader>;
+  registry: KindRegistry;
+  processors: EntityProcessor[];
+  rules: RuleSet;
+  /** Changes whenever config that affects processing changes, invalidating the file cache. */
+  fingerprint: string;
+  /** Cached outcomes by file ref; absent to force a full re-read. */
+  cache?: Map<string, FileOutcome>;
+  onProgress?(progress: { files: number; entities: number; file: string }): void;
+}
+
+export interface IngestOutcome {
+  entities: PreparedEntity[];
+  failed: Map<string, EntityStatusItem[]>;
+  unchangedRefs: Set<string>;
+  problems: Problem[];
+  files: Map<string, FileOutcome>;
+  contentHash: string;
+  fileCount: number;
+}
+
+export function generatedLocationRef(type: string, target: string): string {
+  const name = `generated-${createHash('sha1').update(`${type}:${target}`).digest('hex')}`;
+  return `location:default/${name}`;
+}
+
+export function generatedLocationEntity(type: string, target: string): Entity {
+  const ref = generatedLocationRef(type, target);
+  const locationRef = `${type}:${target}`;
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Location',
+    metadata: {
+      name: ref.slice('location:default/'.length),
+      namespace: 'default',
+      annotations: {
+        [ANNOTATION_MANAGED_BY_LOCATION]: locationRef,
+        [ANNOTATION_MANAGED_BY_ORIGIN_LOCATION]: locationRef,
+      },
+    },
+    spec: { type, target },
+  };
+}
+
+export function toStatusItem(problem: Problem): EntityStatusItem {
+  const name = problem.name ?? 'InputError';
+  const where = problem.path ? `${problem.path}: ` : '';
+  const message = `${where}${problem.message}`;
+  return {
+    type: 'backstage.io/catalog-processing',
+    level: problem.level,
+    message: `${name}: ${message}`,
+    error: {
+      name,
+      message,
+      ...(problem.file ? { file: problem.file } : {}),
+      ...(problem.line ? { line: problem.line } : {}),
+      ...(problem.path ? { field: problem.path } : {}),
+    },
+  };
+}
+
+function entityHash(entity: Entity, parentRef: string | null): string {
+  return createHash('sha256')
+    .update(JSON.stringify([entity, parentRef]))
+    .digest('hex');
+}
+
+function refOfRaw(raw: unknown): string | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const r = raw as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+  if (typeof r.kind !== 'string' || typeof r.metadata?.name !== 'string') return undefined;
+  const ns = typeof r.metadata.namespace === 'string' ? r.metadata.namespace : 'default';
+  return `${r.kind}:${ns}/${r.metadata.name}`.toLowerCase();
+}
+
+function sourceLocationOf(file: SourceFile): string | undefined {
+  if (file.type !== 'url') return undefined;
+  try {
+    return `url:${new URL('./', file.target).toString()}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads a root location and everything its Location entities fan out to, and prepares
+ * each valid entity for storage. Nothing is written here. One broken file or document
+ * costs only itself: its problem is recorded with file, line and field, and everything else
+ * is still returned.
+ */
+export async function ingestLocation(
+  root: RootLocation,
+  ctx: IngestContext,
+): Promise<IngestOutcome> {
+  const rootRef = generatedLocationRef(root.type, root.target);
+  const originRef = `${root.type}:${root.target}`;
+  const rootDir =
+    root.type === 'file' ? dirname(root.target.replace(/[*?[{].*$/, 'x')) : root.target;
+  const outcome: IngestOutcome = {
+    entities: [],
+    failed: new Map(),
+    unchangedRefs: new Set(),
+    problems: [],
+    files: new Map(),
+    contentHash: '',
+    fileCount: 0,
+  };
+  const rootEntity = generatedLocationEntity(root.type, root.target);
+  outcome.entities.push({
+    ref: rootRef,
+    entity: rootEntity,
+    hash: entityHash(rootEntity, null),
+    parentRef: null,
+    relations: [],
+  });
+
+  const emittedBy = new Map<string, string>();
+  const fileHashes: string[] = [];
+  const queue: Array<{ type: string; target: string; optional: boolean; parentRef: string }> = [
+    { type: root.type, target: root.target, optional: false, parentRef: rootRef },
+  ];
+  const visited = new Set<string>();
+
+  while (queue.length) {
+    const item = queue.shift()!;
+    const key = `${item.type}:${item.target}`;
+    if (visited.has(key)) continue;
+    visited.add(key);
+    const reader = ctx.readers.get(item.type);
+    if (!reader) {
+      outcome.problems.push({
+        level: 'error',
+        name: 'InputError',
+        message: `Unknown location type '${item.type}' for ${item.target}; known types: ${[...ctx.readers.keys()].join(', ')}`,
+        file: item.target,
+      });
+      continue;
+    }
+    const read = await reader.read(item.target, { optional: item.optional });
+    outcome.problems.push(...read.problems);
+    for (const file of read.files) {
+      outcome.fileCount++;
+      const fileHash = hashText(`${ctx.fingerprint}\n${item.parentRef}\n${file.hash}`);
+      fileHashes.push(`${file.locationRef}:${fileHash}`);
+      const cached = ctx.cache?.get(file.locationRef);
+      if (
+        cached &&
+        cached.hash === fileHash &&
+        (await dependenciesUnchanged(cached, ctx, rootDir))
+      ) {
+        for (const ref of cached.refs) outcome.unchangedRefs.add(ref);
+        for (const ref of cached.failedRefs)
+          outcome.failed.set(
+            ref,
+            cached.problems.filter((p) => p.level === 'error').map(toStatusItem),
+          );
+        outcome.problems.push(...cached.problems);
+        queue.push(...cached.children);
+        outcome.files.set(file.locationRef, cached);
+        for (const ref of cached.refs) emittedBy.set(ref, file.locationRef);
+        ctx.onProgress?.({
+          files: outcome.fileCount,
+          entities: outcome.entities.length + outcome.unchangedRefs.size,
+          file: file.target,
+        });
+        continue;
+      }
+      const fileOutcome = await processFile(
+        file,
+        item.parentRef,
+        reader,
+        { ...ctx, originRef, rootDir },
+        emittedBy,
+      );
+      fileOutcome.outcome.hash = fileHash;
+      outcome.files.set(file.locationRef, fileOutcome.outcome);
+      outcome.entities.push(...fileOutcome.entities);
+      for (const [ref, items] of fileOutcome.failed) outcome.failed.set(ref, items);
+      outcome.problems.push(...fileOutcome.outcome.problems);
+      queue.push(...fileOutcome.outcome.children);
+      ctx.onProgress?.({
+        files: outcome.fileCount,
+        entities: outcome.entities.length + outcome.unchangedRefs.size,
+        file: file.target,
+      });
+    }
+  }
+  outcome.contentHash = hashText(fileHashes.sort().join('\n'));
+  return outcome;
+}
+
+async function dependenciesUnchanged(
+  cached: FileOutcome,
+  ctx: IngestContext,
+  rootDir: string,
+): Promise<boolean> {
+  for (const dep of cached.dependencies) {
+    const reader = ctx.readers.get(dep.reader);
+    if (!reader) return false;
+    try {
+      const read = await reader.readReferenced(dep.base, dep.target, rootDir);
+      if (hashText(read.content) !== dep.hash) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+async function processFile(
+  file: SourceFile,
+  parentRef: string,
+  reader: LocationReader,
+  ctx: IngestContext & { originRef: string; rootDir: string },
+  emittedBy: Map<string, string>,
+): Promise<{
+  entities: PreparedEntity[];
+  failed: Map<string, EntityStatusItem[]>;
+  outcome: FileOutcome;
+}> {
+  const entities: PreparedEntity[] = [];
+  const failed = new Map<string, EntityStatusItem[]>();
+  const outcome: FileOutcome = {
+    hash: '',
+    refs: [],
+    failedRefs: [],
+    children: [],
+    problems: [],
+    dependencies: [],
+  };
+  const parsed = parseYamlFile(file.content);
+  const placeholders = hasPlaceholder(file.content);
+
+  for (const doc of parsed.documents) {
+    const docProblems: Problem[] = [];
+    const at = (problem: Problem): Problem => ({
+      ...problem,
+      file: file.target,
+      line: problem.line ?? parsed.lineOf(doc.index, problem.path) ?? doc.line,
+    });
+    if (doc.error) {
+      outcome.problems.push({
+        level: 'error',
+        name: 'InputError',
+        message: `YAML syntax error: ${doc.error.message}`,
+        file: file.target,
+        line: doc.error.line ?? doc.line,
+      });
+      continue;
+    }
+    if (doc.value === null || doc.value === undefined) continue;
+    let raw: unknown = doc.value;
+    if (placeholders) {
+      const resolved = await resolvePlaceholders(raw, {
+        reader,
+        base: file.target,
+        root: ctx.rootDir,
+        hash: hashText,
+      });
+      raw = resolved.value;
+      docProblems.push(...resolved.problems.map(at));
+      outcome.dependencies.push(
+        ...resolved.dependencies.map((d: Dependency) => ({
+          reader: reader.type,
+          base: file.target,
+          target: d.target,
+          hash: d.hash,
+        })),
+      );
+    }
+    const { entity: valid, problems } = validateEntity(raw, ctx.registry);
+    docProblems.push(...problems.map(at));
+    const rawRef = refOfRaw(raw);
+    if (!valid || docProblems.some((p) => p.level === 'error')) {
+      outcome.problems.push(
+        ...docProblems.map((p) => ({
+          ...p,
+          message: rawRef ? `${p.message} (in ${rawRef})` : p.message,
+        })),
+      );
+      if (rawRef) {
+        failed.set(rawRef, docProblems.filter((p) => p.level === 'error').map(toStatusItem));
+        outcome.failedRefs.push(rawRef);
+      }
+      continue;
+    }
+    let entity: Entity = valid;
+    const ref = stringifyEntityRef(entity);
+    const specType = entity.spec?.type;
+    const originLocation = {
+      type: ctx.originRef.slice(0, ctx.originRef.indexOf(':')),
+      target: ctx.originRef.slice(ctx.originRef.indexOf(':') + 1),
+    };
+    if (!ctx.rules.isAllowed(entity.kind, specType, originLocation)) {
+      outcome.problems.push(
+        at({
+          level: 'error',
+          name: 'NotAllowedError',
+          path: 'kind',
+          message: `Entity ${ref} is of kind ${entity.kind}, which this location may not emit (allowed: ${ctx.rules.describe(originLocation)}); see catalog.rules in app-config.yaml`,
+        }),
+      );
+      continue;
+    }
+    const previous = emittedBy.get(ref);
+    if (previous) {
+      outcome.problems.push(
+        at({
+          level: 'error',
+          name: 'ConflictError',
+          message: `Entity ${ref} is emitted twice in this location; the copy in ${previous} is kept`,
+        }),
+      );
+      continue;
+    }
+    emittedBy.set(ref, file.locationRef);
+
+    const annotations: Record<string, string> = { ...entity.metadata.annotations };
+    annotations[ANNOTATION_MANAGED_BY_LOCATION] = file.locationRef;
+    annotations[ANNOTATION_MANAGED_BY_ORIGIN_LOCATION] = ctx.originRef;
+    if (file.type === 'url') {
+      annotations[ANNOTATION_VIEW_URL] ??= file.target;
+      const source = sourceLocationOf(file);
+      if (source) annotations[ANNOTATION_SOURCE_LOCATION] ??= source;
+    }
+    entity = { ...entity, metadata: { ...entity.metadata, annotations } };
+    for (const processor of ctx.processors) {
+      try {
+        entity = await processor.process(entity, {
+          locationRef: file.locationRef,
+          report: (p) => docProblems.push(at(p)),
+        });
+      } catch (error) {
+        docProblems.push(
+          at({
+            level: 'error',
+            name: 'InputError',
+            message: `Processor ${processor.name} failed: ${(error as Error).message}`,
+          }),
+        );
+      }
+    }
+    if (docProblems.some((p) => p.level === 'error')) {
+      outcome.problems.push(...docProblems);
+      failed.set(ref, docProblems.filter((p) => p.level === 'error').map(toStatusItem));
+      outcome.failedRefs.push(ref);
+      continue;
+    }
+    outcome.problems.push(...docProblems);
+
+    if (entity.kind === 'Location') {
+      const spec = entity.spec ?? {};
+      const type = typeof spec.type === 'string' ? spec.type : file.type;
+      const targets = [
+        ...(typeof spec.target === 'string' ? [spec.target] : []),
+        ...(Array.isArray(spec.targets)
+          ? spec.targets.filter((t): t is string => typeof t === 'string')
+          : []),
+      ];
+      const childReader = ctx.readers.get(type);
+      for (const target of targets) {
+        const resolved =
+          type === file.type || !childReader
+            ? reader.resolve(file.target, target)
+            : childReader.resolve(file.target, target);
+        outcome.children.push({
+          type,
+          target: resolved,
+          optional: spec.presence === 'optional',
+          parentRef: ref,
+        });
+      }
+    }
+    const relations = deriveRelations(entity, ctx.registry);
+    const statusItems = docProblems.length ? docProblems.map(toStatusItem) : undefined;
+    entities.push({
+      ref,
+      entity,
+      hash: entityHash(entity, parentRef),
+      parentRef,
+      relations,
+      statusItems,
+    });
+    outcome.refs.push(ref);
+  }
+  return { entities, failed, outcome };
+}

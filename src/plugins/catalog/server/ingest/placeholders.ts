@@ -1,0 +1,75 @@
+import * as jsYaml from 'js-yaml';
+import type { Problem } from '../../../../model/entity.ts';
+import type { LocationReader } from './readers.ts';
+
+const KEYS = ['$text', '$json', '$yaml'] as const;
+
+export interface Dependency {
+  target: string;
+  hash: string;
+}
+
+/**
+ * Replaces `{ $text | $json | $yaml: path-or-url }` values anywhere in a document with the
+ * referenced content (COMPAT.md §1.3), reading through the same reader as the file itself
+ * and never outside the location's root. A failing placeholder is a problem at its path;
+ * the rest of the document is still processed.
+ */
+export async function resolvePlaceholders(
+  doc: unknown,
+  ctx: { reader: LocationReader; base: string; root: string; hash: (s: string) => string },
+): Promise<{ value: unknown; problems: Problem[]; dependencies: Dependency[] }> {
+  const problems: Problem[] = [];
+  const dependencies: Dependency[] = [];
+  const visit = async (value: unknown, path: string): Promise<unknown> => {
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      for (let i = 0; i < value.length; i++) out.push(await visit(value[i], `${path}[${i}]`));
+      return out;
+    }
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value as Record<string, unknown>);
+    const first = entries[0];
+    if (entries.length === 1 && first && (KEYS as readonly string[]).includes(first[0])) {
+      const [key, target] = first;
+      if (typeof target !== 'string') {
+        problems.push({
+          level: 'error',
+          name: 'InputError',
+          path,
+          message: `Placeholder ${key} must be a string path or URL`,
+        });
+        return value;
+      }
+      try {
+        const read = await ctx.reader.readReferenced(ctx.base, target, ctx.root);
+        dependencies.push({ target: read.target, hash: ctx.hash(read.content) });
+        if (key === '$text') return read.content;
+        if (key === '$json') return JSON.parse(read.content);
+        const docs = jsYaml.loadAll(read.content, null, { schema: jsYaml.CORE_SCHEMA });
+        if (docs.length !== 1)
+          throw new Error(
+            `${read.target} must hold exactly one YAML document, found ${docs.length}`,
+          );
+        return docs[0];
+      } catch (error) {
+        problems.push({
+          level: 'error',
+          name: 'InputError',
+          path,
+          message: `Placeholder ${key} ${target} could not be resolved: ${(error as Error).message}`,
+        });
+        return value;
+      }
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of entries) out[k] = await visit(v, path ? `${path}.${k}` : k);
+    return out;
+  };
+  return { value: await visit(doc, ''), problems, dependencies };
+}
+
+/** Cheap pre-check so documents without placeholders skip the async walk. */
+export function hasPlaceholder(content: string): boolean {
+  return content.includes('$text') || content.includes('$json') || content.includes('$yaml');
+}

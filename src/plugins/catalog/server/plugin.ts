@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
+import { BUILTIN_KINDS, createKindRegistry } from '../../../model/index.ts';
+import { toKindDefinitions } from '../../../core/config/index.ts';
+import {
+  createExtensionPoint,
+  createServiceRef,
+  definePlugin,
+  extend,
+  type PluginDefinition,
+} from '../../../core/plugin-api.ts';
+import { CatalogService } from './catalog-service.ts';
+import type { EntityProcessor } from './ingest/ingest-location.ts';
+import { FileReader, type LocationReader, UrlReader } from './ingest/readers.ts';
+import { EntityQuery } from './query/entity-query.ts';
+import { registerCatalogRoutes } from './routes.ts';
+import { EntityStore } from './store/entity-store.ts';
+import { LocationStore } from './store/location-store.ts';
+import { catalogMigrations } from './store/migrations.ts';
+
+/** Location readers by type (`file`, `url`, or a provider's own such as `github-discovery`). */
+export const locationReadersExtensionPoint = createExtensionPoint<LocationReader>(
+  'catalog.location-readers',
+);
+/** Processors run on each valid entity before relations are derived. */
+export const entityProcessorsExtensionPoint = createExtensionPoint<EntityProcessor>(
+  'catalog.entity-processors',
+);
+
+export interface CatalogApi {
+  service: CatalogService;
+  query: EntityQuery;
+  store: EntityStore;
+}
+/** The catalog's services for other plugins (scaffolder, search, docs). */
+export const catalogServiceRef = createServiceRef<CatalogApi>('catalog');
+
+export function catalogPlugin(): PluginDefinition {
+  // Readers need config, which only exists at setup; they read it through this holder.
+  let allow: () => Array<{ host: string; paths?: string[] }> = () => [];
+  return definePlugin({
+    id: 'catalog',
+    migrations: catalogMigrations,
+    extensionPoints: [locationReadersExtensionPoint, entityProcessorsExtensionPoint],
+    extensions: [
+      extend(locationReadersExtensionPoint, new FileReader()),
+      extend(locationReadersExtensionPoint, new UrlReader(() => allow())),
+    ],
+    async setup(env) {
+      const { config, logger, database } = env;
+      allow = () => config.backend.reading.allow;
+      const custom = toKindDefinitions(config.catalog.kinds);
+      const registry = createKindRegistry(custom);
+      const readers = new Map<string, LocationReader>();
+      for (const reader of env.extensions(locationReadersExtensionPoint)) {
+        if (readers.has(reader.type))
+          throw new Error(`Two location readers handle type '${reader.type}'`);
+        readers.set(reader.type, reader);
+      }
+      const relationTypes = new Map<string, string>();
+      for (const def of [...BUILTIN_KINDS, ...custom]) {
+        for (const field of def.refFields) {
+          relationTypes.set(field.relation.toLowerCase(), field.relation);
+          relationTypes.set(field.reverse.toLowerCase(), field.reverse);
+        }
+      }
+      const store = new EntityStore(database);
+      const locations = new LocationStore(database);
+      const query = new EntityQuery(database.db, store, (t) => relationTypes.get(t));
+      const settings = {
+        orphanStrategy: config.catalog.orphanStrategy,
+        rules: config.catalog.rules,
+        registrableTypes: config.catalog.locationTypes,
+        readonly: config.catalog.readonly,
+        // Anything here changes how files turn into entities, so it invalidates the file cache.
+        fingerprint: createHash('sha256')
+          .update(
+            JSON.stringify([
+              config.catalog.kinds,
+              config.catalog.rules,
+              config.backend.reading.allow,
+              1,
+            ]),
+          )
+          .digest('hex'),
+      };
+      const service = new CatalogService({
+        entities: store,
+        locations,
+        readers,
+        registry,
+        processors: env.extensions(entityProcessorsExtensionPoint),
+        settings,
+        logger,
+      });
+      registerCatalogRoutes(env, {
+        service,
+        store,
+        locations,
+        query,
+        registry,
+        readonly: config.catalog.readonly,
+      });
+      env.provide(catalogServiceRef, { service, query, store });
+
+      let timer: NodeJS.Timeout | undefined;
+      let stopping = false;
+      env.onStart(async () => {
+        await service.syncConfigLocations(
+          config.catalog.locations.map((l) => ({
+            type: l.type,
+            target:
+              l.type === 'file' && !isAbsolute(l.target) ? resolve(l.baseDir, l.target) : l.target,
+            rules: l.rules,
+          })),
+        );
+        await service.refreshAll();
+        const interval = config.catalog.refresh.intervalMs;
+        if (interval) {
+          const tick = async () => {
+            if (stopping) return;
+            await service
+              .refreshAll()
+              .catch((error) => logger.error('Refresh failed', { error: String(error) }));
+            if (!stopping) timer = setTimeout(tick, interval);
+          };
+          timer = setTimeout(tick, interval);
+          timer.unref();
+        }
+      });
+      env.onStop(() => {
+        stopping = true;
+        if (timer) clearTimeout(timer);
+      });
+    },
+  });
+}

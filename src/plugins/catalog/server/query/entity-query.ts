@@ -1,0 +1,290 @@
+import { type Expression, type SqlBool, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Entity } from '../../../../model/entity.ts';
+import { InputError } from '../../../../core/errors.ts';
+import type { EntityRow, EntityStore } from '../store/entity-store.ts';
+import { compilePredicate, type RelationTypeLookup } from './compile.ts';
+import { type QueryCursor, decodeCursor, encodeCursor } from './cursor.ts';
+import type { Predicate } from './predicate.ts';
+import { needsRelations, project } from './projection.ts';
+
+export interface ByQueryRequest {
+  filter?: Predicate;
+  orderField?: { field: string; order: 'asc' | 'desc' };
+  fullTextFilter?: { term: string; fields?: string[] };
+  fields?: string[];
+  limit?: number;
+  offset?: number;
+  cursor?: string;
+  totalItems?: boolean;
+  /** The request came as POST with a predicate `query`. */
+  viaPost?: boolean;
+}
+
+export interface ByQueryResponse {
+  items: Partial<Entity>[];
+  totalItems: number;
+  pageInfo: { nextCursor?: string; prevCursor?: string };
+}
+
+export const DEFAULT_QUERY_LIMIT = 200;
+
+// biome-ignore lint/suspicious/noExplicitAny: untyped catalog tables
+type DB = Kysely<any>;
+
+/** Read side of the catalog: filters, order, pagination, facets, over the stored tables. */
+export class EntityQuery {
+  constructor(
+    private readonly db: DB,
+    private readonly store: EntityStore,
+    private readonly relationType: RelationTypeLookup,
+  ) {}
+
+  private where(filter: Predicate | undefined) {
+    return filter ? compilePredicate(filter, this.relationType) : undefined;
+  }
+
+  private fullText(
+    ft: { term: string; fields?: string[] } | undefined,
+    orderField: string | undefined,
+  ) {
+    const term = ft?.term.trim().toLowerCase();
+    if (!ft || !term) return undefined;
+    const fields = (ft.fields?.length ? ft.fields : [orderField ?? 'metadata.uid']).map((f) =>
+      f.toLowerCase(),
+    );
+    const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // biome-ignore lint/suspicious/noExplicitAny: expression builder over untyped tables
+    return (eb: any): Expression<SqlBool> =>
+      eb(
+        'e.id',
+        'in',
+        eb
+          .selectFrom('catalog_search')
+          .select('entity_id')
+          .where('key', 'in', fields)
+          .where(sql<SqlBool>`value like ${pattern} escape '\\'`),
+      );
+  }
+
+  /** `/entities/by-query`: keyset pagination on (order value, id). */
+  async byQuery(request: ByQueryRequest): Promise<ByQueryResponse> {
+    const limit = request.limit ?? DEFAULT_QUERY_LIMIT;
+    let cursor: QueryCursor | undefined;
+    if (request.cursor) cursor = decodeCursor(request.cursor);
+    const orderFields = cursor?.orderFields ?? (request.orderField ? [request.orderField] : []);
+    const order = orderFields[0];
+    const filter = cursor ? (cursor.query ?? cursor.filter) : request.filter;
+    const fullText = cursor ? cursor.fullTextFilter : request.fullTextFilter;
+    const orderKey = order?.field.toLowerCase();
+
+    const base = () => {
+      let q = this.db.selectFrom('catalog_entities as e');
+      if (orderKey) {
+        q = q.innerJoin('catalog_search as o', (join) =>
+          join.onRef('o.entity_id', '=', 'e.id').on('o.key', '=', orderKey),
+        );
+      }
+      const w = this.where(filter);
+      if (w) q = q.where(w);
+      const ft = this.fullText(fullText, order?.field);
+      if (ft) q = q.where(ft);
+      return q;
+    };
+
+    let totalItems = cursor?.totalItems ?? 0;
+    if (!cursor && request.totalItems !== false) {
+      const row = await base().select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+      totalItems = Number(row?.n ?? 0);
+    }
+    if (limit === 0) return { items: [], totalItems, pageInfo: {} };
+
+    const dir = order?.order ?? 'asc';
+    const backwards = cursor?.isPrevious ?? false;
+    const effective = backwards ? (dir === 'asc' ? 'desc' : 'asc') : dir;
+    let q = base().select(['e.id', 'e.entity_ref', 'e.body', 'e.problems']);
+    if (orderKey) q = q.select('o.value as sort_value');
+    if (cursor) {
+      const [value = null, id = null] = orderKey
+        ? cursor.orderFieldValues
+        : [null, cursor.orderFieldValues[0] ?? null];
+      const cmp = effective === 'asc' ? '>' : '<';
+      if (orderKey) {
+        q = q.where(
+          sql<SqlBool>`(o.value ${sql.raw(cmp)} ${value} or (o.value = ${value} and e.id ${sql.raw(cmp)} ${id}))`,
+        );
+      } else {
+        q = q.where('e.id', cmp, id);
+      }
+    }
+    if (orderKey) q = q.orderBy('o.value', effective).orderBy('e.id', effective);
+    else q = q.orderBy('e.id', effective);
+    if (!cursor && request.offset) q = q.offset(request.offset);
+    const rows = (await q.limit(limit + 1).execute()) as Array<
+      Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'> & { sort_value?: string }
+    >;
+    const hasMore = rows.length > limit;
+    const page = rows.slice(0, limit);
+    if (backwards) page.reverse();
+
+    const keyOf = (r: (typeof page)[number]) => (orderKey ? [r.sort_value ?? null, r.id] : [r.id]);
+    const firstSortFieldValues =
+      cursor?.firstSortFieldValues ?? (page[0] ? keyOf(page[0]) : undefined);
+    const common = {
+      orderFields,
+      totalItems,
+      firstSortFieldValues,
+      ...(fullText ? { fullTextFilter: fullText } : {}),
+      // The client POSTs the next page exactly when the cursor has `query`.
+      ...(cursor?.query || (!cursor && request.viaPost && filter)
+        ? { query: filter }
+        : filter
+          ? { filter }
+          : {}),
+    };
+    const pageInfo: ByQueryResponse['pageInfo'] = {};
+    const first = page[0];
+    const last = page[page.length - 1];
+    const moreForward = backwards ? true : hasMore;
+    const moreBackward = backwards ? hasMore : Boolean(cursor) || Boolean(request.offset);
+    if (moreForward && last)
+      pageInfo.nextCursor = encodeCursor({
+        ...common,
+        orderFieldValues: keyOf(last),
+        isPrevious: false,
+      } as QueryCursor);
+    const atStart =
+      first &&
+      firstSortFieldValues &&
+      JSON.stringify(keyOf(first)) === JSON.stringify(firstSortFieldValues);
+    if (moreBackward && first && !atStart)
+      pageInfo.prevCursor = encodeCursor({
+        ...common,
+        orderFieldValues: keyOf(first),
+        isPrevious: true,
+      } as QueryCursor);
+
+    const entities = await this.store.assemble(page, needsRelations(request.fields));
+    return { items: entities.map((e) => project(e, request.fields)), totalItems, pageInfo };
+  }
+
+  /** GET `/entities`: every match, or a page when limit/offset/after is given. */
+  async list(request: {
+    filter?: Predicate;
+    fields?: string[];
+    order?: Array<{ field: string; order: 'asc' | 'desc' }>;
+    limit?: number;
+    offset?: number;
+  }): Promise<{ items: Partial<Entity>[]; hasMore: boolean }> {
+    const paginated = request.limit !== undefined || request.offset !== undefined;
+    let q = this.db
+      .selectFrom('catalog_entities as e')
+      .select(['e.id', 'e.entity_ref', 'e.body', 'e.problems']);
+    const w = this.where(request.filter);
+    if (w) q = q.where(w);
+    const orders = request.order ?? [];
+    if (paginated) {
+      orders.forEach((o, i) => {
+        const alias = `o${i}`;
+        q = q
+          .leftJoin(`catalog_search as ${alias}`, (join) =>
+            join
+              .onRef(`${alias}.entity_id`, '=', 'e.id')
+              .on(`${alias}.key`, '=', o.field.toLowerCase()),
+          )
+          .orderBy(sql`${sql.ref(`${alias}.value`)} is null`)
+          .orderBy(`${alias}.value`, o.order);
+      });
+      q = q.orderBy('e.entity_ref');
+      if (request.offset) q = q.offset(request.offset);
+      if (request.limit !== undefined) q = q.limit(request.limit + 1);
+    } else if (orders[0]) {
+      const o = orders[0];
+      q = q
+        .innerJoin('catalog_search as o0', (join) =>
+          join.onRef('o0.entity_id', '=', 'e.id').on('o0.key', '=', o.field.toLowerCase()),
+        )
+        .orderBy('o0.value', o.order)
+        .orderBy('e.entity_ref');
+    } else {
+      q = q.orderBy('e.entity_ref');
+    }
+    const rows = (await q.execute()) as Array<
+      Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'>
+    >;
+    const hasMore = request.limit !== undefined && rows.length > request.limit;
+    const page = hasMore ? rows.slice(0, request.limit) : rows;
+    const entities = await this.store.assemble(page, needsRelations(request.fields));
+    return { items: entities.map((e) => project(e, request.fields)), hasMore };
+  }
+
+  async byRefs(
+    refs: string[],
+    fields: string[] | undefined,
+    filter: Predicate | undefined,
+  ): Promise<Array<Partial<Entity> | null>> {
+    if (!refs.length) return [];
+    let q = this.db
+      .selectFrom('catalog_entities as e')
+      .select(['e.id', 'e.entity_ref', 'e.body', 'e.problems']);
+    const w = this.where(filter);
+    if (w) q = q.where(w);
+    const found = new Map<string, Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'>>();
+    for (let i = 0; i < refs.length; i += 500) {
+      const part = refs.slice(i, i + 500);
+      for (const row of (await q.where('e.entity_ref', 'in', part).execute()) as Array<
+        Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'>
+      >) {
+        found.set(row.entity_ref, row);
+      }
+    }
+    const rows = [...found.values()];
+    const entities = await this.store.assemble(rows, needsRelations(fields));
+    const byRef = new Map(rows.map((r, i) => [r.entity_ref, project(entities[i]!, fields)]));
+    return refs.map((ref) => byRef.get(ref) ?? null);
+  }
+
+  async facets(
+    facets: string[],
+    filter: Predicate | undefined,
+  ): Promise<Record<string, Array<{ value: string; count: number }>>> {
+    const out: Record<string, Array<{ value: string; count: number }>> = {};
+    const w = this.where(filter);
+    for (const facet of facets) {
+      let q = this.db
+        .selectFrom('catalog_search as s')
+        .select(['s.original_value as value', sql<number>`count(*)`.as('count')])
+        .where('s.key', '=', facet.toLowerCase())
+        .where('s.original_value', 'is not', null);
+      if (w) {
+        q = q.where(
+          's.entity_id',
+          'in',
+          this.db.selectFrom('catalog_entities as e').select('e.id').where(w),
+        );
+      }
+      const rows = await q.groupBy('s.original_value').orderBy('s.original_value').execute();
+      out[facet] = rows.map((r: { value: string; count: number | string }) => ({
+        value: r.value,
+        count: Number(r.count),
+      }));
+    }
+    return out;
+  }
+}
+
+export function parseOrderParam(
+  value: string,
+  style: 'colon' | 'comma',
+): { field: string; order: 'asc' | 'desc' } {
+  if (style === 'colon') {
+    const m = /^(asc|desc):(.+)$/.exec(value.trim());
+    if (!m) throw new InputError(`Invalid order '${value}': expected asc:<field> or desc:<field>`);
+    return { order: m[1] as 'asc' | 'desc', field: m[2]! };
+  }
+  const [field, order = 'asc', ...rest] = value.split(',').map((s) => s.trim());
+  if (!field || rest.length || (order !== 'asc' && order !== 'desc')) {
+    throw new InputError(`Invalid orderField '${value}': expected <field>,asc or <field>,desc`);
+  }
+  return { field, order };
+}

@@ -1,0 +1,106 @@
+import type { Migration } from '../../../../core/plugin-api.ts';
+
+/**
+ * Catalog tables. Entities are stored as JSON plus two derived tables: relations (both
+ * directions, tagged with the entity whose spec produced them) and a flattened key/value
+ * table that serves filters, ordering, facets and full-text matching.
+ */
+export const catalogMigrations: Migration[] = [
+  {
+    name: '0001_initial',
+    async up({ db }) {
+      await db.schema
+        .createTable('catalog_locations')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('origin', 'varchar(16)', (c) => c.notNull())
+        .addColumn('base_dir', 'text')
+        .addColumn('rules', 'text')
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('last_read_at', 'varchar(40)')
+        .addColumn('read_ms', 'integer')
+        .addColumn('content_hash', 'varchar(64)')
+        .addColumn('entity_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('problems', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addUniqueConstraint('catalog_locations_type_target', ['type', 'target'])
+        .execute();
+
+      await db.schema
+        .createTable('catalog_entities')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('entity_ref', 'varchar(512)', (c) => c.notNull().unique())
+        .addColumn('kind', 'varchar(64)', (c) => c.notNull())
+        .addColumn('location_id', 'varchar(64)')
+        .addColumn('parent_ref', 'varchar(512)')
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('problems', 'text')
+        .addColumn('orphan', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('catalog_entities_location')
+        .on('catalog_entities')
+        .column('location_id')
+        .execute();
+      await db.schema
+        .createIndex('catalog_entities_updated')
+        .on('catalog_entities')
+        .column('updated_at')
+        .execute();
+
+      await db.schema
+        .createTable('catalog_relations')
+        .addColumn('origin_ref', 'varchar(512)', (c) => c.notNull())
+        .addColumn('source_ref', 'varchar(512)', (c) => c.notNull())
+        .addColumn('type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('target_ref', 'varchar(512)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('catalog_relations_source')
+        .on('catalog_relations')
+        .columns(['source_ref', 'type', 'target_ref'])
+        .execute();
+      await db.schema
+        .createIndex('catalog_relations_origin')
+        .on('catalog_relations')
+        .column('origin_ref')
+        .execute();
+      await db.schema
+        .createIndex('catalog_relations_target')
+        .on('catalog_relations')
+        .columns(['type', 'target_ref'])
+        .execute();
+
+      await db.schema
+        .createTable('catalog_search')
+        .addColumn('entity_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('key', 'varchar(256)', (c) => c.notNull())
+        .addColumn('value', 'varchar(256)')
+        .addColumn('original_value', 'varchar(256)')
+        .execute();
+      await db.schema
+        .createIndex('catalog_search_key_value')
+        .on('catalog_search')
+        .columns(['key', 'value', 'entity_id'])
+        .execute();
+      await db.schema
+        .createIndex('catalog_search_entity')
+        .on('catalog_search')
+        .column('entity_id')
+        .execute();
+
+      // Per-file cache: an unchanged file is neither parsed nor written on refresh.
+      await db.schema
+        .createTable('catalog_location_files')
+        .addColumn('location_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('file', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('catalog_location_files_pk', ['location_id', 'file'])
+        .execute();
+    },
+  },
+];

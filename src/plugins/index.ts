@@ -1,0 +1,7 @@
+import type { PluginDefinition } from '../core/plugin-api.ts';
+import { catalogPlugin } from './catalog/server/plugin.ts';
+
+/** The plugins `atrium start` installs, in order (a plugin follows those it depends on). */
+export function installedPlugins(): PluginDefinition[] {
+  return [catalogPlugin()];
+}

@@ -1,0 +1,234 @@
+/**
+ * The store conformance suite: the same tests on SQLite and on PostgreSQL, against the
+ * catalog's store and query layer directly (no HTTP), so both engines behave identically.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../src/core/database/database.ts';
+import { runMigrations } from '../src/core/database/migrations.ts';
+import type { Entity } from '../src/model/entity.ts';
+import { createKindRegistry, deriveRelations, stringifyEntityRef } from '../src/model/index.ts';
+import { EntityQuery } from '../src/plugins/catalog/server/query/entity-query.ts';
+import { parseFilterParams } from '../src/plugins/catalog/server/query/predicate.ts';
+import {
+  EntityStore,
+  type PreparedEntity,
+} from '../src/plugins/catalog/server/store/entity-store.ts';
+import { LocationStore } from '../src/plugins/catalog/server/store/location-store.ts';
+import { catalogMigrations } from '../src/plugins/catalog/server/store/migrations.ts';
+import { ENGINES, freshDatabase } from './helpers/server.ts';
+
+const registry = createKindRegistry([]);
+
+function component(
+  name: string,
+  spec: Record<string, unknown>,
+  extra: Partial<Entity['metadata']> = {},
+): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default', ...extra },
+    spec: { type: 'service', lifecycle: 'production', owner: 'team-a', ...spec },
+  };
+}
+
+function prepare(entity: Entity): PreparedEntity {
+  return {
+    ref: stringifyEntityRef(entity),
+    entity,
+    hash: JSON.stringify(entity),
+    parentRef: null,
+    relations: deriveRelations(entity, registry),
+  };
+}
+
+describe.each(ENGINES)('catalog store on %s', (engine) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  let dir: string;
+  let store: EntityStore;
+  let locations: LocationStore;
+  let query: EntityQuery;
+  let locA: string;
+  let locB: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'atrium-store-'));
+    const fresh = await freshDatabase(engine, dir);
+    drop = fresh.drop;
+    const cfg = fresh.config as
+      | { client: 'better-sqlite3'; connection: { filename: string } }
+      | { client: 'pg'; connection: string };
+    database = await openDatabase(
+      cfg.client === 'pg'
+        ? { client: 'pg', connection: cfg.connection }
+        : { client: 'better-sqlite3', filename: cfg.connection.filename },
+    );
+    expect(await runMigrations(database, 'catalog', catalogMigrations)).toEqual(['0001_initial']);
+    // Running again applies nothing: migrations are recorded.
+    expect(await runMigrations(database, 'catalog', catalogMigrations)).toEqual([]);
+    store = new EntityStore(database);
+    locations = new LocationStore(database);
+    query = new EntityQuery(
+      database.db,
+      store,
+      (t) => ({ ownedby: 'ownedBy', ownerof: 'ownerOf', dependson: 'dependsOn' })[t],
+    );
+    locA = (await locations.create({ type: 'file', target: '/a.yaml', origin: 'config' })).id;
+    locB = (await locations.create({ type: 'file', target: '/b.yaml', origin: 'config' })).id;
+  });
+
+  afterAll(async () => {
+    await database?.close();
+    await drop?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const apply = (
+    locationId: string,
+    entities: Entity[],
+    orphanStrategy: 'keep' | 'delete' = 'keep',
+  ) =>
+    store.applyLocation({
+      locationId,
+      entities: entities.map(prepare),
+      unchangedRefs: new Set(),
+      failed: new Map(),
+      orphanStrategy,
+    });
+
+  it('inserts, then writes nothing for unchanged entities', async () => {
+    const entities = [
+      component(
+        'alpha',
+        { dependsOn: ['component:beta'] },
+        { tags: ['java', 'lang:go'], title: 'Alpha Service' },
+      ),
+      component('beta', { type: 'website' }),
+      component('gamma', { type: 'library', owner: 'team-b' }),
+    ];
+    expect(await apply(locA, entities)).toMatchObject({ inserted: 3, updated: 0, unchanged: 0 });
+    const before = await store.rowByRef('component:default/alpha');
+    expect(await apply(locA, entities)).toMatchObject({ inserted: 0, updated: 0, unchanged: 3 });
+    const after = await store.rowByRef('component:default/alpha');
+    expect(after?.updated_at).toBe(before?.updated_at);
+    expect(after?.id).toBe(before?.id);
+  });
+
+  it('resolves relations in both directions on read', async () => {
+    const [alpha] = await store.assemble([(await store.rowByRef('component:default/alpha'))!]);
+    expect(alpha!.relations).toEqual([
+      { type: 'dependsOn', targetRef: 'component:default/beta' },
+      { type: 'ownedBy', targetRef: 'group:default/team-a' },
+    ]);
+    const [beta] = await store.assemble([(await store.rowByRef('component:default/beta'))!]);
+    expect(beta!.relations).toEqual([
+      { type: 'dependencyOf', targetRef: 'component:default/alpha' },
+      { type: 'ownedBy', targetRef: 'group:default/team-a' },
+    ]);
+  });
+
+  it('filters with AND, OR, any-of, exists and relations', async () => {
+    const names = async (filters: string[]) =>
+      (await query.list({ filter: parseFilterParams(filters) })).items.map((e) => e.metadata?.name);
+    expect(await names(['kind=component,spec.type=website'])).toEqual(['beta']);
+    expect(await names(['spec.type=website', 'spec.type=library'])).toEqual(['beta', 'gamma']);
+    expect(await names(['spec.type=website,spec.type=LIBRARY'])).toEqual(['beta', 'gamma']);
+    expect(await names(['metadata.title'])).toEqual(['alpha']);
+    expect(await names(['metadata.tags.java'])).toEqual(['alpha']);
+    expect(await names(['metadata.tags=lang:go'])).toEqual(['alpha']);
+    expect(await names(['relations.ownedby=group:default/team-b'])).toEqual(['gamma']);
+    expect(await names(['relations.dependencyof=component:default/alpha'])).toEqual(['beta']);
+  });
+
+  it('pages by cursor in both directions with a stable total', async () => {
+    const first = await query.byQuery({
+      filter: parseFilterParams(['kind=component']),
+      orderField: { field: 'metadata.name', order: 'desc' },
+      limit: 2,
+    });
+    expect(first.items.map((e) => e.metadata?.name)).toEqual(['gamma', 'beta']);
+    expect(first.totalItems).toBe(3);
+    expect(first.pageInfo.prevCursor).toBeUndefined();
+    const second = await query.byQuery({ cursor: first.pageInfo.nextCursor!, limit: 2 });
+    expect(second.items.map((e) => e.metadata?.name)).toEqual(['alpha']);
+    expect(second.totalItems).toBe(3);
+    expect(second.pageInfo.nextCursor).toBeUndefined();
+    const back = await query.byQuery({ cursor: second.pageInfo.prevCursor!, limit: 2 });
+    expect(back.items.map((e) => e.metadata?.name)).toEqual(['gamma', 'beta']);
+  });
+
+  it('matches full text on the named fields and counts facets by original value', async () => {
+    const hits = await query.byQuery({
+      fullTextFilter: { term: ' ALPHA serv ', fields: ['metadata.title'] },
+    });
+    expect(hits.items.map((e) => e.metadata?.name)).toEqual(['alpha']);
+    const facets = await query.facets(
+      ['spec.type', 'metadata.tags'],
+      parseFilterParams(['kind=component']),
+    );
+    expect(facets).toEqual({
+      'spec.type': [
+        { value: 'library', count: 1 },
+        { value: 'service', count: 1 },
+        { value: 'website', count: 1 },
+      ],
+      'metadata.tags': [
+        { value: 'java', count: 1 },
+        { value: 'lang:go', count: 1 },
+      ],
+    });
+  });
+
+  it('gives a ref to the first location and reports the conflict to the second', async () => {
+    const result = await apply(locB, [
+      component('alpha', { type: 'website' }),
+      component('delta', {}),
+    ]);
+    expect(result.conflicts).toEqual([{ ref: 'component:default/alpha', ownerLocationId: locA }]);
+    expect(result.inserted).toBe(1);
+    const [alpha] = await store.assemble([(await store.rowByRef('component:default/alpha'))!]);
+    expect(alpha!.spec?.type).toBe('service');
+  });
+
+  it('orphans what a location stops emitting, and re-adopts it when emitted again', async () => {
+    const result = await apply(locA, [
+      component(
+        'alpha',
+        { dependsOn: ['component:beta'] },
+        { tags: ['java', 'lang:go'], title: 'Alpha Service' },
+      ),
+      component('beta', { type: 'website' }),
+    ]);
+    expect(result.orphaned).toBe(1);
+    const gamma = (await store.assemble([(await store.rowByRef('component:default/gamma'))!]))[0]!;
+    expect(gamma.metadata.annotations?.['backstage.io/orphan']).toBe('true');
+    const orphans = await query.list({
+      filter: parseFilterParams(['metadata.annotations.backstage.io/orphan=true']),
+    });
+    expect(orphans.items.map((e) => e.metadata?.name)).toEqual(['gamma']);
+    await apply(locA, [component('gamma', { type: 'library', owner: 'team-b' })]);
+    const again = (await store.assemble([(await store.rowByRef('component:default/gamma'))!]))[0]!;
+    expect(again.metadata.annotations?.['backstage.io/orphan']).toBeUndefined();
+  });
+
+  it('deletes what a location stops emitting under orphanStrategy delete', async () => {
+    const result = await apply(locB, [component('delta', {})], 'delete');
+    expect(result.deleted).toBe(0);
+    const gone = await apply(locB, [], 'delete');
+    expect(gone.deleted).toBe(1);
+    expect(await store.rowByRef('component:default/delta')).toBeUndefined();
+  });
+
+  it('returns by-refs in order with null for missing or filtered-out refs', async () => {
+    const items = await query.byRefs(
+      ['component:default/gamma', 'component:default/nope', 'component:default/alpha'],
+      ['metadata.name'],
+      parseFilterParams(['spec.type=library']),
+    );
+    expect(items).toEqual([{ metadata: { name: 'gamma' } }, null, null]);
+  });
+});
