@@ -131,14 +131,15 @@ catalog:
     );
   });
 
-  it('lets a later null unset a key, so its default applies', async () => {
+  it('lets a later null unset a key or a whole section (as Backstage), so defaults apply', async () => {
     const cwd = await dirWith({
-      'app-config.yaml': 'app: { title: Base }\ncatalog: { orphanStrategy: delete }\n',
-      'app-config.local.yaml': 'app: { title: null }\ncatalog:\n',
+      'app-config.yaml': 'app: { title: Base, baseUrl: "http://a.example" }\ncatalog: { orphanStrategy: delete }\n',
+      'app-config.local.yaml': 'app: { title: null }\ncatalog: # everything below commented out\n',
     });
-    const { config } = await loadConfig({ cwd, env: {} });
-    expect(config.app.title).toBe('Atrium');
-    expect(config.catalog.orphanStrategy).toBe('delete');
+    const { config, warnings } = await loadConfig({ cwd, env: {} });
+    expect(warnings).toEqual([]);
+    expect(config.app).toEqual({ title: 'Atrium', baseUrl: 'http://a.example' });
+    expect(config.catalog.orphanStrategy).toBe('keep');
   });
 });
 

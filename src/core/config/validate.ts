@@ -229,7 +229,7 @@ export function validateConfigData(data: unknown): RawProblem[] {
 
 function describeError(err: ErrorObject, data: unknown): RawProblem {
   const path = pointerToPath(err.instancePath, data);
-  const parent = (err.parentSchema ?? {}) as SchemaNode;
+  const parent = (err.parentSchema ?? schemaAtPointer(err.schemaPath)) as SchemaNode;
   if (err.keyword === 'required') {
     const missing = String((err.params as { missingProperty?: string }).missingProperty);
     const props = isPlainObject(parent.properties) ? parent.properties : {};
@@ -240,11 +240,22 @@ function describeError(err: ErrorObject, data: unknown): RawProblem {
       message: `${formatKeyPath(full)} is missing; it must be ${validText(child)}`,
     };
   }
-  const reason = err.keyword === 'x-duration' && err.message ? ` (${err.message})` : '';
+  const reason = err.keyword === 'x-duration' && err.message ? `: ${err.message}` : '';
   return {
     path,
-    message: `${formatKeyPath(path)} must be ${validText(parent)} (got ${show(err.data)})${reason}`,
+    message: `${formatKeyPath(path)} must be ${validText(parent)} (got ${show(err.data)}${reason})`,
   };
+}
+
+/** The schema node holding the keyword at `schemaPath` (`#/properties/a/x-duration` -> node `a`). */
+function schemaAtPointer(schemaPath: string): SchemaNode {
+  const segs = schemaPath.replace(/^#\/?/, '').split('/').slice(0, -1);
+  let node: unknown = CONFIG_SCHEMA;
+  for (const seg of segs) {
+    const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+    node = Array.isArray(node) ? node[Number(key)] : isPlainObject(node) ? node[key] : undefined;
+  }
+  return isPlainObject(node) ? node : {};
 }
 
 function pointerToPath(pointer: string, data: unknown): KeyPath {

@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 
 export type DatabaseOptions =
-  | { client: 'better-sqlite3'; filename: string }
+  | { client: 'better-sqlite3'; filename: string; /** Relative filenames resolve here. */ baseDir?: string }
   | { client: 'pg'; connection: string | pg.PoolConfig; schema?: string };
 
 export type Dialect = 'sqlite' | 'pg';
@@ -30,7 +30,7 @@ export async function openDatabase(
 ): Promise<Database> {
   if (options.client === 'better-sqlite3') {
     const memory = options.filename === ':memory:';
-    const file = memory ? ':memory:' : resolve(cwd, options.filename);
+    const file = memory ? ':memory:' : resolve(options.baseDir ?? cwd, options.filename);
     if (!memory) mkdirSync(dirname(file), { recursive: true });
     const raw = new SQLite(file);
     raw.pragma('journal_mode = WAL');

@@ -1,0 +1,192 @@
+/**
+ * Ingestion as a user meets it: the demo organisation that `npm start` loads, custom kinds
+ * declared in config, and file-level refresh behaviour, on every engine.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CatalogClient } from '@backstage/catalog-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES, startTestServer, type TestServer } from './helpers/server.ts';
+
+const examples = resolve(import.meta.dirname, '../examples/catalog-info.yaml');
+
+function client(server: TestServer) {
+  return new CatalogClient({
+    discoveryApi: { getBaseUrl: async () => `${server.url}/api/catalog` },
+  });
+}
+
+describe.each(ENGINES)('demo organisation on %s', (engine) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      engine,
+      catalog: { locations: [{ type: 'file', target: examples }] },
+    });
+  });
+  afterAll(() => server?.stop());
+
+  it('loads every entity with no problem', async () => {
+    const facets = await client(server).getEntityFacets({ facets: ['kind'] });
+    expect(Object.fromEntries(facets.facets.kind!.map((f) => [f.value, f.count]))).toEqual({
+      API: 13,
+      Component: 44,
+      Domain: 3,
+      Group: 13,
+      Location: 3,
+      Resource: 13,
+      System: 9,
+      Template: 1,
+      User: 28,
+    });
+    const status = await (await fetch(`${server.url}/api/catalog/locations/status`)).json();
+    expect(status.items).toHaveLength(1);
+    expect(status.items[0].problems).toEqual([]);
+    expect(status.items[0].entityCount).toBe(127);
+  });
+
+  it('resolves $text definitions and cross-namespace relations', async () => {
+    const c = client(server);
+    const api = await c.getEntityByRef('api:default/booking-api');
+    expect(typeof api?.spec?.definition).toBe('string');
+    expect(String(api?.spec?.definition)).toMatch(/^openapi: 3\./m);
+    const payments = await c.getEntityByRef('api:payments/payments-api');
+    const providers = payments?.relations
+      ?.filter((r) => r.type === 'apiProvidedBy')
+      .map((r) => r.targetRef);
+    expect(providers?.length).toBeGreaterThan(0);
+    for (const ref of providers ?? []) expect(await c.getEntityByRef(ref)).toBeDefined();
+  });
+
+  it('shows a group what it owns through reverse relations', async () => {
+    const owned = await client(server).getEntities({
+      filter: { 'relations.ownedBy': 'group:default/team-booking' },
+    });
+    expect(owned.items.length).toBeGreaterThan(3);
+    const group = await client(server).getEntityByRef('group:default/team-booking');
+    const ownerOf = group?.relations
+      ?.filter((r) => r.type === 'ownerOf')
+      .map((r) => r.targetRef)
+      .sort();
+    expect(ownerOf).toEqual(
+      owned.items
+        .map((e) => `${e.kind}:${e.metadata.namespace}/${e.metadata.name}`.toLowerCase())
+        .sort(),
+    );
+  });
+});
+
+describe.each(ENGINES)('custom kinds and refresh on %s', (engine) => {
+  let server: TestServer;
+  let dir: string;
+  const file = () => join(dir, 'catalog', 'pipelines.yaml');
+  const pipeline = (name: string, spec: string) =>
+    `apiVersion: example.com/v1\nkind: Pipeline\nmetadata:\n  name: ${name}\nspec:\n${spec}`;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      engine,
+      catalog: {
+        locations: [{ type: 'file', target: './catalog/*.yaml' }],
+        kinds: [
+          {
+            apiVersion: 'example.com/v1',
+            kind: 'Pipeline',
+            schema: {
+              type: 'object',
+              required: ['owner', 'repository'],
+              properties: {
+                owner: { type: 'string' },
+                repository: { type: 'string', pattern: '^https://' },
+                deploys: { type: 'array', items: { type: 'string' } },
+              },
+            },
+            relations: [
+              {
+                field: 'spec.owner',
+                relation: 'ownedBy',
+                reverse: 'ownerOf',
+                defaultKind: 'Group',
+              },
+              {
+                field: 'spec.deploys',
+                relation: 'deploys',
+                reverse: 'deployedBy',
+                defaultKind: 'Component',
+              },
+            ],
+          },
+        ],
+      },
+      dir: (() => {
+        dir = join(import.meta.dirname, '../.tmp', `custom-${engine}-${Date.now()}`);
+        mkdirSync(join(dir, 'catalog'), { recursive: true });
+        writeFileSync(
+          join(dir, 'catalog', 'pipelines.yaml'),
+          [
+            pipeline(
+              'build-web',
+              '  owner: team-a\n  repository: https://git.example/web\n  deploys: [web]',
+            ),
+            pipeline('bad', '  owner: team-a\n  repository: ftp://nope'),
+            'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: web }\nspec: { type: website, lifecycle: production, owner: team-a }',
+          ].join('\n---\n'),
+        );
+        return dir;
+      })(),
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('validates custom kinds against their schema and relates them like built-ins', async () => {
+    const c = client(server);
+    const built = await c.getEntityByRef('pipeline:default/build-web');
+    expect(built?.relations).toEqual([
+      { type: 'deploys', targetRef: 'component:default/web' },
+      { type: 'ownedBy', targetRef: 'group:default/team-a' },
+    ]);
+    const web = await c.getEntityByRef('component:default/web');
+    expect(web?.relations).toContainEqual({
+      type: 'deployedBy',
+      targetRef: 'pipeline:default/build-web',
+    });
+    const filtered = await c.getEntities({
+      filter: { 'relations.deployedBy': 'pipeline:default/build-web' },
+    });
+    expect(filtered.items.map((e) => e.metadata.name)).toEqual(['web']);
+    expect(await c.getEntityByRef('pipeline:default/bad')).toBeUndefined();
+    const status = await (await fetch(`${server.url}/api/catalog/locations/status`)).json();
+    const problems = status.items[0].problems;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({
+      level: 'error',
+      path: 'spec.repository',
+      file: file(),
+      line: 16,
+    });
+  });
+
+  it('keeps the last good version of an entity that breaks, with the error on its status', async () => {
+    const c = client(server);
+    const before = await c.getEntityByRef('pipeline:default/build-web');
+    writeFileSync(
+      file(),
+      pipeline('build-web', '  owner: 42\n  repository: https://git.example/web'),
+    );
+    await c.refreshEntity('pipeline:default/build-web');
+    const after = await c.getEntityByRef('pipeline:default/build-web');
+    expect(after?.metadata.etag).toBe(before?.metadata.etag);
+    expect(after?.spec?.owner).toBe('team-a');
+    expect(after?.status?.items?.[0]).toMatchObject({
+      level: 'error',
+      type: 'backstage.io/catalog-processing',
+    });
+    expect(after?.status?.items?.[0]?.message).toContain('spec.owner');
+    // `web` is no longer emitted: it becomes an orphan, kept by the default strategy.
+    const web = await c.getEntityByRef('component:default/web');
+    expect(web?.metadata.annotations?.['backstage.io/orphan']).toBe('true');
+  });
+});
