@@ -13,5 +13,5 @@ pg_start
 trap pg_stop EXIT
 
 npx tsc --noEmit -p .
-npx biome check src test bench
+npx biome check src test bench scripts
 npx vitest run "$@"

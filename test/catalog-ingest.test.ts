@@ -180,11 +180,14 @@ describe.each(ENGINES)('custom kinds and refresh on %s', (engine) => {
     const after = await c.getEntityByRef('pipeline:default/build-web');
     expect(after?.metadata.etag).toBe(before?.metadata.etag);
     expect(after?.spec?.owner).toBe('team-a');
-    expect(after?.status?.items?.[0]).toMatchObject({
+    const { status } = after as {
+      status?: { items?: Array<{ level: string; type: string; message: string }> };
+    };
+    expect(status?.items?.[0]).toMatchObject({
       level: 'error',
       type: 'backstage.io/catalog-processing',
     });
-    expect(after?.status?.items?.[0]?.message).toContain('spec.owner');
+    expect(status?.items?.[0]?.message).toContain('spec.owner');
     // `web` is no longer emitted: it becomes an orphan, kept by the default strategy.
     const web = await c.getEntityByRef('component:default/web');
     expect(web?.metadata.annotations?.['backstage.io/orphan']).toBe('true');

@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import * as ajvFormatsModule from 'ajv-formats';
 import { BUILTIN_KINDS } from './builtin-kinds.ts';
 import type { KindDefinition, RefField } from './kind-definition.ts';
+import { formatPath } from './path.ts';
 import { isValidApiVersion, isValidKind } from './validators.ts';
 
 // ajv-formats is CommonJS; depending on the loader its function is the default export or
@@ -22,6 +23,8 @@ const addFormats: FormatsPlugin = (() => {
 export interface CompiledRefField extends RefField {
   /** Keys below `spec`, e.g. `['owner']` for `spec.owner`. */
   keys: string[];
+  /** The field's path as written in problems (see `formatPath`). */
+  problemPath: string;
 }
 
 /** A kind definition together with what validation needs, prepared once. */
@@ -196,7 +199,7 @@ export class KindRegistry {
             );
           }
         }
-        if (keys) refFields.push({ ...field, keys });
+        if (keys) refFields.push({ ...field, keys, problemPath: formatPath(['spec', ...keys]) });
       });
     }
     const sortedArrays: string[][] = [];

@@ -286,23 +286,61 @@ function findCaseCollisions(entity: JsonObject): Problem[] {
   return problems;
 }
 
-/** Reused across calls (validation is synchronous): lowercase word → first spelling seen. */
-const spellings = new Map<string, string>();
+/** Reused across calls (validation is synchronous): the words of the current document. */
+const words: string[] = [];
+
+/**
+ * Whether two different spellings of one word occur in `words`, or lowercasing changes a
+ * word's length. Only words with an uppercase letter can have another spelling, and those
+ * are few, so this compares them against same-length words instead of building a map.
+ */
+function hasCaseVariants(list: string[]): boolean {
+  const mixed: string[] = [];
+  for (const word of list) {
+    const lower = word.toLowerCase();
+    if (lower === word) continue;
+    if (lower.length !== word.length) return true;
+    mixed.push(word);
+  }
+  if (mixed.length === 0) return false;
+  if (mixed.length * list.length > 20_000) {
+    const seen = new Map<string, string>();
+    for (const word of list) {
+      const lower = word.toLowerCase();
+      const previous = seen.get(lower);
+      if (previous === undefined) seen.set(lower, word);
+      else if (previous !== word) return true;
+    }
+    return false;
+  }
+  for (const word of mixed) {
+    const lower = word.toLowerCase();
+    for (const other of list) {
+      if (other.length === word.length && other !== word && other.toLowerCase() === lower) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
 
 class Copier {
   /** Problems found while copying; their paths are skipped by later checks. */
   readonly problems: Problem[] = [];
   readonly badPaths = new Set<string>();
-  /**
-   * Set when two different spellings of one word occur among the keys and array string
-   * items (split at dots), or lowercasing changes a word's length. A case collision in
-   * Backstage's flattened keys is impossible otherwise, so the exact check is skipped.
-   */
-  caseSuspect = false;
   private readonly segments: PathSegment[] = [];
 
   constructor() {
-    spellings.clear();
+    words.length = 0;
+  }
+
+  /**
+   * Whether two different spellings of one word occur among the keys and array string
+   * items (split at dots), or lowercasing changes a word's length. A case collision in
+   * Backstage's flattened keys is impossible otherwise, so the exact check can be skipped.
+   */
+  caseSuspect(): boolean {
+    return hasCaseVariants(words);
   }
 
   private report(message: string): void {
@@ -312,19 +350,21 @@ class Copier {
   }
 
   private word(text: string): void {
-    if (this.caseSuspect) return;
-    if (text.includes('.')) {
-      for (const part of text.split('.')) this.word(part);
+    let dot = text.indexOf('.');
+    if (dot === -1) {
+      words.push(text);
       return;
     }
-    const lower = text.toLowerCase();
-    if (lower.length !== text.length) {
-      this.caseSuspect = true;
-      return;
+    let start = 0;
+    for (;;) {
+      words.push(text.slice(start, dot));
+      start = dot + 1;
+      dot = text.indexOf('.', start);
+      if (dot === -1) {
+        words.push(text.slice(start));
+        return;
+      }
     }
-    const previous = spellings.get(lower);
-    if (previous === undefined) spellings.set(lower, text);
-    else if (previous !== text) this.caseSuspect = true;
   }
 
   copy(value: unknown): JsonValue {
@@ -494,22 +534,22 @@ function checkStringMap(
     return;
   }
   for (const key of Object.keys(value)) {
-    const keyPath = appendPath(path, key);
     if (!(what === 'label' ? isValidLabelKey(key) : isValidAnnotationKey(key))) {
       problems.add(
-        keyPath,
+        appendPath(path, key),
         `${what === 'label' ? 'Label' : 'Annotation'} key ${truncate(JSON.stringify(key))} in "${path}" is not valid; expected ${KEY_RULE} (${keyHint(key)}). ${FORMAT_DOC}`,
       );
     }
     const v = value[key];
     if (typeof v !== 'string') {
+      const keyPath = appendPath(path, key);
       problems.add(
         keyPath,
         `"${keyPath}" must be a string but found ${describeValue(v)}; quote the value in YAML (e.g. "${String(v)}")`,
       );
     } else if (what === 'label' && !isValidLabelValue(v)) {
       problems.add(
-        keyPath,
+        appendPath(path, key),
         `Value of label ${truncate(JSON.stringify(key))} in "${path}" is not valid; expected "" or ${NAME_RULE} but found ${truncate(JSON.stringify(v))} (${nameHint(v)}). ${FORMAT_DOC}`,
       );
     }
@@ -743,6 +783,17 @@ function refExample(field: CompiledRefField, value: string): string {
   return kinds.map((k) => JSON.stringify(`${k}:${value}`)).join(' or ');
 }
 
+/** Whether `parseEntityRef(ref, { defaultKind, defaultNamespace })` would succeed. */
+function isParsableRef(ref: string, hasDefaultKind: boolean): boolean {
+  if (ref === '') return false;
+  let colon = ref.indexOf(':');
+  const slash = ref.indexOf('/');
+  if (slash !== -1 && slash < colon) colon = -1;
+  if (colon === 0 || slash === colon + 1) return false;
+  if (Math.max(colon, slash) === ref.length - 1) return false;
+  return colon !== -1 || hasDefaultKind;
+}
+
 function checkRefs(
   problems: Problems,
   spec: JsonObject,
@@ -753,13 +804,16 @@ function checkRefs(
     let value: unknown = spec;
     for (const key of field.keys) value = isRecord(value) ? value[key] : undefined;
     if (value === undefined || value === null) continue;
-    const fieldPath = formatPath(['spec', ...field.keys]);
-    if (problems.paths.has(fieldPath)) continue;
+    const fieldPath = field.problemPath;
+    const isList = Array.isArray(value);
     const items: unknown[] = Array.isArray(value) ? value : [value];
+    const hasDefaultKind = field.defaultKind !== undefined;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      const path = Array.isArray(value) ? `${fieldPath}[${i}]` : fieldPath;
-      if (problems.paths.has(path)) continue;
+      if (typeof item === 'string' && isParsableRef(item, hasDefaultKind)) continue;
+      const path = isList ? `${fieldPath}[${i}]` : fieldPath;
+      // The spec schema may already have said what is wrong here.
+      if (problems.paths.has(fieldPath) || problems.paths.has(path)) continue;
       if (typeof item !== 'string') {
         problems.add(
           path,
@@ -767,16 +821,17 @@ function checkRefs(
         );
         continue;
       }
+      let message = `Entity reference "${item}" was not on the form [<kind>:][<namespace>/]<name>`;
       try {
         parseEntityRef(item, { defaultKind: field.defaultKind, defaultNamespace: namespace });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const hint =
-          field.defaultKind === undefined && message.includes('missing or empty kind')
-            ? `; "${fieldPath}" has no default kind, so each ref must name its kind, e.g. ${refExample(field, item)}`
-            : '; expected [<kind>:][<namespace>/]<name> with no empty part';
-        problems.add(path, `"${path}": ${message}${hint}`);
+        message = error instanceof Error ? error.message : String(error);
       }
+      const hint =
+        !hasDefaultKind && message.includes('missing or empty kind')
+          ? `; "${fieldPath}" has no default kind, so each ref must name its kind, e.g. ${refExample(field, item)}`
+          : '; expected [<kind>:][<namespace>/]<name> with no empty part';
+      problems.add(path, `"${path}": ${message}${hint}`);
     }
   }
 }
@@ -814,7 +869,7 @@ export function validateEntity(raw: unknown, registry: KindRegistry): Validation
 
   const copier = new Copier();
   const entity = copier.copy(raw) as JsonObject;
-  if (copier.caseSuspect) copier.problems.push(...findCaseCollisions(entity));
+  if (copier.caseSuspect()) copier.problems.push(...findCaseCollisions(entity));
   const problems = new Problems(copier.badPaths);
 
   for (const key of Object.keys(entity)) {

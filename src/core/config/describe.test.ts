@@ -17,7 +17,9 @@ async function load(yaml: string | undefined) {
 }
 
 function at(obj: unknown, key: string): unknown {
-  return key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+  return key
+    .split('.')
+    .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 }
 
 describe('describeConfigKeys', () => {
@@ -60,13 +62,33 @@ describe('describeConfigKeys', () => {
   });
 
   it('shows types, defaults and required flags', () => {
-    expect(byKey.get('backend.listen.port')).toMatchObject({ type: 'integer', default: '7007', required: false });
-    expect(byKey.get('backend.listen.host')).toMatchObject({ type: 'string', default: '127.0.0.1' });
-    expect(byKey.get('catalog.orphanStrategy')).toMatchObject({ type: '"keep" | "delete"', default: 'keep' });
-    expect(byKey.get('catalog.refresh.interval')).toMatchObject({ type: 'duration | false', default: '120 seconds' });
-    expect(byKey.get('catalog.locationTypes')).toMatchObject({ type: '("url" | "file")[]', default: '["url","file"]' });
-    expect(byKey.get('catalog.rules')?.default).toBe('unset: every kind is allowed from every location');
-    expect(byKey.get('catalog.rules')?.description).toContain('Backstage allows only Component, API and Location');
+    expect(byKey.get('backend.listen.port')).toMatchObject({
+      type: 'integer',
+      default: '7007',
+      required: false,
+    });
+    expect(byKey.get('backend.listen.host')).toMatchObject({
+      type: 'string',
+      default: '127.0.0.1',
+    });
+    expect(byKey.get('catalog.orphanStrategy')).toMatchObject({
+      type: '"keep" | "delete"',
+      default: 'keep',
+    });
+    expect(byKey.get('catalog.refresh.interval')).toMatchObject({
+      type: 'duration | false',
+      default: '120 seconds',
+    });
+    expect(byKey.get('catalog.locationTypes')).toMatchObject({
+      type: '("url" | "file")[]',
+      default: '["url","file"]',
+    });
+    expect(byKey.get('catalog.rules')?.default).toBe(
+      'unset: every kind is allowed from every location',
+    );
+    expect(byKey.get('catalog.rules')?.description).toContain(
+      'Backstage allows only Component, API and Location',
+    );
     expect(byKey.get('catalog.locations[].target')?.required).toBe(true);
     // Required only for pg: not shown as required.
     expect(byKey.get('backend.database.connection')?.required).toBe(false);
@@ -74,7 +96,9 @@ describe('describeConfigKeys', () => {
 
   it('documents the defaults that loadConfig actually applies', async () => {
     const { config } = await load(undefined);
-    const plain = rows.filter((r) => r.default !== '' && !/\s/.test(r.default) && !r.key.includes('[]'));
+    const plain = rows.filter(
+      (r) => r.default !== '' && !/\s/.test(r.default) && !r.key.includes('[]'),
+    );
     expect(plain.length).toBeGreaterThan(8);
     for (const row of plain) {
       if (row.key === 'backend.database.connection.filename') {
@@ -83,7 +107,9 @@ describe('describeConfigKeys', () => {
       }
       if (row.key === 'backend.database.connection.port') continue; // node-postgres default, not filled in
       const actual = at(config, row.key);
-      expect(typeof actual === 'string' ? actual : JSON.stringify(actual), row.key).toBe(row.default);
+      expect(typeof actual === 'string' ? actual : JSON.stringify(actual), row.key).toBe(
+        row.default,
+      );
     }
     expect(config.catalog.refresh.intervalMs).toBe(120_000);
     expect(config.catalog.rules).toBeUndefined();
@@ -116,7 +142,10 @@ catalog:
         specSchema: {
           type: 'object',
           required: ['owner'],
-          properties: { owner: { type: 'string' }, stages: { type: 'array', items: { type: 'string' } } },
+          properties: {
+            owner: { type: 'string' },
+            stages: { type: 'array', items: { type: 'string' } },
+          },
         },
         specRequired: true,
         refFields: [
@@ -135,7 +164,9 @@ catalog:
   });
 
   it('does not share the schema object with the config', async () => {
-    const { config } = await load('catalog:\n  kinds:\n    - { apiVersion: a.io/v1, kind: K, schema: { type: object } }\n');
+    const { config } = await load(
+      'catalog:\n  kinds:\n    - { apiVersion: a.io/v1, kind: K, schema: { type: object } }\n',
+    );
     const [def] = toKindDefinitions(config.catalog.kinds);
     (def!.specSchema as Record<string, unknown>).type = 'changed';
     expect(config.catalog.kinds[0]!.schema).toEqual({ type: 'object' });

@@ -91,13 +91,19 @@ describe('catalog.refresh.interval in config', () => {
     ['{ minutes: 5 }', 5 * M],
     ['false', null],
   ])('interval: %s', async (value, expected) => {
-    expect((await intervalFor(`catalog:\n  refresh:\n    interval: ${value}\n`)).intervalMs).toBe(expected);
+    expect((await intervalFor(`catalog:\n  refresh:\n    interval: ${value}\n`)).intervalMs).toBe(
+      expected,
+    );
   });
 
   it("accepts Backstage's catalog.processingInterval, and prefers refresh.interval when both are set", async () => {
-    expect((await intervalFor('catalog:\n  processingInterval: { minutes: 3 }\n')).intervalMs).toBe(3 * M);
+    expect((await intervalFor('catalog:\n  processingInterval: { minutes: 3 }\n')).intervalMs).toBe(
+      3 * M,
+    );
     expect((await intervalFor('catalog:\n  processingInterval: false\n')).intervalMs).toBeNull();
-    const both = await intervalFor('catalog:\n  processingInterval: { minutes: 3 }\n  refresh: { interval: 1m }\n');
+    const both = await intervalFor(
+      'catalog:\n  processingInterval: { minutes: 3 }\n  refresh: { interval: 1m }\n',
+    );
     expect(both.intervalMs).toBe(M);
     expect(both.warnings).toEqual([
       'catalog.processingInterval is ignored because catalog.refresh.interval is set in app-config.yaml',
@@ -105,12 +111,23 @@ describe('catalog.refresh.interval in config', () => {
   });
 
   it('takes a duration from an environment variable', async () => {
-    expect((await intervalFor('catalog:\n  refresh:\n    interval: ${REFRESH:-10m}\n', { REFRESH: '45s' })).intervalMs).toBe(45 * S);
-    expect((await intervalFor('{}\n', { APP_CONFIG_catalog_refresh_interval: '{"hours":2}' })).intervalMs).toBe(2 * H);
+    expect(
+      (
+        await intervalFor('catalog:\n  refresh:\n    interval: ${REFRESH:-10m}\n', {
+          REFRESH: '45s',
+        })
+      ).intervalMs,
+    ).toBe(45 * S);
+    expect(
+      (await intervalFor('{}\n', { APP_CONFIG_catalog_refresh_interval: '{"hours":2}' }))
+        .intervalMs,
+    ).toBe(2 * H);
   });
 
   it('names the key, the file and the reason for a bad duration', async () => {
-    await expect(intervalFor('catalog:\n  refresh:\n    interval: { minutes: 5, hourz: 1 }\n')).rejects.toThrow(
+    await expect(
+      intervalFor('catalog:\n  refresh:\n    interval: { minutes: 5, hourz: 1 }\n'),
+    ).rejects.toThrow(
       'Invalid config: catalog.refresh.interval must be a duration: a number of seconds, an ISO-8601 duration (PT5M), a string like 30s, 5m or 1h, an object like {minutes: 5}, or false to disable (got {"minutes":5,"hourz":1}: unknown property \'hourz\'; expected one or more of years, months, weeks, days, hours, minutes, seconds, milliseconds) in app-config.yaml',
     );
   });

@@ -103,12 +103,20 @@ catalog:
       'conf/one.yaml': 'app: { title: One }\nbackend: { listen: { port: 1111 } }\n',
       'conf/two.yaml': 'app: { title: Two }\n',
     });
-    const { config, files } = await loadConfig({ cwd, env: {}, configPaths: ['conf/one.yaml', 'conf/two.yaml'] });
+    const { config, files } = await loadConfig({
+      cwd,
+      env: {},
+      configPaths: ['conf/one.yaml', 'conf/two.yaml'],
+    });
     expect(files).toEqual([join(cwd, 'conf/one.yaml'), join(cwd, 'conf/two.yaml')]);
     expect(config.app.title).toBe('Two');
     expect(config.backend.listen.port).toBe(1111);
 
-    const reversed = await loadConfig({ cwd, env: {}, configPaths: ['conf/two.yaml', 'conf/one.yaml'] });
+    const reversed = await loadConfig({
+      cwd,
+      env: {},
+      configPaths: ['conf/two.yaml', 'conf/one.yaml'],
+    });
     expect(reversed.config.app.title).toBe('One');
   });
 
@@ -121,7 +129,9 @@ catalog:
 
   it('reports YAML syntax errors with file and line', async () => {
     const cwd = await dirWith({ 'app-config.yaml': 'app:\n  title: [unclosed\n' });
-    await expect(loadConfig({ cwd, env: {} })).rejects.toThrow(/app-config\.yaml is not valid YAML at line \d+/);
+    await expect(loadConfig({ cwd, env: {} })).rejects.toThrow(
+      /app-config\.yaml is not valid YAML at line \d+/,
+    );
   });
 
   it('refuses a file whose top level is not a mapping', async () => {
@@ -133,7 +143,8 @@ catalog:
 
   it('lets a later null unset a key or a whole section (as Backstage), so defaults apply', async () => {
     const cwd = await dirWith({
-      'app-config.yaml': 'app: { title: Base, baseUrl: "http://a.example" }\ncatalog: { orphanStrategy: delete }\n',
+      'app-config.yaml':
+        'app: { title: Base, baseUrl: "http://a.example" }\ncatalog: { orphanStrategy: delete }\n',
       'app-config.local.yaml': 'app: { title: null }\ncatalog: # everything below commented out\n',
     });
     const { config, warnings } = await loadConfig({ cwd, env: {} });
@@ -153,7 +164,8 @@ describe('loadConfig: derived values', () => {
 
   it('keeps http://localhost:7007 for port 0 and strips trailing slashes', async () => {
     const cwd = await dirWith({
-      'app-config.yaml': 'backend: { listen: { port: 0 } }\napp: { baseUrl: "http://portal.example.com/atrium/" }\n',
+      'app-config.yaml':
+        'backend: { listen: { port: 0 } }\napp: { baseUrl: "http://portal.example.com/atrium/" }\n',
     });
     const { config } = await loadConfig({ cwd, env: {} });
     expect(config.backend.listen.port).toBe(0);
@@ -163,9 +175,15 @@ describe('loadConfig: derived values', () => {
 
   it("accepts Backstage's string form of backend.listen", async () => {
     const cwd = await dirWith({ 'app-config.yaml': "backend: { listen: '0.0.0.0:7100' }\n" });
-    expect((await loadConfig({ cwd, env: {} })).config.backend.listen).toEqual({ host: '0.0.0.0', port: 7100 });
+    expect((await loadConfig({ cwd, env: {} })).config.backend.listen).toEqual({
+      host: '0.0.0.0',
+      port: 7100,
+    });
     const cwd2 = await dirWith({ 'app-config.yaml': "backend: { listen: ':7200' }\n" });
-    expect((await loadConfig({ cwd: cwd2, env: {} })).config.backend.listen).toEqual({ host: '127.0.0.1', port: 7200 });
+    expect((await loadConfig({ cwd: cwd2, env: {} })).config.backend.listen).toEqual({
+      host: '127.0.0.1',
+      port: 7200,
+    });
   });
 
   it('normalizes database settings', async () => {
@@ -173,23 +191,40 @@ describe('loadConfig: derived values', () => {
       const cwd = await dirWith({ 'app-config.yaml': yaml, 'conf/x.yaml': yaml });
       return { cwd, ...(await loadConfig({ cwd, env: {} })) };
     };
-    expect((await load("backend: { database: { client: better-sqlite3, connection: ':memory:' } }\n")).config.backend.database).toMatchObject({
+    expect(
+      (await load("backend: { database: { client: better-sqlite3, connection: ':memory:' } }\n"))
+        .config.backend.database,
+    ).toMatchObject({
       client: 'better-sqlite3',
       filename: ':memory:',
     });
-    expect((await load('backend: { database: { client: sqlite3, connection: { directory: ./db/ } } }\n')).config.backend.database).toMatchObject({
+    expect(
+      (await load('backend: { database: { client: sqlite3, connection: { directory: ./db/ } } }\n'))
+        .config.backend.database,
+    ).toMatchObject({
       client: 'better-sqlite3',
       filename: './db/atrium.sqlite',
     });
-    expect((await load('backend: { database: { client: pg, connection: "postgres://u:p@h:5432/d" } }\n')).config.backend.database).toEqual({
+    expect(
+      (await load('backend: { database: { client: pg, connection: "postgres://u:p@h:5432/d" } }\n'))
+        .config.backend.database,
+    ).toEqual({
       client: 'pg',
       connection: 'postgres://u:p@h:5432/d',
     });
     expect(
-      (await load('backend: { database: { client: pg, connection: { host: h, port: "5433", user: u, password: p, ssl: require } } }\n')).config
-        .backend.database,
-    ).toEqual({ client: 'pg', connection: { host: 'h', port: 5433, user: 'u', password: 'p', ssl: true } });
-    const both = await load('backend: { database: { connection: { filename: a.db, directory: d } } }\n');
+      (
+        await load(
+          'backend: { database: { client: pg, connection: { host: h, port: "5433", user: u, password: p, ssl: require } } }\n',
+        )
+      ).config.backend.database,
+    ).toEqual({
+      client: 'pg',
+      connection: { host: 'h', port: 5433, user: 'u', password: 'p', ssl: true },
+    });
+    const both = await load(
+      'backend: { database: { connection: { filename: a.db, directory: d } } }\n',
+    );
     expect(both.config.backend.database).toMatchObject({ filename: 'a.db' });
     expect(both.warnings).toEqual([
       'backend.database.connection.directory is ignored because filename is also set in app-config.yaml',
@@ -213,7 +248,11 @@ catalog:
     - allow: [Component]
 `,
     });
-    const { config } = await loadConfig({ cwd, env: {}, configPaths: ['deploy/prod.yaml', 'deploy/more/extra.yaml'] });
+    const { config } = await loadConfig({
+      cwd,
+      env: {},
+      configPaths: ['deploy/prod.yaml', 'deploy/more/extra.yaml'],
+    });
     expect(config.catalog.locations).toEqual([
       { type: 'file', target: '../catalog/all.yaml', baseDir: join(cwd, 'deploy') },
       { type: 'url', target: 'https://example.com/x.yaml', baseDir: join(cwd, 'deploy') },
@@ -223,7 +262,9 @@ catalog:
       filename: '../state/atrium.sqlite',
       baseDir: join(cwd, 'deploy'),
     });
-    expect(config.catalog.rules).toEqual([{ allow: ['Component'], baseDir: join(cwd, 'deploy/more') }]);
+    expect(config.catalog.rules).toEqual([
+      { allow: ['Component'], baseDir: join(cwd, 'deploy/more') },
+    ]);
   });
 
   it('takes baseDir from the file that last set the locations list, and cwd for env-set lists', async () => {
@@ -231,22 +272,31 @@ catalog:
       'a/app.yaml': 'catalog: { locations: [ { type: file, target: one.yaml } ] }\n',
       'b/override.yaml': 'catalog: { locations: [ { type: file, target: two.yaml } ] }\n',
     });
-    const { config } = await loadConfig({ cwd, env: {}, configPaths: ['a/app.yaml', 'b/override.yaml'] });
-    expect(config.catalog.locations).toEqual([{ type: 'file', target: 'two.yaml', baseDir: join(cwd, 'b') }]);
+    const { config } = await loadConfig({
+      cwd,
+      env: {},
+      configPaths: ['a/app.yaml', 'b/override.yaml'],
+    });
+    expect(config.catalog.locations).toEqual([
+      { type: 'file', target: 'two.yaml', baseDir: join(cwd, 'b') },
+    ]);
 
     const fromEnv = await loadConfig({
       cwd,
       configPaths: ['a/app.yaml'],
       env: { APP_CONFIG_catalog_locations: '[{"type":"file","target":"three.yaml"}]' },
     });
-    expect(fromEnv.config.catalog.locations).toEqual([{ type: 'file', target: 'three.yaml', baseDir: cwd }]);
+    expect(fromEnv.config.catalog.locations).toEqual([
+      { type: 'file', target: 'three.yaml', baseDir: cwd },
+    ]);
   });
 });
 
 describe('loadConfig: APP_CONFIG_ environment variables', () => {
   it('sets nested keys, JSON-parsing values when possible, over every file', async () => {
     const cwd = await dirWith({
-      'app-config.yaml': 'app: { title: File }\nbackend: { listen: { port: 7000, host: 0.0.0.0 } }\n',
+      'app-config.yaml':
+        'app: { title: File }\nbackend: { listen: { port: 7000, host: 0.0.0.0 } }\n',
     });
     const { config } = await loadConfig({
       cwd,
@@ -274,18 +324,29 @@ describe('loadConfig: APP_CONFIG_ environment variables', () => {
 
   it('names the variable when its value is wrong', async () => {
     const cwd = await dirWith({ 'app-config.yaml': 'backend: { listen: { port: 7000 } }\n' });
-    await expect(loadConfig({ cwd, env: { APP_CONFIG_backend_listen_port: 'abc' } })).rejects.toThrow(
+    await expect(
+      loadConfig({ cwd, env: { APP_CONFIG_backend_listen_port: 'abc' } }),
+    ).rejects.toThrow(
       'Invalid config: backend.listen.port must be an integer between 0 and 65535 (got "abc") in environment variable APP_CONFIG_backend_listen_port',
     );
   });
 
   it('refuses null values, malformed names and clashing variables', async () => {
     const cwd = await dirWith({});
-    await expect(loadConfig({ cwd, env: { APP_CONFIG_app_title: 'null' } })).rejects.toThrow('may not be null');
-    await expect(loadConfig({ cwd, env: { APP_CONFIG_app__title: 'x' } })).rejects.toThrow('is not a valid config key');
+    await expect(loadConfig({ cwd, env: { APP_CONFIG_app_title: 'null' } })).rejects.toThrow(
+      'may not be null',
+    );
+    await expect(loadConfig({ cwd, env: { APP_CONFIG_app__title: 'x' } })).rejects.toThrow(
+      'is not a valid config key',
+    );
     await expect(
-      loadConfig({ cwd, env: { APP_CONFIG_backend: '{"listen":{}}', APP_CONFIG_backend_listen_port: '1' } }),
-    ).rejects.toThrow('environment variables APP_CONFIG_backend and APP_CONFIG_backend_listen_port both set');
+      loadConfig({
+        cwd,
+        env: { APP_CONFIG_backend: '{"listen":{}}', APP_CONFIG_backend_listen_port: '1' },
+      }),
+    ).rejects.toThrow(
+      'environment variables APP_CONFIG_backend and APP_CONFIG_backend_listen_port both set',
+    );
   });
 
   it('reads process.env when no env is given', async () => {
@@ -384,14 +445,33 @@ describe('loadConfig: configs written for Backstage', () => {
     const cwd = await dirWith({ 'packages/backend/app-config.yaml': CREATE_APP_CONFIG });
     const backendDir = join(cwd, 'packages/backend');
     const { config, warnings } = await loadConfig({ cwd: backendDir, env: {} });
-    expect(config.app).toEqual({ title: 'Scaffolded Backstage App', baseUrl: 'http://localhost:3000' });
+    expect(config.app).toEqual({
+      title: 'Scaffolded Backstage App',
+      baseUrl: 'http://localhost:3000',
+    });
     expect(config.backend.listen).toEqual({ host: '127.0.0.1', port: 7007 });
-    expect(config.backend.database).toEqual({ client: 'better-sqlite3', filename: ':memory:', baseDir: backendDir });
-    expect(config.catalog.rules).toEqual([{ allow: ['Component', 'System', 'API', 'Resource', 'Location'], baseDir: backendDir }]);
+    expect(config.backend.database).toEqual({
+      client: 'better-sqlite3',
+      filename: ':memory:',
+      baseDir: backendDir,
+    });
+    expect(config.catalog.rules).toEqual([
+      { allow: ['Component', 'System', 'API', 'Resource', 'Location'], baseDir: backendDir },
+    ]);
     expect(config.catalog.locations).toEqual([
       { type: 'file', target: '../../examples/entities.yaml', baseDir: backendDir },
-      { type: 'file', target: '../../examples/template/template.yaml', rules: [{ allow: ['Template'] }], baseDir: backendDir },
-      { type: 'file', target: '../../examples/org.yaml', rules: [{ allow: ['User', 'Group'] }], baseDir: backendDir },
+      {
+        type: 'file',
+        target: '../../examples/template/template.yaml',
+        rules: [{ allow: ['Template'] }],
+        baseDir: backendDir,
+      },
+      {
+        type: 'file',
+        target: '../../examples/org.yaml',
+        rules: [{ allow: ['User', 'Group'] }],
+        baseDir: backendDir,
+      },
     ]);
     expect(config.permission.enabled).toBe(true);
     expect(config.auth.providers).toEqual({ guest: {} });
@@ -413,11 +493,15 @@ describe('loadConfig: configs written for Backstage', () => {
     ]);
   });
 
-  const fixture = '/work/shared/fixtures/backstage-create-app/templates/default-app/app-config.yaml';
-  it.skipIf(!existsSync(fixture))('loads the shared create-app fixture config without errors', async () => {
-    const { config, warnings, files } = await loadConfig({ cwd: dirname(fixture), env: {} });
-    expect(files).toEqual([fixture]);
-    expect(config.catalog.locations.length).toBeGreaterThan(0);
-    expect(warnings.length).toBeGreaterThan(0);
-  });
+  const fixture =
+    '/work/shared/fixtures/backstage-create-app/templates/default-app/app-config.yaml';
+  it.skipIf(!existsSync(fixture))(
+    'loads the shared create-app fixture config without errors',
+    async () => {
+      const { config, warnings, files } = await loadConfig({ cwd: dirname(fixture), env: {} });
+      expect(files).toEqual([fixture]);
+      expect(config.catalog.locations.length).toBeGreaterThan(0);
+      expect(warnings.length).toBeGreaterThan(0);
+    },
+  );
 });

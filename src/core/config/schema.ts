@@ -204,6 +204,7 @@ export const CONFIG_SCHEMA: SchemaNode = {
             {
               if: { properties: { client: { const: 'pg' } }, required: ['client'] },
               // `connection` is required only for pg (describeConfigKeys ignores then/else `required`).
+              // biome-ignore lint/suspicious/noThenProperty: JSON Schema if/then/else
               then: { properties: { connection: PG_CONNECTION }, required: ['connection'] },
               else: { properties: { connection: SQLITE_CONNECTION } },
             },

@@ -90,7 +90,8 @@ catalog:
 
   it('drops the key inside an array item, not the item (as Backstage)', async () => {
     const cwd = await dirWith({
-      'app-config.yaml': 'catalog:\n  locations:\n    - type: url\n      target: https://${UNSET_HOST}/b.yaml\n',
+      'app-config.yaml':
+        'catalog:\n  locations:\n    - type: url\n      target: https://${UNSET_HOST}/b.yaml\n',
     });
     await expect(loadConfig({ cwd, env: {} })).rejects.toThrow(
       'Invalid config: catalog.locations[0].target is missing; it must be a non-empty string in app-config.yaml',
@@ -105,7 +106,10 @@ catalog:
       'Invalid config: backend.database.connection is missing; it must be a PostgreSQL connection string',
     );
     const ok = await loadConfig({ cwd, env: { DATABASE_URL: 'postgres://db/atrium' } });
-    expect(ok.config.backend.database).toEqual({ client: 'pg', connection: 'postgres://db/atrium' });
+    expect(ok.config.backend.database).toEqual({
+      client: 'pg',
+      connection: 'postgres://db/atrium',
+    });
   });
 });
 
@@ -148,7 +152,11 @@ catalog:
       'conf/parts/backend.json': '{ "listen": { "port": 7300 } }',
       'conf/parts/locations.yml': '- { type: file, target: ../catalog/all.yaml }\n',
     });
-    const { config } = await loadConfig({ cwd, env: { STAGE: 'dev' }, configPaths: ['conf/app-config.yaml'] });
+    const { config } = await loadConfig({
+      cwd,
+      env: { STAGE: 'dev' },
+      configPaths: ['conf/app-config.yaml'],
+    });
     expect(config.app.title).toBe('Included dev');
     expect(config.backend.listen.port).toBe(7300);
     // A location written in an included file is relative to that file.
@@ -169,12 +177,33 @@ catalog:
 
   it('reports include failures with the key and file', async () => {
     const cases: [Record<string, string>, string][] = [
-      [{ 'app-config.yaml': 'app: { title: { $file: missing.txt } }\n' }, 'app.title: $file could not read missing.txt: file not found in app-config.yaml'],
-      [{ 'app-config.yaml': 'app: { title: { $file: a.txt, other: 1 } }\n' }, 'app.title: include key $file should not have adjacent keys'],
-      [{ 'app-config.yaml': 'app: { $include: x.txt }\n' }, '$include supports .json, .yaml and .yml files'],
-      [{ 'app-config.yaml': 'app: { $include: "a.yaml#x.y" }\n', 'a.yaml': 'x: { z: 1 }\n' }, "key 'x.y' not found in a.yaml"],
-      [{ 'app-config.yaml': 'app: { $include: a.yaml }\n', 'a.yaml': 'b: { $include: app-config.yaml }\n' }, 'loops back to itself'],
-      [{ 'app-config.yaml': 'app: { $include: bad.json }\n', 'bad.json': '{ nope' }, 'bad.json is not valid JSON'],
+      [
+        { 'app-config.yaml': 'app: { title: { $file: missing.txt } }\n' },
+        'app.title: $file could not read missing.txt: file not found in app-config.yaml',
+      ],
+      [
+        { 'app-config.yaml': 'app: { title: { $file: a.txt, other: 1 } }\n' },
+        'app.title: include key $file should not have adjacent keys',
+      ],
+      [
+        { 'app-config.yaml': 'app: { $include: x.txt }\n' },
+        '$include supports .json, .yaml and .yml files',
+      ],
+      [
+        { 'app-config.yaml': 'app: { $include: "a.yaml#x.y" }\n', 'a.yaml': 'x: { z: 1 }\n' },
+        "key 'x.y' not found in a.yaml",
+      ],
+      [
+        {
+          'app-config.yaml': 'app: { $include: a.yaml }\n',
+          'a.yaml': 'b: { $include: app-config.yaml }\n',
+        },
+        'loops back to itself',
+      ],
+      [
+        { 'app-config.yaml': 'app: { $include: bad.json }\n', 'bad.json': '{ nope' },
+        'bad.json is not valid JSON',
+      ],
     ];
     for (const [files, message] of cases) {
       const cwd = await dirWith(files);

@@ -58,7 +58,9 @@ function parseYaml(text: string, shown: string): unknown {
     const where = first.linePos?.[0]
       ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}`
       : '';
-    const msg = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const msg = first.message.startsWith('Source contains multiple documents')
+      ? 'a config file must hold a single YAML document (found another after ---)'
+      : first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw fileProblem(shown, `${shown} is not valid YAML${where}: ${msg}`);
   }
   return doc.toJS({ maxAliasCount: 1000 }) ?? null;

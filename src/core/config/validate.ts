@@ -1,6 +1,5 @@
 import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import { parseDuration } from './duration.ts';
-import type { ConfigProblem } from './errors.ts';
 import { formatKeyPath, type KeyPath } from './paths.ts';
 import { CONFIG_SCHEMA, type SchemaNode } from './schema.ts';
 

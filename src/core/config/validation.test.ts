@@ -39,7 +39,8 @@ describe('wrong values on known keys', () => {
     expect(err.problems).toEqual([
       {
         key: 'backend.listen.port',
-        message: 'backend.listen.port must be an integer between 0 and 65535 (got "abc") in app-config.yaml',
+        message:
+          'backend.listen.port must be an integer between 0 and 65535 (got "abc") in app-config.yaml',
         sources: ['app-config.yaml'],
       },
     ]);
@@ -49,7 +50,9 @@ describe('wrong values on known keys', () => {
     expect((await errorFor('backend: { listen: { port: 70000 } }\n')).message).toContain(
       'backend.listen.port must be an integer between 0 and 65535 (got 70000)',
     );
-    expect((await errorFor('backend: { listen: { port: 80.5 } }\n')).message).toContain('(got 80.5)');
+    expect((await errorFor('backend: { listen: { port: 80.5 } }\n')).message).toContain(
+      '(got 80.5)',
+    );
     expect((await errorFor("backend: { listen: 'localhost' }\n")).message).toContain(
       "backend.listen must be an object {host, port} or a string 'host:port' or ':port' (got \"localhost\")",
     );
@@ -63,7 +66,9 @@ describe('wrong values on known keys', () => {
   });
 
   it('database client "mysql"', async () => {
-    const err = await errorFor('backend:\n  database:\n    client: mysql\n    connection: { host: db }\n');
+    const err = await errorFor(
+      'backend:\n  database:\n    client: mysql\n    connection: { host: db }\n',
+    );
     expect(err.problems.map((p) => p.message)).toEqual([
       'backend.database.client must be one of "better-sqlite3", "sqlite3", "pg" (got "mysql") in app-config.yaml',
     ]);
@@ -82,7 +87,9 @@ describe('wrong values on known keys', () => {
       'app-config.yaml': 'catalog:\n  refresh: { interval: 10m }\n',
       'app-config.local.yaml': 'catalog:\n  refresh: { interval: forever }\n',
     });
-    await expect(loadConfig({ cwd: cwd2, env: {} })).rejects.toThrow(/catalog\.refresh\.interval must be a duration.*in app-config\.local\.yaml$/);
+    await expect(loadConfig({ cwd: cwd2, env: {} })).rejects.toThrow(
+      /catalog\.refresh\.interval must be a duration.*in app-config\.local\.yaml$/,
+    );
   });
 
   it('several problems are all reported, each with its key', async () => {
@@ -116,19 +123,26 @@ backend:
     );
     expect(err.message).toMatch(/^Invalid config \(9 problems\):\n {2}- /);
     const byKey = Object.fromEntries(err.problems.map((p) => [p.key, p.message]));
-    expect(byKey['app.title']).toBe('app.title must be a non-empty string (got "") in app-config.yaml');
+    expect(byKey['app.title']).toBe(
+      'app.title must be a non-empty string (got "") in app-config.yaml',
+    );
     expect(byKey['app.baseUrl']).toContain('must be an absolute http(s) URL');
-    expect(byKey['catalog.readonly']).toBe('catalog.readonly must be true or false (got "maybe") in app-config.yaml');
+    expect(byKey['catalog.readonly']).toBe(
+      'catalog.readonly must be true or false (got "maybe") in app-config.yaml',
+    );
     expect(byKey['catalog.locations[1].type']).toBe(
       'catalog.locations[1].type is missing; it must be one of "file", "url" in app-config.yaml',
     );
-    expect(byKey['catalog.rules[0].locations[0]']).toContain('exact and pattern exclude each other');
+    expect(byKey['catalog.rules[0].locations[0]']).toContain(
+      'exact and pattern exclude each other',
+    );
     expect(byKey['backend.reading.allow[0].host']).toContain('a host name, optionally with a port');
   });
 
   it('accepts reading hosts with ports and wildcards', async () => {
     const cwd = await dirWith({
-      'app-config.yaml': "backend:\n  reading:\n    allow: [{ host: 'example.com:8080' }, { host: '*.example.org', paths: [/docs/] }]\n",
+      'app-config.yaml':
+        "backend:\n  reading:\n    allow: [{ host: 'example.com:8080' }, { host: '*.example.org', paths: [/docs/] }]\n",
     });
     const { config } = await loadConfig({ cwd, env: {} });
     expect(config.backend.reading.allow).toEqual([
@@ -139,7 +153,8 @@ backend:
 
   it('accepts Backstage-style string booleans and numbers as Backstage does', async () => {
     const cwd = await dirWith({
-      'app-config.yaml': "catalog: { readonly: 'on' }\nbackend: { listen: { port: ' 7010 ' } }\napp: { title: 2024 }\n",
+      'app-config.yaml':
+        "catalog: { readonly: 'on' }\nbackend: { listen: { port: ' 7010 ' } }\napp: { title: 2024 }\n",
     });
     const { config } = await loadConfig({ cwd, env: {} });
     expect(config.catalog.readonly).toBe(true);
@@ -151,9 +166,9 @@ backend:
     expect((await errorFor('backend: { database: { client: pg } }\n')).message).toContain(
       'backend.database.connection is missing; it must be a PostgreSQL connection string',
     );
-    expect((await errorFor('backend: { database: { client: pg, connection: { port: 0 } } }\n')).message).toContain(
-      'backend.database.connection.port must be an integer between 1 and 65535 (got 0)',
-    );
+    expect(
+      (await errorFor('backend: { database: { client: pg, connection: { port: 0 } } }\n')).message,
+    ).toContain('backend.database.connection.port must be an integer between 1 and 65535 (got 0)');
   });
 
   it('checks custom kinds: names, apiVersions, relation fields, schema validity, duplicates', async () => {
@@ -181,9 +196,16 @@ catalog:
     - { apiVersion: example.com/v1, kind: Thing, schema: { type: objekt } }
     - { apiVersion: example.com/v2, kind: Thing }
 `);
-    expect(schemaErr.problems.map((p) => p.key)).toEqual(['catalog.kinds[0].schema', 'catalog.kinds[1].kind']);
-    expect(schemaErr.problems[0]!.message).toMatch(/^catalog\.kinds\[0\]\.schema must be a valid JSON Schema \(draft-07\): .*in app-config\.yaml$/);
-    expect(schemaErr.problems[1]!.message).toContain("'Thing' is already declared by catalog.kinds[0]");
+    expect(schemaErr.problems.map((p) => p.key)).toEqual([
+      'catalog.kinds[0].schema',
+      'catalog.kinds[1].kind',
+    ]);
+    expect(schemaErr.problems[0]!.message).toMatch(
+      /^catalog\.kinds\[0\]\.schema must be a valid JSON Schema \(draft-07\): .*in app-config\.yaml$/,
+    );
+    expect(schemaErr.problems[1]!.message).toContain(
+      "'Thing' is already declared by catalog.kinds[0]",
+    );
   });
 });
 
@@ -209,7 +231,10 @@ catalog:
 `,
       'app-config.local.yaml': 'lighthouse:\n  baseUrl: http://x\n',
     });
-    const { config, warnings } = await loadConfig({ cwd, env: { APP_CONFIG_search_maxPageLimit: '50' } });
+    const { config, warnings } = await loadConfig({
+      cwd,
+      env: { APP_CONFIG_search_maxPageLimit: '50' },
+    });
     expect(warnings).toEqual([
       "Unknown config key 'app.support.url' (ignored) in app-config.yaml",
       "Unknown config key 'integrations.github' (ignored) in app-config.yaml",
@@ -247,7 +272,9 @@ catalog:
   });
 
   it('reserved keys warn only when set to something other than their default', async () => {
-    const cwd = await dirWith({ 'app-config.yaml': 'permission: { enabled: false }\nauth: { providers: {} }\n' });
+    const cwd = await dirWith({
+      'app-config.yaml': 'permission: { enabled: false }\nauth: { providers: {} }\n',
+    });
     expect((await loadConfig({ cwd, env: {} })).warnings).toEqual([]);
     const cwd2 = await dirWith({ 'app-config.yaml': 'permission: { enabled: true }\n' });
     expect((await loadConfig({ cwd: cwd2, env: {} })).warnings).toEqual([

@@ -5,7 +5,11 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 
 export type DatabaseOptions =
-  | { client: 'better-sqlite3'; filename: string; /** Relative filenames resolve here. */ baseDir?: string }
+  | {
+      client: 'better-sqlite3';
+      filename: string /** Relative filenames resolve here. */;
+      baseDir?: string;
+    }
   | { client: 'pg'; connection: string | pg.PoolConfig; schema?: string };
 
 export type Dialect = 'sqlite' | 'pg';

@@ -217,14 +217,22 @@ export class UrlReader implements LocationReader {
       );
     }
     let response: Response;
-    try {
-      response = await fetch(url, {
-        signal: AbortSignal.timeout(this.timeoutMs),
-        redirect: 'follow',
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new Error(`Could not reach ${target}: ${cause ?? (error as Error).message}`);
+    // Redirects are followed by hand so every hop is checked against backend.reading.allow.
+    for (let hop = 0; ; hop++) {
+      try {
+        response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs), redirect: 'manual' });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        throw new Error(`Could not reach ${target}: ${cause ?? (error as Error).message}`);
+      }
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) break;
+      await response.body?.cancel();
+      if (hop >= 5) throw new Error(`${target}: too many redirects`);
+      url = new URL(location, url);
+      if (!isUrlAllowed(url, this.allow())) {
+        throw new Error(`${target} redirects to ${url.host}, which backend.reading.allow does not list`);
+      }
     }
     if (!response.ok) return { status: response.status };
     const declared = Number(response.headers.get('content-length') ?? 0);

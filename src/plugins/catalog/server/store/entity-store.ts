@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Entity, EntityRelation, EntityStatusItem } from '../../../../model/entity.ts';
 import { ANNOTATION_ORPHAN } from '../../../../model/entity.ts';
 import { sortRelations } from '../../../../model/relations.ts';
@@ -69,8 +69,10 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
 
 export class EntityStore {
   private readonly db: Kysely<CatalogTables>;
+  private readonly dialect: Database['dialect'];
   constructor(database: Database) {
     this.db = database.db as Kysely<CatalogTables>;
+    this.dialect = database.dialect;
   }
 
   /**
@@ -88,6 +90,7 @@ export class EntityStore {
     };
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
+      await this.lockWrites(trx);
       const owned = new Map<
         string,
         Pick<EntityRow, 'id' | 'entity_ref' | 'hash' | 'orphan' | 'problems' | 'location_id'>
@@ -221,6 +224,14 @@ export class EntityStore {
     return result;
   }
 
+  /**
+   * Replicas sharing PostgreSQL serialise catalog writes, so two locations claiming one ref
+   * cannot both win. SQLite has one writer anyway.
+   */
+  private async lockWrites(trx: Kysely<CatalogTables>) {
+    if (this.dialect === 'pg') await sql`select pg_advisory_xact_lock(hashtext('atrium-catalog-write'))`.execute(trx);
+  }
+
   private toRow(
     id: string,
     prepared: PreparedEntity,
@@ -339,6 +350,7 @@ export class EntityStore {
   /** Orphans (or deletes) everything a removed location owned. */
   async releaseLocation(locationId: string, orphanStrategy: 'keep' | 'delete'): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
+      await this.lockWrites(trx);
       const rows = await trx
         .selectFrom('catalog_entities')
         .select(['id', 'entity_ref', 'orphan'])
@@ -365,6 +377,7 @@ export class EntityStore {
 
   async deleteByUid(uid: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
+      await this.lockWrites(trx);
       const row = await trx
         .selectFrom('catalog_entities')
         .select(['id', 'entity_ref', 'location_id'])
