@@ -51,20 +51,45 @@ const policy = EntityPolicies.allOf([
 
 /** Ref fields and their default kinds (COMPAT.md §3.2); undefined = kind required. */
 const REF_FIELDS: Record<string, Array<[string, string | undefined]>> = {
-  Component: [['owner', 'group'], ['system', 'system'], ['dependsOn', undefined], ['providesApis', 'api'], ['consumesApis', 'api'], ['subcomponentOf', 'component']],
-  API: [['owner', 'group'], ['system', 'system']],
-  Resource: [['owner', 'group'], ['system', 'system'], ['dependsOn', undefined]],
-  System: [['owner', 'group'], ['domain', 'domain']],
-  Domain: [['owner', 'group'], ['subdomainOf', 'domain']],
+  Component: [
+    ['owner', 'group'],
+    ['system', 'system'],
+    ['dependsOn', undefined],
+    ['providesApis', 'api'],
+    ['consumesApis', 'api'],
+    ['subcomponentOf', 'component'],
+  ],
+  API: [
+    ['owner', 'group'],
+    ['system', 'system'],
+  ],
+  Resource: [
+    ['owner', 'group'],
+    ['system', 'system'],
+    ['dependsOn', undefined],
+  ],
+  System: [
+    ['owner', 'group'],
+    ['domain', 'domain'],
+  ],
+  Domain: [
+    ['owner', 'group'],
+    ['subdomainOf', 'domain'],
+  ],
   User: [['memberOf', 'group']],
-  Group: [['parent', 'group'], ['children', 'group'], ['members', 'user']],
+  Group: [
+    ['parent', 'group'],
+    ['children', 'group'],
+    ['members', 'user'],
+  ],
 };
 
 export async function checkCatalog(dir: string) {
   const problems: string[] = [];
   const rootPath = join(resolve(dir), ROOT_FILE);
   const root = parseAllDocuments(readFileSync(rootPath, 'utf8')).map((d) => d.toJS()) as Entity[];
-  if (root.length !== 1 || root[0]!.kind !== 'Location') problems.push(`${ROOT_FILE}: expected one Location entity`);
+  if (root.length !== 1 || root[0]!.kind !== 'Location')
+    problems.push(`${ROOT_FILE}: expected one Location entity`);
   const targets = (root[0]!.spec?.targets as string[]) ?? [];
   const entities: Entity[] = [];
   for (const target of targets) {
@@ -87,11 +112,13 @@ export async function checkCatalog(dir: string) {
       problems.push(`${where}: ${(error as Error).message}`);
     }
     const name = e.metadata.name;
-    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name) || name.length > 63) problems.push(`${where}: name is not [a-z0-9-]{1,63}`);
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name) || name.length > 63)
+      problems.push(`${where}: name is not [a-z0-9-]{1,63}`);
   }
 
   const refs = new Set(entities.map((e) => stringifyEntityRef(e)));
-  if (refs.size !== entities.length) problems.push(`${entities.length - refs.size} duplicate entity refs`);
+  if (refs.size !== entities.length)
+    problems.push(`${entities.length - refs.size} duplicate entity refs`);
   const kinds: Record<string, number> = {};
   for (const e of entities) kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;
 
@@ -102,8 +129,14 @@ export async function checkCatalog(dir: string) {
       const raw = e.spec?.[field];
       const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
       for (const r of list as string[]) {
-        if (!defaultKind && !/^[a-z]+:/i.test(r)) problems.push(`${e.kind}:${e.metadata.name}: ${field} entry ${r} has no kind`);
-        const target = stringifyEntityRef(parseEntityRef(r, { defaultKind: defaultKind ?? 'component', defaultNamespace: 'default' }));
+        if (!defaultKind && !/^[a-z]+:/i.test(r))
+          problems.push(`${e.kind}:${e.metadata.name}: ${field} entry ${r} has no kind`);
+        const target = stringifyEntityRef(
+          parseEntityRef(r, {
+            defaultKind: defaultKind ?? 'component',
+            defaultNamespace: 'default',
+          }),
+        );
         total++;
         if (!refs.has(target)) danglingCount++;
       }
@@ -111,7 +144,9 @@ export async function checkCatalog(dir: string) {
   }
 
   // Group hierarchy and membership agree in both directions.
-  const groups = new Map(entities.filter((e) => e.kind === 'Group').map((g) => [g.metadata.name, g]));
+  const groups = new Map(
+    entities.filter((e) => e.kind === 'Group').map((g) => [g.metadata.name, g]),
+  );
   const users = entities.filter((e) => e.kind === 'User');
   let roots = 0;
   for (const g of groups.values()) {
@@ -121,22 +156,34 @@ export async function checkCatalog(dir: string) {
       problems.push(`group ${g.metadata.name}: parent ${parent} does not list it as a child`);
     }
     for (const c of (g.spec?.children as string[]) ?? []) {
-      if (groups.get(c)?.spec?.parent !== g.metadata.name) problems.push(`group ${g.metadata.name}: child ${c} names another parent`);
+      if (groups.get(c)?.spec?.parent !== g.metadata.name)
+        problems.push(`group ${g.metadata.name}: child ${c} names another parent`);
     }
     for (const m of (g.spec?.members as string[]) ?? []) {
       const u = users.find((x) => x.metadata.name === m);
-      if (!u || !((u.spec?.memberOf as string[]) ?? []).includes(g.metadata.name)) problems.push(`group ${g.metadata.name}: member ${m} is not memberOf it`);
+      if (!u || !((u.spec?.memberOf as string[]) ?? []).includes(g.metadata.name))
+        problems.push(`group ${g.metadata.name}: member ${m} is not memberOf it`);
     }
   }
   if (roots !== 1) problems.push(`expected one root group, found ${roots}`);
   for (const u of users) {
     for (const g of (u.spec?.memberOf as string[]) ?? []) {
       const group = groups.get(g);
-      if (group && !((group.spec?.members as string[]) ?? []).includes(u.metadata.name)) problems.push(`user ${u.metadata.name}: group ${g} does not list it`);
+      if (group && !((group.spec?.members as string[]) ?? []).includes(u.metadata.name))
+        problems.push(`user ${u.metadata.name}: group ${g} does not list it`);
     }
   }
   const perFile = entities.length / Math.max(1, targets.length);
-  return { entities: entities.length, files: targets.length, perFile, kinds, refs: total, dangling: danglingCount, danglingPct: (100 * danglingCount) / Math.max(1, total), problems };
+  return {
+    entities: entities.length,
+    files: targets.length,
+    perFile,
+    kinds,
+    refs: total,
+    dangling: danglingCount,
+    danglingPct: (100 * danglingCount) / Math.max(1, total),
+    problems,
+  };
 }
 
 if (import.meta.url === `file://${resolve(process.argv[1] ?? '')}`) {
@@ -146,6 +193,8 @@ if (import.meta.url === `file://${resolve(process.argv[1] ?? '')}`) {
     process.exit(2);
   }
   const result = await checkCatalog(dir);
-  process.stdout.write(`${JSON.stringify({ ...result, problems: result.problems.slice(0, 20), problemCount: result.problems.length }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ...result, problems: result.problems.slice(0, 20), problemCount: result.problems.length }, null, 2)}\n`,
+  );
   process.exitCode = result.problems.length ? 1 : 0;
 }

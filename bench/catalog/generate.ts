@@ -103,37 +103,207 @@ export class Prng {
 }
 
 const WORDS = [
-  'account', 'audit', 'billing', 'booking', 'cart', 'catalog', 'checkout', 'claims', 'content', 'coupon',
-  'customer', 'data', 'delivery', 'device', 'document', 'email', 'events', 'export', 'feature', 'feed',
-  'fraud', 'gateway', 'geo', 'identity', 'import', 'inventory', 'invoice', 'ledger', 'loyalty', 'media',
-  'menu', 'metrics', 'notify', 'offer', 'order', 'partner', 'payment', 'payout', 'pricing', 'profile',
-  'promo', 'quote', 'rating', 'refund', 'report', 'review', 'risk', 'route', 'search', 'session',
-  'shipping', 'signup', 'sku', 'stock', 'store', 'subscription', 'supply', 'survey', 'tax', 'ticket',
-  'token', 'tracking', 'transfer', 'user', 'vendor', 'wallet', 'warehouse', 'webhook', 'wishlist', 'zone',
+  'account',
+  'audit',
+  'billing',
+  'booking',
+  'cart',
+  'catalog',
+  'checkout',
+  'claims',
+  'content',
+  'coupon',
+  'customer',
+  'data',
+  'delivery',
+  'device',
+  'document',
+  'email',
+  'events',
+  'export',
+  'feature',
+  'feed',
+  'fraud',
+  'gateway',
+  'geo',
+  'identity',
+  'import',
+  'inventory',
+  'invoice',
+  'ledger',
+  'loyalty',
+  'media',
+  'menu',
+  'metrics',
+  'notify',
+  'offer',
+  'order',
+  'partner',
+  'payment',
+  'payout',
+  'pricing',
+  'profile',
+  'promo',
+  'quote',
+  'rating',
+  'refund',
+  'report',
+  'review',
+  'risk',
+  'route',
+  'search',
+  'session',
+  'shipping',
+  'signup',
+  'sku',
+  'stock',
+  'store',
+  'subscription',
+  'supply',
+  'survey',
+  'tax',
+  'ticket',
+  'token',
+  'tracking',
+  'transfer',
+  'user',
+  'vendor',
+  'wallet',
+  'warehouse',
+  'webhook',
+  'wishlist',
+  'zone',
 ];
 const QUALIFIERS = [
-  'core', 'edge', 'sync', 'batch', 'stream', 'admin', 'public', 'internal', 'legacy', 'next',
-  'lite', 'hub', 'engine', 'bridge', 'worker', 'portal', 'proxy', 'router', 'store', 'view',
+  'core',
+  'edge',
+  'sync',
+  'batch',
+  'stream',
+  'admin',
+  'public',
+  'internal',
+  'legacy',
+  'next',
+  'lite',
+  'hub',
+  'engine',
+  'bridge',
+  'worker',
+  'portal',
+  'proxy',
+  'router',
+  'store',
+  'view',
 ];
 const FIRST = [
-  'alex', 'anna', 'ben', 'carla', 'chen', 'dana', 'diego', 'elif', 'emma', 'farah', 'felix', 'grace',
-  'hana', 'ivan', 'jon', 'kai', 'lena', 'liam', 'maya', 'mo', 'nadia', 'noah', 'olga', 'omar', 'priya',
-  'quinn', 'rosa', 'sam', 'sara', 'tom', 'uma', 'vera', 'wei', 'yusuf', 'zoe',
+  'alex',
+  'anna',
+  'ben',
+  'carla',
+  'chen',
+  'dana',
+  'diego',
+  'elif',
+  'emma',
+  'farah',
+  'felix',
+  'grace',
+  'hana',
+  'ivan',
+  'jon',
+  'kai',
+  'lena',
+  'liam',
+  'maya',
+  'mo',
+  'nadia',
+  'noah',
+  'olga',
+  'omar',
+  'priya',
+  'quinn',
+  'rosa',
+  'sam',
+  'sara',
+  'tom',
+  'uma',
+  'vera',
+  'wei',
+  'yusuf',
+  'zoe',
 ];
 const LAST = [
-  'adams', 'berg', 'costa', 'dubois', 'evans', 'fischer', 'garcia', 'haas', 'ito', 'jensen', 'kim',
-  'larsen', 'lopez', 'meyer', 'novak', 'okafor', 'patel', 'quist', 'rossi', 'silva', 'tanaka', 'ueda',
-  'varga', 'weber', 'xu', 'yilmaz', 'zhang',
+  'adams',
+  'berg',
+  'costa',
+  'dubois',
+  'evans',
+  'fischer',
+  'garcia',
+  'haas',
+  'ito',
+  'jensen',
+  'kim',
+  'larsen',
+  'lopez',
+  'meyer',
+  'novak',
+  'okafor',
+  'patel',
+  'quist',
+  'rossi',
+  'silva',
+  'tanaka',
+  'ueda',
+  'varga',
+  'weber',
+  'xu',
+  'yilmaz',
+  'zhang',
 ];
 const TAGS = [
-  'java', 'kotlin', 'go', 'python', 'typescript', 'rust', 'c++', 'c#', 'lang:java', 'lang:go', 'grpc',
-  'rest', 'kafka', 'postgres', 'redis', 'tier-1', 'tier-2', 'tier-3', 'pci', 'gdpr', 'internal', 'public',
-  'k8s', 'lambda', 'frontend', 'backend', 'mobile', 'batch',
+  'java',
+  'kotlin',
+  'go',
+  'python',
+  'typescript',
+  'rust',
+  'c++',
+  'c#',
+  'lang:java',
+  'lang:go',
+  'grpc',
+  'rest',
+  'kafka',
+  'postgres',
+  'redis',
+  'tier-1',
+  'tier-2',
+  'tier-3',
+  'pci',
+  'gdpr',
+  'internal',
+  'public',
+  'k8s',
+  'lambda',
+  'frontend',
+  'backend',
+  'mobile',
+  'batch',
 ];
 const RESOURCE_TYPES = [
-  ['database', 'db'], ['s3-bucket', 'bucket'], ['queue', 'queue'], ['cache', 'cache'], ['topic', 'topic'],
+  ['database', 'db'],
+  ['s3-bucket', 'bucket'],
+  ['queue', 'queue'],
+  ['cache', 'cache'],
+  ['topic', 'topic'],
 ] as const;
-const LIFECYCLES = [['production', 60], ['experimental', 25], ['deprecated', 15]] as const;
+const LIFECYCLES = [
+  ['production', 60],
+  ['experimental', 25],
+  ['deprecated', 15],
+] as const;
 /** A prefix no real entity name uses, so dangling refs never resolve by accident. */
 const DANGLING_PREFIX = 'missing-';
 
@@ -167,7 +337,14 @@ export interface Manifest {
 export function kindCounts(n: number): KindCounts {
   if (!Number.isInteger(n) || n < 10) throw new Error(`n must be an integer >= 10 (got ${n})`);
   const part = (f: number) => Math.max(1, Math.round(n * f));
-  const c = { group: part(0.02), user: part(0.1), domain: part(0.03), system: part(0.07), api: part(0.18), resource: part(0.1) };
+  const c = {
+    group: part(0.02),
+    user: part(0.1),
+    domain: part(0.03),
+    system: part(0.07),
+    api: part(0.18),
+    resource: part(0.1),
+  };
   const component = n - Object.values(c).reduce((s, v) => s + v, 0);
   if (component < 1) throw new Error(`n=${n} is too small`);
   return { ...c, component };
@@ -233,7 +410,8 @@ export function buildCatalog(n: number, seed: number) {
     groupNames.push(i === 0 ? 'acme' : `team-${rng.pick(WORDS)}-${pad(i, width)}`);
   }
   const userNames: string[] = [];
-  for (let i = 0; i < counts.user; i++) userNames.push(`${rng.pick(FIRST)}-${rng.pick(LAST)}-${pad(i, width)}`);
+  for (let i = 0; i < counts.user; i++)
+    userNames.push(`${rng.pick(FIRST)}-${rng.pick(LAST)}-${pad(i, width)}`);
   const domainNouns: string[] = [];
   const domainNames: string[] = [];
   for (let i = 0; i < counts.domain; i++) {
@@ -261,14 +439,22 @@ export function buildCatalog(n: number, seed: number) {
   const componentTypes: string[] = [];
   const componentNames: string[] = [];
   for (let i = 0; i < counts.component; i++) {
-    const type = rng.weighted([['service', 55], ['website', 20], ['library', 25]] as const);
+    const type = rng.weighted([
+      ['service', 55],
+      ['website', 20],
+      ['library', 25],
+    ] as const);
     componentTypes.push(type);
     const suffix = type === 'service' ? 'service' : type === 'website' ? 'web' : 'lib';
     componentNames.push(`${rng.pick(WORDS)}-${rng.pick(QUALIFIERS)}-${suffix}-${pad(i, width)}`);
   }
 
   const owner = (): string => {
-    const kind = rng.weighted([['bare', 70], ['group', 20], ['user', 10]] as const);
+    const kind = rng.weighted([
+      ['bare', 70],
+      ['group', 20],
+      ['user', 10],
+    ] as const);
     if (kind === 'user') return ref(`user:${rng.pick(userNames)}`, 'user:');
     if (kind === 'group') return ref(`group:default/${rng.pick(groupNames)}`, 'group:');
     return ref(rng.pick(groupNames));
@@ -298,7 +484,9 @@ export function buildCatalog(n: number, seed: number) {
   const userDocs: Doc[] = [];
   for (let i = 0; i < counts.user; i++) {
     const name = userNames[i]!;
-    const groups = [...new Set([rng.int(counts.group), ...(rng.chance(0.2) ? [rng.int(counts.group)] : [])])];
+    const groups = [
+      ...new Set([rng.int(counts.group), ...(rng.chance(0.2) ? [rng.int(counts.group)] : [])]),
+    ];
     const memberOf: string[] = [];
     for (const g of groups) {
       const r = ref(groupNames[g]!);
@@ -338,14 +526,30 @@ export function buildCatalog(n: number, seed: number) {
     const name = domainNames[i]!;
     const spec: Doc = { owner: owner() };
     if (i > 0 && rng.chance(0.2)) spec.subdomainOf = ref(domainNames[rng.int(i)]!);
-    docs.push(entity('Domain', { name, title: title(name), description: `Everything about ${domainNouns[i]}.` }, spec));
+    docs.push(
+      entity(
+        'Domain',
+        { name, title: title(name), description: `Everything about ${domainNouns[i]}.` },
+        spec,
+      ),
+    );
   }
 
   for (let i = 0; i < counts.system; i++) {
     const name = systemNames[i]!;
     const spec: Doc = { owner: owner() };
     if (rng.chance(0.9)) spec.domain = ref(rng.pick(domainNames));
-    docs.push(entity('System', { name, description: `The ${systemNouns[i]} system.`, tags: rng.sample(TAGS, rng.range(0, 2)) }, spec));
+    docs.push(
+      entity(
+        'System',
+        {
+          name,
+          description: `The ${systemNouns[i]} system.`,
+          tags: rng.sample(TAGS, rng.range(0, 2)),
+        },
+        spec,
+      ),
+    );
   }
 
   for (let i = 0; i < counts.api; i++) {
@@ -357,7 +561,13 @@ export function buildCatalog(n: number, seed: number) {
     };
     if (rng.chance(0.8)) spec.system = ref(rng.pick(systemNames));
     spec.definition = openapiDefinition(rng, name, apiNouns[i]!);
-    docs.push(entity('API', { name, description: `${title(name)} (REST).`, tags: rng.sample(TAGS, rng.range(0, 2)) }, spec));
+    docs.push(
+      entity(
+        'API',
+        { name, description: `${title(name)} (REST).`, tags: rng.sample(TAGS, rng.range(0, 2)) },
+        spec,
+      ),
+    );
   }
 
   for (let i = 0; i < counts.resource; i++) {
@@ -365,7 +575,9 @@ export function buildCatalog(n: number, seed: number) {
     const spec: Doc = { type: resourceTypes[i]![0], owner: owner() };
     if (rng.chance(0.8)) spec.system = ref(rng.pick(systemNames));
     if (rng.chance(0.2)) spec.dependsOn = [ref(`resource:${rng.pick(resourceNames)}`, 'resource:')];
-    docs.push(entity('Resource', { name, description: `${title(name)} (${resourceTypes[i]![0]}).` }, spec));
+    docs.push(
+      entity('Resource', { name, description: `${title(name)} (${resourceTypes[i]![0]}).` }, spec),
+    );
   }
 
   for (let i = 0; i < counts.component; i++) {
@@ -385,17 +597,23 @@ export function buildCatalog(n: number, seed: number) {
     deps.delete(`component:${name}`);
     if (deps.size) spec.dependsOn = [...deps];
     const provides = type === 'service' ? rng.range(0, 2) : 0;
-    if (provides) spec.providesApis = [...new Set(rng.sample(apiNames, provides).map((a) => ref(a)))];
+    if (provides)
+      spec.providesApis = [...new Set(rng.sample(apiNames, provides).map((a) => ref(a)))];
     const consumes = rng.range(0, 3);
     if (consumes) {
-      spec.consumesApis = [...new Set(rng.sample(apiNames, consumes).map((a) => ref(rng.chance(0.3) ? `api:${a}` : a, 'api:')))];
+      spec.consumesApis = [
+        ...new Set(
+          rng.sample(apiNames, consumes).map((a) => ref(rng.chance(0.3) ? `api:${a}` : a, 'api:')),
+        ),
+      ];
     }
     const annotations: Record<string, string> = {
       'github.com/project-slug': `acme/${name}`,
       'backstage.io/source-location': `url:https://github.com/acme/${name}/tree/main/`,
     };
     if (rng.chance(0.3)) annotations['backstage.io/techdocs-ref'] = 'dir:.';
-    if (type === 'service' && rng.chance(0.4)) annotations['pagerduty.com/service-id'] = `P${pad(rng.int(1e6), 6)}`;
+    if (type === 'service' && rng.chance(0.4))
+      annotations['pagerduty.com/service-id'] = `P${pad(rng.int(1e6), 6)}`;
     const metadata: Doc = {
       name,
       title: title(name),
@@ -405,7 +623,9 @@ export function buildCatalog(n: number, seed: number) {
     };
     if (rng.chance(0.3)) metadata.labels = { tier: String(rng.range(1, 3)) };
     if (rng.chance(0.2)) {
-      metadata.links = [{ url: `https://grafana.example.com/d/${name}`, title: 'Dashboard', icon: 'dashboard' }];
+      metadata.links = [
+        { url: `https://grafana.example.com/d/${name}`, title: 'Dashboard', icon: 'dashboard' },
+      ];
     }
     docs.push(entity('Component', metadata, spec));
   }
@@ -494,7 +714,9 @@ function main() {
     },
   });
   if (!values.out) {
-    process.stderr.write('usage: npx tsx bench/catalog/generate.ts --n 10000 --seed 1 --out <dir>\n');
+    process.stderr.write(
+      'usage: npx tsx bench/catalog/generate.ts --n 10000 --seed 1 --out <dir>\n',
+    );
     process.exit(2);
   }
   const started = Date.now();

@@ -12,7 +12,17 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -52,7 +62,8 @@ const REQUESTS = Number(args.requests);
 const WARMUP = Number(args.warmup);
 const PAGE_SIZE = Number(args['page-size']);
 const TIMEOUT_MS = Number(args.timeout) * 1000;
-for (const e of ENGINES) if (e !== 'sqlite' && e !== 'pg') throw new Error(`unknown engine ${e} (sqlite, pg)`);
+for (const e of ENGINES)
+  if (e !== 'sqlite' && e !== 'pg') throw new Error(`unknown engine ${e} (sqlite, pg)`);
 for (const n of SIZES) if (!Number.isInteger(n) || n < 10) throw new Error(`bad size ${n}`);
 if (ENGINES.includes('pg') && !process.env.ATRIUM_TEST_PG) {
   process.stderr.write(
@@ -147,7 +158,14 @@ function startServer(dir: string, configFile: string, port: number, logName: str
   });
   closeSync(fd);
   live.add(child);
-  const server: Server = { child, pid: child.pid!, base: `http://127.0.0.1:${port}`, logFile, spawnedAt, exited: undefined };
+  const server: Server = {
+    child,
+    pid: child.pid!,
+    base: `http://127.0.0.1:${port}`,
+    logFile,
+    spawnedAt,
+    exited: undefined,
+  };
   child.on('exit', (code, signal) => {
     server.exited = { code, signal };
     live.delete(child);
@@ -165,7 +183,9 @@ function logTail(server: Server, lines = 30): string {
 
 function assertAlive(server: Server) {
   if (server.exited) {
-    throw new Error(`server exited (code ${server.exited.code}, signal ${server.exited.signal}); log tail:\n${logTail(server)}`);
+    throw new Error(
+      `server exited (code ${server.exited.code}, signal ${server.exited.signal}); log tail:\n${logTail(server)}`,
+    );
   }
 }
 
@@ -206,7 +226,9 @@ async function waitListening(server: Server): Promise<number> {
       await sleep(25);
     }
   }
-  throw new Error(`server did not listen within ${TIMEOUT_MS / 1000} s; log tail:\n${logTail(server)}`);
+  throw new Error(
+    `server did not listen within ${TIMEOUT_MS / 1000} s; log tail:\n${logTail(server)}`,
+  );
 }
 
 interface LocationStatus {
@@ -217,10 +239,18 @@ interface LocationStatus {
   problems: Array<{ level: string; message: string; file?: string }>;
 }
 
-async function rootLocation(base: string, target: string): Promise<{ id: string; entityRef: string }> {
-  const list = await getJson<Array<{ data: { id: string; type: string; target: string; entityRef: string } }>>(base, '/locations');
+async function rootLocation(
+  base: string,
+  target: string,
+): Promise<{ id: string; entityRef: string }> {
+  const list = await getJson<
+    Array<{ data: { id: string; type: string; target: string; entityRef: string } }>
+  >(base, '/locations');
   const found = list.map((l) => l.data).find((l) => l.type === 'file' && l.target === target);
-  if (!found) throw new Error(`GET /locations does not list file:${target}: ${JSON.stringify(list).slice(0, 500)}`);
+  if (!found)
+    throw new Error(
+      `GET /locations does not list file:${target}: ${JSON.stringify(list).slice(0, 500)}`,
+    );
   return found;
 }
 
@@ -241,9 +271,14 @@ async function freshDb(engine: Engine, dir: string, n: number): Promise<Db> {
         const detail: Record<string, number> = {};
         for (const suffix of ['', '-wal', '-shm']) {
           const f = `${file}${suffix}`;
-          detail[`atrium.sqlite${suffix}`] = existsSync(f) ? round(statSync(f).size / 1048576, 2) : 0;
+          detail[`atrium.sqlite${suffix}`] = existsSync(f)
+            ? round(statSync(f).size / 1048576, 2)
+            : 0;
         }
-        return { totalMB: round(detail['atrium.sqlite']! + detail['atrium.sqlite-wal']!, 2), detail };
+        return {
+          totalMB: round(detail['atrium.sqlite']! + detail['atrium.sqlite-wal']!, 2),
+          detail,
+        };
       },
       async drop() {},
     };
@@ -262,7 +297,9 @@ async function freshDb(engine: Engine, dir: string, n: number): Promise<Db> {
       const client = new pg.Client({ connectionString: url.toString() });
       await client.connect();
       try {
-        const total = await client.query('select pg_database_size(current_database())::bigint as n');
+        const total = await client.query(
+          'select pg_database_size(current_database())::bigint as n',
+        );
         const tables = await client.query(
           "select relname, pg_total_relation_size(c.oid)::bigint as n from pg_class c join pg_namespace ns on ns.oid = c.relnamespace where relkind = 'r' and nspname not in ('pg_catalog','information_schema') order by 2 desc limit 8",
         );
@@ -357,8 +394,12 @@ async function walk(base: string): Promise<Walk> {
   let path = `/entities/by-query?limit=${PAGE_SIZE}`;
   for (;;) {
     const r = await http(base, path, { timeoutMs: TIMEOUT_MS });
-    if (r.status !== 200) throw new Error(`walk page ${pages + 1}: ${r.status} ${r.text.slice(0, 300)}`);
-    const body = JSON.parse(r.text) as { items: Array<{ metadata: { uid: string } }>; pageInfo: { nextCursor?: string } };
+    if (r.status !== 200)
+      throw new Error(`walk page ${pages + 1}: ${r.status} ${r.text.slice(0, 300)}`);
+    const body = JSON.parse(r.text) as {
+      items: Array<{ metadata: { uid: string } }>;
+      pageInfo: { nextCursor?: string };
+    };
     pages++;
     if (pages === 1) first = r.ms;
     last = r.ms;
@@ -366,10 +407,19 @@ async function walk(base: string): Promise<Walk> {
     items += body.items.length;
     for (const e of body.items) uids.add(e.metadata.uid);
     if (!body.pageInfo.nextCursor) break;
-    if (now() - started > TIMEOUT_MS) throw new Error(`walk exceeded ${TIMEOUT_MS / 1000} s after ${pages} pages`);
+    if (now() - started > TIMEOUT_MS)
+      throw new Error(`walk exceeded ${TIMEOUT_MS / 1000} s after ${pages} pages`);
     path = `/entities/by-query?cursor=${encodeURIComponent(body.pageInfo.nextCursor)}&limit=${PAGE_SIZE}`;
   }
-  return { ms: round(now() - started, 0), pages, items, unique: uids.size, slowestPageMs: round(slowest, 1), firstPageMs: round(first, 1), lastPageMs: round(last, 1) };
+  return {
+    ms: round(now() - started, 0),
+    pages,
+    items,
+    unique: uids.size,
+    slowestPageMs: round(slowest, 1),
+    firstPageMs: round(first, 1),
+    lastPageMs: round(last, 1),
+  };
 }
 
 // ---------------------------------------------------------------- one run
@@ -380,10 +430,29 @@ interface RunResult {
   seed: number;
   expected: number;
   expectedLogic: string;
-  data: { dir: string; files: number; bytesMB: number; refs: number; danglingRefs: number; generatedMs?: number };
-  ingest: { listeningMs: number; queryableMs: number; totalItems: number; locationReadMs: number | null; problems: { errors: number; warnings: number; sample: string[] } };
+  data: {
+    dir: string;
+    files: number;
+    bytesMB: number;
+    refs: number;
+    danglingRefs: number;
+    generatedMs?: number;
+  };
+  ingest: {
+    listeningMs: number;
+    queryableMs: number;
+    totalItems: number;
+    locationReadMs: number | null;
+    problems: { errors: number; warnings: number; sample: string[] };
+  };
   refresh: { ms: number; status: number; locationReadMs: number | null; totalItemsAfter: number };
-  restart?: { listeningMs: number; readyMs: number; locationReadMs: number | null; totalItems: number; hwmMB?: number };
+  restart?: {
+    listeningMs: number;
+    readyMs: number;
+    locationReadMs: number | null;
+    totalItems: number;
+    hwmMB?: number;
+  };
   memory: { hwmMB?: number; rssMB?: number };
   database: { totalMB: number; detail: Record<string, number> };
   latency: Record<string, LatencyResult>;
@@ -391,7 +460,9 @@ interface RunResult {
   notes: string[];
 }
 
-async function dataFor(n: number): Promise<{ dir: string; manifest: Manifest; generatedMs?: number }> {
+async function dataFor(
+  n: number,
+): Promise<{ dir: string; manifest: Manifest; generatedMs?: number }> {
   const dir = join(args['data-dir']!, `n${n}-seed${SEED}`);
   const cached = readManifest(dir, n, SEED);
   if (cached) {
@@ -428,7 +499,20 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
         refresh: { interval: false },
         // Atrium allows every kind when rules are unset; listed so a Backstage-default
         // server (Component, API, Location only) would ingest the same set.
-        rules: [{ allow: ['Component', 'API', 'Location', 'System', 'Domain', 'Resource', 'Group', 'User'] }],
+        rules: [
+          {
+            allow: [
+              'Component',
+              'API',
+              'Location',
+              'System',
+              'Domain',
+              'Resource',
+              'Group',
+              'User',
+            ],
+          },
+        ],
         locations: [{ type: 'file', target }],
       },
     }),
@@ -448,7 +532,11 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
     let lastReport = Date.now();
     while (Date.now() < deadline) {
       assertAlive(server);
-      const body = await getJson<{ totalItems: number }>(server.base, '/entities/by-query?limit=0', TIMEOUT_MS);
+      const body = await getJson<{ totalItems: number }>(
+        server.base,
+        '/entities/by-query?limit=0',
+        TIMEOUT_MS,
+      );
       totalItems = body.totalItems;
       if (totalItems >= expected) {
         queryableMs = now() - server.spawnedAt;
@@ -459,24 +547,36 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
       if (loc) {
         status = await getJson<LocationStatus>(server.base, `/locations/${loc.id}/status`);
         if (status.lastReadAt) {
-          const recount = await getJson<{ totalItems: number }>(server.base, '/entities/by-query?limit=0');
+          const recount = await getJson<{ totalItems: number }>(
+            server.base,
+            '/entities/by-query?limit=0',
+          );
           totalItems = recount.totalItems;
           queryableMs = now() - server.spawnedAt;
-          if (totalItems < expected) notes.push(`ingest finished with totalItems ${totalItems} < expected ${expected}`);
+          if (totalItems < expected)
+            notes.push(`ingest finished with totalItems ${totalItems} < expected ${expected}`);
           break;
         }
       }
       if (Date.now() - lastReport > 10_000) {
         lastReport = Date.now();
-        log(`${engine} n=${n}: still ingesting, totalItems=${totalItems}, ${round((now() - server.spawnedAt) / 1000, 0)} s`);
+        log(
+          `${engine} n=${n}: still ingesting, totalItems=${totalItems}, ${round((now() - server.spawnedAt) / 1000, 0)} s`,
+        );
       }
       await sleep(100);
     }
-    if (Number.isNaN(queryableMs)) throw new Error(`ingest not done within ${TIMEOUT_MS / 1000} s (totalItems ${totalItems}/${expected}); log tail:\n${logTail(server)}`);
+    if (Number.isNaN(queryableMs))
+      throw new Error(
+        `ingest not done within ${TIMEOUT_MS / 1000} s (totalItems ${totalItems}/${expected}); log tail:\n${logTail(server)}`,
+      );
     if (totalItems > expected) notes.push(`totalItems ${totalItems} > expected ${expected}`);
-    log(`${engine} n=${n}: ${totalItems} entities queryable after ${round(queryableMs / 1000, 2)} s`);
+    log(
+      `${engine} n=${n}: ${totalItems} entities queryable after ${round(queryableMs / 1000, 2)} s`,
+    );
     loc ??= await rootLocation(server.base, target);
-    if (loc.entityRef !== rootRef) notes.push(`GET /locations entityRef ${loc.entityRef} differs from computed ${rootRef}`);
+    if (loc.entityRef !== rootRef)
+      notes.push(`GET /locations entityRef ${loc.entityRef} differs from computed ${rootRef}`);
     // The count may become visible a moment before the read bookkeeping finishes.
     for (let i = 0; i < 100; i++) {
       status = await getJson<LocationStatus>(server.base, `/locations/${loc.id}/status`);
@@ -489,45 +589,89 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
       warnings: problems.filter((p) => p.level !== 'error').length,
       sample: problems.slice(0, 5).map((p) => `${p.level}: ${p.message}`),
     };
-    if (ingestProblems.errors) notes.push(`ingest reported ${ingestProblems.errors} error(s), e.g. ${ingestProblems.sample[0]}`);
+    if (ingestProblems.errors)
+      notes.push(
+        `ingest reported ${ingestProblems.errors} error(s), e.g. ${ingestProblems.sample[0]}`,
+      );
 
     // ---- refresh with nothing changed (explicit refresh = forced full re-read)
     const lastReadBefore = status?.lastReadAt;
-    const refresh = await http(server.base, '/refresh', { method: 'POST', body: { entityRef: rootRef }, timeoutMs: TIMEOUT_MS });
-    if (refresh.status !== 200) notes.push(`POST /refresh answered ${refresh.status}: ${refresh.text.slice(0, 200)}`);
+    const refresh = await http(server.base, '/refresh', {
+      method: 'POST',
+      body: { entityRef: rootRef },
+      timeoutMs: TIMEOUT_MS,
+    });
+    if (refresh.status !== 200)
+      notes.push(`POST /refresh answered ${refresh.status}: ${refresh.text.slice(0, 200)}`);
     const statusAfter = await getJson<LocationStatus>(server.base, `/locations/${loc.id}/status`);
-    if (statusAfter.lastReadAt === lastReadBefore) notes.push('POST /refresh returned but the location lastReadAt did not change');
-    const countAfter = (await getJson<{ totalItems: number }>(server.base, '/entities/by-query?limit=0')).totalItems;
-    if (countAfter !== totalItems) notes.push(`totalItems changed across an unchanged refresh: ${totalItems} → ${countAfter}`);
-    log(`${engine} n=${n}: refresh ${round(refresh.ms, 0)} ms (server read ${statusAfter.readMs} ms)`);
+    if (statusAfter.lastReadAt === lastReadBefore)
+      notes.push('POST /refresh returned but the location lastReadAt did not change');
+    const countAfter = (
+      await getJson<{ totalItems: number }>(server.base, '/entities/by-query?limit=0')
+    ).totalItems;
+    if (countAfter !== totalItems)
+      notes.push(`totalItems changed across an unchanged refresh: ${totalItems} → ${countAfter}`);
+    log(
+      `${engine} n=${n}: refresh ${round(refresh.ms, 0)} ms (server read ${statusAfter.readMs} ms)`,
+    );
 
     // ---- latencies
     const rng = new Prng(SEED * 7919 + n);
     const names = manifest.componentNames;
-    const randomNames = Array.from({ length: REQUESTS + WARMUP }, () => names[rng.int(names.length)]!);
+    const randomNames = Array.from(
+      { length: REQUESTS + WARMUP },
+      () => names[rng.int(names.length)]!,
+    );
     const terms = manifest.fullTextTerms;
     const items = (b: unknown) => {
       const x = b as { items?: unknown[]; totalItems?: number };
       return `items=${x.items?.length} totalItems=${x.totalItems}`;
     };
     const lat: Record<string, LatencyResult> = {};
-    lat.byRef = await latency(server.base, (i) => `/entities/by-name/component/default/${randomNames[i + WARMUP]}`, (b) => `kind=${(b as { kind: string }).kind} relations=${(b as { relations: unknown[] }).relations?.length}`);
-    lat.page = await latency(server.base, () => '/entities/by-query?filter=kind%3Dcomponent&orderField=metadata.name%2Casc&limit=100', items);
-    lat.count = await latency(server.base, () => '/entities/by-query?filter=kind%3Dcomponent&limit=0', items);
-    lat.facets = await latency(server.base, () => '/entity-facets?facet=spec.type&filter=kind%3Dcomponent', (b) => JSON.stringify((b as { facets: unknown }).facets));
-    lat.fullText = await latency(
+    lat.byRef = await latency(
       server.base,
-      (i) => `/entities/by-query?fullTextFilterTerm=${encodeURIComponent(terms[(i + terms.length * 100) % terms.length]!.slice(0, 5))}&fullTextFilterFields=metadata.name&limit=20`,
+      (i) => `/entities/by-name/component/default/${randomNames[i + WARMUP]}`,
+      (b) =>
+        `kind=${(b as { kind: string }).kind} relations=${(b as { relations: unknown[] }).relations?.length}`,
+    );
+    lat.page = await latency(
+      server.base,
+      () => '/entities/by-query?filter=kind%3Dcomponent&orderField=metadata.name%2Casc&limit=100',
       items,
     );
-    if (lat.count!.answer && !lat.count!.answer.includes(`totalItems=${manifest.counts.component}`)) {
-      notes.push(`component count answered ${lat.count!.answer}, expected totalItems=${manifest.counts.component}`);
+    lat.count = await latency(
+      server.base,
+      () => '/entities/by-query?filter=kind%3Dcomponent&limit=0',
+      items,
+    );
+    lat.facets = await latency(
+      server.base,
+      () => '/entity-facets?facet=spec.type&filter=kind%3Dcomponent',
+      (b) => JSON.stringify((b as { facets: unknown }).facets),
+    );
+    lat.fullText = await latency(
+      server.base,
+      (i) =>
+        `/entities/by-query?fullTextFilterTerm=${encodeURIComponent(terms[(i + terms.length * 100) % terms.length]!.slice(0, 5))}&fullTextFilterFields=metadata.name&limit=20`,
+      items,
+    );
+    if (
+      lat.count!.answer &&
+      !lat.count!.answer.includes(`totalItems=${manifest.counts.component}`)
+    ) {
+      notes.push(
+        `component count answered ${lat.count!.answer}, expected totalItems=${manifest.counts.component}`,
+      );
     }
-    for (const [k, v] of Object.entries(lat)) log(`${engine} n=${n}: ${k} p50 ${v.p50} ms p95 ${v.p95} ms (${v.answer.slice(0, 80)})`);
+    for (const [k, v] of Object.entries(lat))
+      log(`${engine} n=${n}: ${k} p50 ${v.p50} ms p95 ${v.p95} ms (${v.answer.slice(0, 80)})`);
 
     // ---- full walk
     const w = await walk(server.base);
-    if (w.unique !== totalItems) notes.push(`cursor walk saw ${w.unique} distinct entities (${w.items} items), totalItems is ${totalItems}`);
+    if (w.unique !== totalItems)
+      notes.push(
+        `cursor walk saw ${w.unique} distinct entities (${w.items} items), totalItems is ${totalItems}`,
+      );
     log(`${engine} n=${n}: walk ${w.pages} pages in ${w.ms} ms`);
 
     const memory = procStatus(server.pid);
@@ -552,11 +696,23 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
         }
         await sleep(50);
       }
-      if (Number.isNaN(readyMs)) throw new Error(`restart: initial refresh not done within ${TIMEOUT_MS / 1000} s`);
-      const count2 = (await getJson<{ totalItems: number }>(server.base, '/entities/by-query?limit=0')).totalItems;
-      if (count2 !== totalItems) notes.push(`after restart totalItems ${count2} (was ${totalItems})`);
-      restart = { listeningMs: round(listening, 0), readyMs: round(readyMs, 0), locationReadMs: s2?.readMs ?? null, totalItems: count2, hwmMB: procStatus(server.pid).hwmMB };
-      log(`${engine} n=${n}: restart listening ${restart.listeningMs} ms, re-read done ${restart.readyMs} ms (server read ${restart.locationReadMs} ms)`);
+      if (Number.isNaN(readyMs))
+        throw new Error(`restart: initial refresh not done within ${TIMEOUT_MS / 1000} s`);
+      const count2 = (
+        await getJson<{ totalItems: number }>(server.base, '/entities/by-query?limit=0')
+      ).totalItems;
+      if (count2 !== totalItems)
+        notes.push(`after restart totalItems ${count2} (was ${totalItems})`);
+      restart = {
+        listeningMs: round(listening, 0),
+        readyMs: round(readyMs, 0),
+        locationReadMs: s2?.readMs ?? null,
+        totalItems: count2,
+        hwmMB: procStatus(server.pid).hwmMB,
+      };
+      log(
+        `${engine} n=${n}: restart listening ${restart.listeningMs} ms, re-read done ${restart.readyMs} ms (server read ${restart.locationReadMs} ms)`,
+      );
       await stopServer(server);
     }
 
@@ -566,9 +722,27 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
       seed: SEED,
       expected,
       expectedLogic,
-      data: { dir: dataDir, files: manifest.files, bytesMB: round(manifest.bytes / 1048576, 2), refs: manifest.refs, danglingRefs: manifest.danglingRefs, generatedMs },
-      ingest: { listeningMs: round(listeningMs, 0), queryableMs: round(queryableMs, 0), totalItems, locationReadMs: status?.readMs ?? null, problems: ingestProblems },
-      refresh: { ms: round(refresh.ms, 0), status: refresh.status, locationReadMs: statusAfter.readMs, totalItemsAfter: countAfter },
+      data: {
+        dir: dataDir,
+        files: manifest.files,
+        bytesMB: round(manifest.bytes / 1048576, 2),
+        refs: manifest.refs,
+        danglingRefs: manifest.danglingRefs,
+        generatedMs,
+      },
+      ingest: {
+        listeningMs: round(listeningMs, 0),
+        queryableMs: round(queryableMs, 0),
+        totalItems,
+        locationReadMs: status?.readMs ?? null,
+        problems: ingestProblems,
+      },
+      refresh: {
+        ms: round(refresh.ms, 0),
+        status: refresh.status,
+        locationReadMs: statusAfter.readMs,
+        totalItemsAfter: countAfter,
+      },
       restart,
       memory,
       database,
@@ -589,9 +763,27 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
 
 // ---------------------------------------------------------------- report
 
-const TARGETS: Array<{ key: string; label: string; limit: number; unit: string; get: (r: RunResult) => number | undefined }> = [
-  { key: 'ingest', label: 'ingest → queryable', limit: 60_000, unit: 'ms', get: (r) => r.ingest.queryableMs },
-  { key: 'refresh', label: 'unchanged refresh (POST /refresh)', limit: 10_000, unit: 'ms', get: (r) => r.refresh.ms },
+const TARGETS: Array<{
+  key: string;
+  label: string;
+  limit: number;
+  unit: string;
+  get: (r: RunResult) => number | undefined;
+}> = [
+  {
+    key: 'ingest',
+    label: 'ingest → queryable',
+    limit: 60_000,
+    unit: 'ms',
+    get: (r) => r.ingest.queryableMs,
+  },
+  {
+    key: 'refresh',
+    label: 'unchanged refresh (POST /refresh)',
+    limit: 10_000,
+    unit: 'ms',
+    get: (r) => r.refresh.ms,
+  },
   { key: 'rss', label: 'peak RSS (VmHWM)', limit: 1024, unit: 'MB', get: (r) => r.memory.hwmMB },
   { key: 'byRef', label: 'by-ref p95', limit: 5, unit: 'ms', get: (r) => r.latency.byRef?.p95 },
   { key: 'page', label: 'page of 100 p95', limit: 30, unit: 'ms', get: (r) => r.latency.page?.p95 },
@@ -613,14 +805,32 @@ function table(r: RunResult): string {
     const t = tgt(key);
     rows.push([t.label, value, `< ${t.limit} ${t.unit}`, verdict(r, t)]);
   };
-  withTarget('ingest', `${r.ingest.queryableMs} ms (listening at ${r.ingest.listeningMs} ms; server read ${r.ingest.locationReadMs} ms)`);
+  withTarget(
+    'ingest',
+    `${r.ingest.queryableMs} ms (listening at ${r.ingest.listeningMs} ms; server read ${r.ingest.locationReadMs} ms)`,
+  );
   withTarget('refresh', `${r.refresh.ms} ms (server read ${r.refresh.locationReadMs} ms)`);
   if (r.restart) {
     rows.push(['restart → listening', `${r.restart.listeningMs} ms`, '', '']);
-    rows.push(['restart → startup re-read done (file cache)', `${r.restart.readyMs} ms (server read ${r.restart.locationReadMs} ms)`, '', '']);
+    rows.push([
+      'restart → startup re-read done (file cache)',
+      `${r.restart.readyMs} ms (server read ${r.restart.locationReadMs} ms)`,
+      '',
+      '',
+    ]);
   }
-  withTarget('rss', `${r.memory.hwmMB !== undefined ? round(r.memory.hwmMB, 0) : 'n/a'} MB (RSS at end ${r.memory.rssMB !== undefined ? round(r.memory.rssMB, 0) : 'n/a'} MB${r.restart?.hwmMB ? `; after restart ${round(r.restart.hwmMB, 0)} MB` : ''})`);
-  rows.push(['database size', `${r.database.totalMB} MB (${Object.entries(r.database.detail).map(([k, v]) => `${k} ${v}`).join(', ')})`, '', '']);
+  withTarget(
+    'rss',
+    `${r.memory.hwmMB !== undefined ? round(r.memory.hwmMB, 0) : 'n/a'} MB (RSS at end ${r.memory.rssMB !== undefined ? round(r.memory.rssMB, 0) : 'n/a'} MB${r.restart?.hwmMB ? `; after restart ${round(r.restart.hwmMB, 0)} MB` : ''})`,
+  );
+  rows.push([
+    'database size',
+    `${r.database.totalMB} MB (${Object.entries(r.database.detail)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+    '',
+    '',
+  ]);
   const l = (k: string, label: string, target?: string) => {
     const x = r.latency[k]!;
     const value = `p50 ${x.p50} / p95 ${x.p95} / p99 ${x.p99} ms${x.errors ? ` — ${x.errors} errors` : ''}`;
@@ -634,7 +844,12 @@ function table(r: RunResult): string {
   l('count', 'count of components (limit=0)', 'count');
   l('facets', 'facets spec.type of components', 'facets');
   l('fullText', 'full text on metadata.name, limit 20');
-  rows.push([`full walk (limit=${PAGE_SIZE})`, `${r.walk.ms} ms, ${r.walk.pages} pages, ${r.walk.unique} entities (slowest page ${r.walk.slowestPageMs} ms, last ${r.walk.lastPageMs} ms)`, '', '']);
+  rows.push([
+    `full walk (limit=${PAGE_SIZE})`,
+    `${r.walk.ms} ms, ${r.walk.pages} pages, ${r.walk.unique} entities (slowest page ${r.walk.slowestPageMs} ms, last ${r.walk.lastPageMs} ms)`,
+    '',
+    '',
+  ]);
   const head = `### ${r.engine}, n = ${r.n.toLocaleString('en-US')} (seed ${r.seed}; expected totalItems ${r.expected}, got ${r.ingest.totalItems})\n\n| figure | measured | target (at 100k) | verdict |\n| --- | --- | --- | --- |\n`;
   const body = rows.map((row) => `| ${row.join(' | ')} |`).join('\n');
   const notes = r.notes.length ? `\n\nNotes:\n${r.notes.map((n) => `- ${n}`).join('\n')}` : '';
@@ -642,9 +857,11 @@ function table(r: RunResult): string {
 }
 
 function summary(results: RunResult[]): string {
-  const head = '| engine | n | ingest s | refresh s | restart ready s | peak RSS MB | DB MB | by-ref p95 | page p95 | count p95 | facets p95 | full-text p95 | walk s (pages) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
-  const rows = results.map((r) =>
-    `| ${r.engine} | ${r.n} | ${round(r.ingest.queryableMs / 1000, 2)} | ${round(r.refresh.ms / 1000, 2)} | ${r.restart ? round(r.restart.readyMs / 1000, 2) : '—'} | ${r.memory.hwmMB !== undefined ? round(r.memory.hwmMB, 0) : 'n/a'} | ${r.database.totalMB} | ${r.latency.byRef!.p95} | ${r.latency.page!.p95} | ${r.latency.count!.p95} | ${r.latency.facets!.p95} | ${r.latency.fullText!.p95} | ${round(r.walk.ms / 1000, 2)} (${r.walk.pages}) |`,
+  const head =
+    '| engine | n | ingest s | refresh s | restart ready s | peak RSS MB | DB MB | by-ref p95 | page p95 | count p95 | facets p95 | full-text p95 | walk s (pages) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
+  const rows = results.map(
+    (r) =>
+      `| ${r.engine} | ${r.n} | ${round(r.ingest.queryableMs / 1000, 2)} | ${round(r.refresh.ms / 1000, 2)} | ${r.restart ? round(r.restart.readyMs / 1000, 2) : '—'} | ${r.memory.hwmMB !== undefined ? round(r.memory.hwmMB, 0) : 'n/a'} | ${r.database.totalMB} | ${r.latency.byRef!.p95} | ${r.latency.page!.p95} | ${r.latency.count!.p95} | ${r.latency.facets!.p95} | ${r.latency.fullText!.p95} | ${round(r.walk.ms / 1000, 2)} (${r.walk.pages}) |`,
   );
   return head + rows.join('\n');
 }
@@ -675,7 +892,8 @@ async function main() {
       save();
     }
   }
-  if (results.length) process.stdout.write(`\n## Summary (times in ms unless noted)\n\n${summary(results)}\n`);
+  if (results.length)
+    process.stdout.write(`\n## Summary (times in ms unless noted)\n\n${summary(results)}\n`);
   process.stdout.write(`\nResults written to ${outFile}\n`);
   process.exitCode = failures.length ? 1 : 0;
 }

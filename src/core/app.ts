@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AtriumConfig } from './config/index.ts';
 import { type Database, openDatabase } from './database/database.ts';
 import { runMigrations } from './database/migrations.ts';
-import { NotAllowedError, NotFoundError } from './errors.ts';
+import { InputError, NotAllowedError, NotFoundError } from './errors.ts';
 import { makeErrorHandler } from './http/error-handler.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { GUEST_IDENTITY, allowAll } from './permissions.ts';
@@ -82,6 +82,24 @@ export async function createApp(options: AppOptions): Promise<App> {
     bodyLimit: 10 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
     routerOptions: { maxParamLength: 500 },
+  });
+  // Backstage's client sends `Content-Type: application/json` on every call, DELETE included,
+  // so an empty body is only an error where a body is expected.
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') {
+      if (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH') {
+        done(new InputError('Empty request body'), undefined);
+      } else {
+        done(null, undefined);
+      }
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new InputError(`Malformed JSON body: ${(error as Error).message}`), undefined);
+    }
   });
   server.setErrorHandler(makeErrorHandler(logger));
   server.setNotFoundHandler((request) => {

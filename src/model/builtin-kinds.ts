@@ -162,7 +162,7 @@ export const API_KIND: KindDefinition = {
     lifecycle: str('the lifecycle, e.g. "experimental", "production" or "deprecated"'),
     owner: str(OWNER_DESCRIPTION),
     system: str(SYSTEM_DESCRIPTION),
-    definition: str('the API definition as text, or a placeholder like { $text: ./openapi.yaml }'),
+    definition: str('the API definition as text, e.g. an OpenAPI document'),
   }),
   refFields: [ownerRef, systemRef],
 };

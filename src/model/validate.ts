@@ -479,7 +479,7 @@ function checkRequiredString(
   if (value === undefined) {
     problems.add(
       path,
-      `Malformed envelope, <root> must have required property '${path}'; add ${what}, e.g. "${path}: ${example}"`,
+      `Malformed envelope, <root> must have required property '${path}'; add it, e.g. "${path}: ${example}"`,
     );
     return false;
   }
@@ -770,7 +770,10 @@ function checkSpecSchema(problems: Problems, spec: JsonObject, compiled: Compile
         );
         break;
       default:
-        problems.add(path, `"${path}" ${error.message ?? 'is not valid'}`);
+        problems.add(
+          path,
+          `"${path}" ${error.message ?? 'is not valid'} but found ${describeValue(e.data)}${purpose(e.parentSchema)}`,
+        );
     }
   }
 }
@@ -842,8 +845,28 @@ function entityRefText(kind: unknown, namespace: unknown, name: unknown): string
   return `${part(kind, '<kind>')}:${part(namespace, DEFAULT_NAMESPACE)}/${part(name, '<name>')}`;
 }
 
+/**
+ * "Component, API (apiVersion "backstage.io/v1alpha1" or "backstage.io/v1beta1"); Template
+ * (apiVersion "scaffolder.backstage.io/v1beta3")": kinds grouped by their apiVersions.
+ */
+function describeKinds(registry: KindRegistry): string {
+  const groups = new Map<string, string[]>();
+  for (const kind of registry.kinds()) {
+    const versions = registry
+      .apiVersionsOf(kind)
+      .map((v) => `"${v}"`)
+      .join(' or ');
+    const group = groups.get(versions);
+    if (group) group.push(kind);
+    else groups.set(versions, [kind]);
+  }
+  return [...groups]
+    .map(([versions, kinds]) => `${kinds.join(', ')} (apiVersion ${versions})`)
+    .join('; ');
+}
+
 function quoteList(values: string[]): string {
-  return values.map((v) => `"${v}"`).join(', ');
+  return values.map((v) => `"${v}"`).join(' or ');
 }
 
 /**
@@ -942,7 +965,7 @@ export function validateEntity(raw: unknown, registry: KindRegistry): Validation
       if (versions.length > 0) {
         problems.add(
           'apiVersion',
-          `${prefix}: kind ${kindName} accepts apiVersion ${quoteList(versions)}, but found "${version}"`,
+          `${prefix}: kind ${kindName} accepts apiVersion ${quoteList(versions)} but found "${version}"`,
         );
       } else {
         const sameIgnoringCase = registry.kindIgnoringCase(kindName);
@@ -951,7 +974,7 @@ export function validateEntity(raw: unknown, registry: KindRegistry): Validation
           : '';
         problems.add(
           'kind',
-          `${prefix}: kind "${kindName}" is not known${hint}; known kinds are ${registry.kinds().join(', ')}`,
+          `${prefix}: kind "${kindName}" is not known${hint}; known kinds are ${describeKinds(registry)}`,
         );
       }
     }

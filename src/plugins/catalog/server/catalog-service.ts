@@ -258,6 +258,7 @@ export class CatalogService {
     if (options.dryRun) {
       const row: LocationRow = existing ?? {
         id: `${type}:${target}`,
+        seq: 0,
         type,
         target,
         origin: 'api',
@@ -324,6 +325,7 @@ export class CatalogService {
       );
     const row: LocationRow = {
       id: `${location.type}:${target}`,
+      seq: 0,
       type: location.type,
       target,
       origin: 'api',

@@ -559,7 +559,12 @@ export function registerCatalogRoutes(env: PluginEnvironment, deps: Deps) {
         });
       } else {
         try {
-          parseLocationRef(b.location);
+          if (parseLocationRef(b.location).type !== 'url') {
+            errors.push({
+              name: 'InputError',
+              message: `Invalid location ref ${b.location}, only 'url:<target>' is supported`,
+            });
+          }
         } catch (error) {
           errors.push({ name: 'InputError', message: (error as Error).message });
         }

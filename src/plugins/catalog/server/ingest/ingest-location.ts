@@ -124,10 +124,16 @@ function refOfRaw(raw: unknown): string | undefined {
   return `${r.kind}:${ns}/${r.metadata.name}`.toLowerCase();
 }
 
+/** Hosts whose URLs Backstage's built-in SCM integrations understand. */
+const SCM_HOSTS = new Set(['github.com', 'gitlab.com', 'bitbucket.org', 'dev.azure.com']);
+
+/** `url:<folder of the file>/`, set only for SCM hosts, as Backstage does. */
 function sourceLocationOf(file: SourceFile): string | undefined {
   if (file.type !== 'url') return undefined;
   try {
-    return `url:${new URL('./', file.target).toString()}`;
+    const url = new URL(file.target);
+    if (!SCM_HOSTS.has(url.hostname)) return undefined;
+    return `url:${new URL('./', url).toString()}`;
   } catch {
     return undefined;
   }
@@ -304,6 +310,7 @@ async function processFile(
     if (placeholders) {
       const resolved = await resolvePlaceholders(raw, {
         reader,
+        urlReader: ctx.readers.get('url'),
         base: file.target,
         root: ctx.rootDir,
         hash: hashText,
@@ -311,16 +318,14 @@ async function processFile(
       raw = resolved.value;
       docProblems.push(...resolved.problems.map(at));
       outcome.dependencies.push(
-        ...resolved.dependencies.map((d: Dependency) => ({
-          reader: reader.type,
-          base: file.target,
-          target: d.target,
-          hash: d.hash,
-        })),
+        ...resolved.dependencies.map((d: Dependency) => ({ ...d, base: file.target })),
       );
     }
     const { entity: valid, problems } = validateEntity(raw, ctx.registry);
-    docProblems.push(...problems.map(at));
+    // A placeholder that failed already explains its field; the schema's verdict on the
+    // unresolved `{ $text: ... }` object would only repeat it.
+    const explained = new Set(docProblems.map((p) => p.path));
+    docProblems.push(...problems.filter((p) => !explained.has(p.path)).map(at));
     const rawRef = refOfRaw(raw);
     if (!valid || docProblems.some((p) => p.level === 'error')) {
       outcome.problems.push(

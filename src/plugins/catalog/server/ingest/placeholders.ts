@@ -5,6 +5,7 @@ import type { LocationReader } from './readers.ts';
 const KEYS = ['$text', '$json', '$yaml'] as const;
 
 export interface Dependency {
+  reader: string;
   target: string;
   hash: string;
 }
@@ -17,7 +18,15 @@ export interface Dependency {
  */
 export async function resolvePlaceholders(
   doc: unknown,
-  ctx: { reader: LocationReader; base: string; root: string; hash: (s: string) => string },
+  ctx: {
+    /** Reads the file's own relative references. */
+    reader: LocationReader;
+    /** Reads absolute URLs (subject to backend.reading.allow), whatever the file's type. */
+    urlReader?: LocationReader;
+    base: string;
+    root: string;
+    hash: (s: string) => string;
+  },
 ): Promise<{ value: unknown; problems: Problem[]; dependencies: Dependency[] }> {
   const problems: Problem[] = [];
   const dependencies: Dependency[] = [];
@@ -42,8 +51,14 @@ export async function resolvePlaceholders(
         return value;
       }
       try {
-        const read = await ctx.reader.readReferenced(ctx.base, target, ctx.root);
-        dependencies.push({ target: read.target, hash: ctx.hash(read.content) });
+        const reader = /^https?:\/\//i.test(target) ? ctx.urlReader : ctx.reader;
+        if (!reader) throw new Error('URL placeholders cannot be read here');
+        const read = await reader.readReferenced(ctx.base, target, ctx.root);
+        dependencies.push({
+          reader: reader.type,
+          target: read.target,
+          hash: ctx.hash(read.content),
+        });
         if (key === '$text') return read.content;
         if (key === '$json') return JSON.parse(read.content);
         const docs = jsYaml.loadAll(read.content, null, { schema: jsYaml.CORE_SCHEMA });

@@ -87,7 +87,9 @@ export class FileReader implements LocationReader {
           dot: false,
           expandDirectories: false,
         })
-      ).sort();
+      )
+      // Shallower paths first, so a file reached again through a symlink loop keeps its direct path.
+        .sort((a, b) => a.split(sep).length - b.split(sep).length || a.localeCompare(b));
       if (!paths.length && !options.optional) {
         problems.push({
           level: 'error',
@@ -220,7 +222,10 @@ export class UrlReader implements LocationReader {
     // Redirects are followed by hand so every hop is checked against backend.reading.allow.
     for (let hop = 0; ; hop++) {
       try {
-        response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs), redirect: 'manual' });
+        response = await fetch(url, {
+          signal: AbortSignal.timeout(this.timeoutMs),
+          redirect: 'manual',
+        });
       } catch (error) {
         const cause = (error as { cause?: { code?: string } }).cause?.code;
         throw new Error(`Could not reach ${target}: ${cause ?? (error as Error).message}`);
@@ -231,7 +236,9 @@ export class UrlReader implements LocationReader {
       if (hop >= 5) throw new Error(`${target}: too many redirects`);
       url = new URL(location, url);
       if (!isUrlAllowed(url, this.allow())) {
-        throw new Error(`${target} redirects to ${url.host}, which backend.reading.allow does not list`);
+        throw new Error(
+          `${target} redirects to ${url.host}, which backend.reading.allow does not list`,
+        );
       }
     }
     if (!response.ok) return { status: response.status };
@@ -280,17 +287,19 @@ export class UrlReader implements LocationReader {
   }
 
   resolve(base: string, target: string): string {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return new URL(target).toString();
     return new URL(target, base).toString();
   }
 
   async readReferenced(base: string, target: string, root: string) {
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
     const url = this.resolve(base, target);
-    const rootUrl = new URL(root);
-    const resolved = new URL(url);
     // A relative placeholder must stay within the location's own site; absolute URLs go
     // through backend.reading.allow like any other read.
-    if (!/^[a-z]+:/i.test(target) && resolved.origin !== rootUrl.origin) {
-      throw new Error(`${target} resolves to ${url}, outside ${rootUrl.origin}`);
+    if (!absolute) {
+      const rootUrl = new URL(root);
+      if (new URL(url).origin !== rootUrl.origin)
+        throw new Error(`${target} resolves to ${url}, outside ${rootUrl.origin}`);
     }
     const { status, content } = await this.fetchText(url);
     if (content === undefined) throw new Error(`Reading ${url} failed with HTTP ${status}`);

@@ -251,10 +251,28 @@ export class EntityQuery {
     const out: Record<string, Array<{ value: string; count: number }>> = {};
     const w = this.where(filter);
     for (const facet of facets) {
+      const key = facet.toLowerCase();
+      if (key.startsWith('relations.')) {
+        // Relation facets count target refs of one relation type, from the relations table.
+        const type = key.slice('relations.'.length);
+        const actual = this.relationType(type);
+        let q = this.db
+          .selectFrom('catalog_relations as r')
+          .innerJoin('catalog_entities as e', 'e.entity_ref', 'r.source_ref')
+          .select(['r.target_ref as value', sql<number>`count(*)`.as('count')])
+          .where(actual ? sql<SqlBool>`r.type = ${actual}` : sql<SqlBool>`lower(r.type) = ${type}`);
+        if (w) q = q.where(w);
+        const rows = await q.groupBy('r.target_ref').orderBy('r.target_ref').execute();
+        out[facet] = rows.map((r: { value: string; count: number | string }) => ({
+          value: r.value,
+          count: Number(r.count),
+        }));
+        continue;
+      }
       let q = this.db
         .selectFrom('catalog_search as s')
         .select(['s.original_value as value', sql<number>`count(*)`.as('count')])
-        .where('s.key', '=', facet.toLowerCase())
+        .where('s.key', '=', key)
         .where('s.original_value', 'is not', null);
       if (w) {
         q = q.where(

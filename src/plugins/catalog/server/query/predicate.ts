@@ -25,6 +25,8 @@ export function parseFilterParams(filters: string[] | undefined): Predicate | un
   const alternatives = filters.map((filter): Predicate => {
     const byKey = new Map<string, { values: string[]; exists: boolean }>();
     for (const part of filter.split(',')) {
+      // Backstage drops empty statements (a trailing comma); only an empty key is an error.
+      if (part.trim() === '') continue;
       const eq = part.indexOf('=');
       const key = (eq === -1 ? part : part.slice(0, eq)).trim();
       if (!key) throw new InputError(`Invalid filter '${filter}': a condition has an empty key`);
@@ -41,6 +43,9 @@ export function parseFilterParams(filters: string[] | undefined): Predicate | un
     }
     return conditions.length === 1 ? conditions[0]! : { $all: conditions };
   });
+  // A filter made only of empty statements matches everything.
+  if (alternatives.some((a) => '$all' in a && (a.$all as Predicate[]).length === 0))
+    return undefined;
   return alternatives.length === 1 ? alternatives[0] : { $any: alternatives };
 }
 

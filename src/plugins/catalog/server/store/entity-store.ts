@@ -229,7 +229,8 @@ export class EntityStore {
    * cannot both win. SQLite has one writer anyway.
    */
   private async lockWrites(trx: Kysely<CatalogTables>) {
-    if (this.dialect === 'pg') await sql`select pg_advisory_xact_lock(hashtext('atrium-catalog-write'))`.execute(trx);
+    if (this.dialect === 'pg')
+      await sql`select pg_advisory_xact_lock(hashtext('atrium-catalog-write'))`.execute(trx);
   }
 
   private toRow(

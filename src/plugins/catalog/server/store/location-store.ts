@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Problem } from '../../../../model/entity.ts';
 import type { Database } from '../../../../core/plugin-api.ts';
 import type { FileOutcome } from '../ingest/ingest-location.ts';
@@ -9,6 +9,7 @@ import type { CatalogTables } from './tables.ts';
 
 export interface LocationRow {
   id: string;
+  seq: number;
   type: string;
   target: string;
   origin: 'config' | 'api';
@@ -56,12 +57,7 @@ export class LocationStore {
   }
 
   list(): Promise<LocationRow[]> {
-    return this.db
-      .selectFrom('catalog_locations')
-      .selectAll()
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    return this.db.selectFrom('catalog_locations').selectAll().orderBy('seq').execute();
   }
 
   get(id: string): Promise<LocationRow | undefined> {
@@ -87,8 +83,13 @@ export class LocationStore {
     origin: 'config' | 'api';
     rules?: CatalogRule[];
   }): Promise<LocationRow> {
+    const last = await this.db
+      .selectFrom('catalog_locations')
+      .select(sql<number>`max(seq)`.as('seq'))
+      .executeTakeFirst();
     const row: LocationRow = {
       id: randomUUID(),
+      seq: Number(last?.seq ?? 0) + 1,
       type: input.type,
       target: input.target,
       origin: input.origin,

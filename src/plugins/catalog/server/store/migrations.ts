@@ -12,6 +12,8 @@ export const catalogMigrations: Migration[] = [
       await db.schema
         .createTable('catalog_locations')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        // Registration order: the first location to emit a ref keeps it.
+        .addColumn('seq', 'integer', (c) => c.notNull())
         .addColumn('type', 'varchar(32)', (c) => c.notNull())
         .addColumn('target', 'text', (c) => c.notNull())
         .addColumn('origin', 'varchar(16)', (c) => c.notNull())
