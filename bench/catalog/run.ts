@@ -52,6 +52,10 @@ const { values: args } = parseArgs({
     'results-dir': { type: 'string', default: join(REPO, 'bench/results') },
     keep: { type: 'boolean', default: false },
     'no-restart': { type: 'boolean', default: false },
+    /** Per-request timeout for the latency figures, in seconds. */
+    'request-timeout': { type: 'string', default: '60' },
+    /** Time after which a latency figure stops early (after at least 20 requests), in seconds. */
+    'figure-budget': { type: 'string', default: '120' },
   },
 });
 
@@ -62,6 +66,8 @@ const REQUESTS = Number(args.requests);
 const WARMUP = Number(args.warmup);
 const PAGE_SIZE = Number(args['page-size']);
 const TIMEOUT_MS = Number(args.timeout) * 1000;
+const REQUEST_TIMEOUT_MS = Number(args['request-timeout']) * 1000;
+const FIGURE_BUDGET_MS = Number(args['figure-budget']) * 1000;
 for (const e of ENGINES)
   if (e !== 'sqlite' && e !== 'pg') throw new Error(`unknown engine ${e} (sqlite, pg)`);
 for (const n of SIZES) if (!Number.isInteger(n) || n < 10) throw new Error(`bad size ${n}`);
@@ -344,32 +350,54 @@ async function latency(
   makePath: (i: number) => string,
   describe: (body: unknown) => string,
 ): Promise<LatencyResult> {
-  for (let i = 0; i < WARMUP; i++) await http(base, makePath(-1 - i));
   const times: number[] = [];
   let errors = 0;
   let firstError = '';
   let answer = '';
-  for (let i = 0; i < REQUESTS; i++) {
-    const r = await http(base, makePath(i));
-    times.push(r.ms);
-    if (r.status !== 200) {
+  let stopped = '';
+  const started = now();
+  const one = async (i: number, record: boolean) => {
+    const t0 = now();
+    try {
+      const r = await http(base, makePath(i), { timeoutMs: REQUEST_TIMEOUT_MS });
+      if (record) times.push(r.ms);
+      if (r.status !== 200) {
+        errors++;
+        firstError ||= `${r.status} ${r.text.slice(0, 200)}`;
+      } else if (record && !answer) {
+        answer = describe(JSON.parse(r.text));
+      }
+    } catch (error) {
+      // A timed-out request counts as an error at its elapsed time; three end the figure.
+      if (record) times.push(now() - t0);
       errors++;
-      firstError ||= `${r.status} ${r.text.slice(0, 200)}`;
-    } else if (i === 0) {
-      answer = describe(JSON.parse(r.text));
+      firstError ||= `${(error as Error).name}: ${(error as Error).message} after ${round(now() - t0, 0)} ms`;
     }
+  };
+  for (let i = 0; i < WARMUP && errors < 3; i++) await one(-1 - i, false);
+  for (let i = 0; i < REQUESTS; i++) {
+    if (errors >= 3) {
+      stopped = `stopped after ${i} requests: ${errors} errors`;
+      break;
+    }
+    if (now() - started > FIGURE_BUDGET_MS && i >= 20) {
+      stopped = `stopped after ${i} requests: time budget ${FIGURE_BUDGET_MS / 1000} s used`;
+      break;
+    }
+    await one(i, true);
   }
   const sorted = [...times].sort((a, b) => a - b);
+  const notes = [errors ? `${errors} errors, first: ${firstError}` : '', stopped].filter(Boolean).join('; ');
   return {
-    requests: REQUESTS,
+    requests: times.length,
     errors,
     p50: round(percentile(sorted, 0.5), 2),
     p95: round(percentile(sorted, 0.95), 2),
     p99: round(percentile(sorted, 0.99), 2),
-    max: round(sorted[sorted.length - 1]!, 2),
-    mean: round(times.reduce((s, t) => s + t, 0) / times.length, 2),
+    max: round(sorted[sorted.length - 1] ?? Number.NaN, 2),
+    mean: round(times.reduce((s, t) => s + t, 0) / Math.max(1, times.length), 2),
     example: makePath(0),
-    answer: errors ? `${answer} (first error: ${firstError})` : answer,
+    answer: notes ? `${answer} (${notes})` : answer,
   };
 }
 
@@ -794,6 +822,7 @@ const TARGETS: Array<{
 function verdict(r: RunResult, t: (typeof TARGETS)[number]): string {
   const v = t.get(r);
   if (v === undefined || Number.isNaN(v)) return 'n/a';
+  if (t.key === 'ingest' && r.ingest.totalItems < r.expected) return r.n >= 100_000 ? 'FAIL (incomplete)' : '(fail: incomplete)';
   const ok = v < t.limit;
   return r.n >= 100_000 ? (ok ? 'PASS' : 'FAIL') : ok ? '(pass)' : '(fail)';
 }
@@ -833,7 +862,8 @@ function table(r: RunResult): string {
   ]);
   const l = (k: string, label: string, target?: string) => {
     const x = r.latency[k]!;
-    const value = `p50 ${x.p50} / p95 ${x.p95} / p99 ${x.p99} ms${x.errors ? ` — ${x.errors} errors` : ''}`;
+    const partial = x.requests < REQUESTS ? ` (${x.requests} requests only)` : '';
+    const value = `p50 ${x.p50} / p95 ${x.p95} / p99 ${x.p99} ms${partial}${x.errors ? ` — ${x.errors} errors` : ''}`;
     if (target) {
       const t = tgt(target);
       rows.push([label, value, `p95 < ${t.limit} ms`, verdict(r, t)]);

@@ -492,16 +492,4 @@ describe('loadConfig: configs written for Backstage', () => {
       "Config key 'permission.enabled' is reserved: this version of Atrium does not use it yet in app-config.yaml",
     ]);
   });
-
-  const fixture =
-    '/work/shared/fixtures/backstage-create-app/templates/default-app/app-config.yaml';
-  it.skipIf(!existsSync(fixture))(
-    'loads the shared create-app fixture config without errors',
-    async () => {
-      const { config, warnings, files } = await loadConfig({ cwd: dirname(fixture), env: {} });
-      expect(files).toEqual([fixture]);
-      expect(config.catalog.locations.length).toBeGreaterThan(0);
-      expect(warnings.length).toBeGreaterThan(0);
-    },
-  );
 });

@@ -88,7 +88,7 @@ export class FileReader implements LocationReader {
           expandDirectories: false,
         })
       )
-      // Shallower paths first, so a file reached again through a symlink loop keeps its direct path.
+        // Shallower paths first, so a file reached again through a symlink loop keeps its direct path.
         .sort((a, b) => a.split(sep).length - b.split(sep).length || a.localeCompare(b));
       if (!paths.length && !options.optional) {
         problems.push({
