@@ -387,7 +387,9 @@ async function latency(
     await one(i, true);
   }
   const sorted = [...times].sort((a, b) => a - b);
-  const notes = [errors ? `${errors} errors, first: ${firstError}` : '', stopped].filter(Boolean).join('; ');
+  const notes = [errors ? `${errors} errors, first: ${firstError}` : '', stopped]
+    .filter(Boolean)
+    .join('; ');
   return {
     requests: times.length,
     errors,
@@ -822,7 +824,8 @@ const TARGETS: Array<{
 function verdict(r: RunResult, t: (typeof TARGETS)[number]): string {
   const v = t.get(r);
   if (v === undefined || Number.isNaN(v)) return 'n/a';
-  if (t.key === 'ingest' && r.ingest.totalItems < r.expected) return r.n >= 100_000 ? 'FAIL (incomplete)' : '(fail: incomplete)';
+  if (t.key === 'ingest' && r.ingest.totalItems < r.expected)
+    return r.n >= 100_000 ? 'FAIL (incomplete)' : '(fail: incomplete)';
   const ok = v < t.limit;
   return r.n >= 100_000 ? (ok ? 'PASS' : 'FAIL') : ok ? '(pass)' : '(fail)';
 }
