@@ -21,6 +21,13 @@ export type Dialect = 'sqlite' | 'pg';
 export interface Database {
   // biome-ignore lint/suspicious/noExplicitAny: each plugin types its own tables
   db: Kysely<any>;
+  /**
+   * For queries that only read. On SQLite this is a second connection, so reads go on (on
+   * the last committed state) while a long ingest transaction holds the writer; on
+   * PostgreSQL it is the same pool.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: each plugin types its own tables
+  reader: Kysely<any>;
   dialect: Dialect;
   close(): Promise<void>;
 }
@@ -43,7 +50,20 @@ export async function openDatabase(
     raw.pragma('busy_timeout = 5000');
     raw.pragma('cache_size = -65536');
     const db = new Kysely({ dialect: new SqliteDialect({ database: raw }) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    if (memory) return { db, reader: db, dialect: 'sqlite', close: () => db.destroy() };
+    const rawReader = new SQLite(file, { readonly: true });
+    rawReader.pragma('busy_timeout = 5000');
+    rawReader.pragma('cache_size = -65536');
+    const reader = new Kysely({ dialect: new SqliteDialect({ database: rawReader }) });
+    return {
+      db,
+      reader,
+      dialect: 'sqlite',
+      close: async () => {
+        await reader.destroy();
+        await db.destroy();
+      },
+    };
   }
   const poolConfig: pg.PoolConfig =
     typeof options.connection === 'string'
@@ -63,5 +83,5 @@ export async function openDatabase(
     await db.destroy();
     throw new Error(`Cannot connect to PostgreSQL: ${(error as Error).message}`);
   }
-  return { db, dialect: 'pg', close: () => db.destroy() };
+  return { db, reader: db, dialect: 'pg', close: () => db.destroy() };
 }

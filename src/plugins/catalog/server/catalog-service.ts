@@ -5,13 +5,14 @@ import { ConflictError, InputError, NotFoundError } from '../../../core/errors.t
 import type { Logger } from '../../../core/logger.ts';
 import {
   type EntityProcessor,
+  type FileOutcome,
   generatedLocationRef,
   type IngestOutcome,
   ingestLocation,
 } from './ingest/ingest-location.ts';
 import type { LocationReader } from './ingest/readers.ts';
 import { type CatalogRule, RuleSet } from './ingest/rules.ts';
-import type { ApplyResult, EntityStore } from './store/entity-store.ts';
+import type { ApplyResult, EntityStore, LocationSink } from './store/entity-store.ts';
 import {
   type LocationRow,
   type LocationStore,
@@ -112,15 +113,13 @@ export class CatalogService {
     );
   }
 
-  private async read(
+  /** Reads a location; with a sink, entities stream into the store as files are read. */
+  private read(
     row: LocationRow,
-    force: boolean,
-  ): Promise<{
-    outcome: IngestOutcome;
-    cache: Map<string, import('./ingest/ingest-location.ts').FileOutcome>;
-  }> {
-    const cache = force ? new Map() : await this.deps.locations.loadFileCache(row.id);
-    const outcome = await ingestLocation(
+    cache: Map<string, FileOutcome>,
+    sink?: LocationSink,
+  ): Promise<IngestOutcome> {
+    return ingestLocation(
       { id: row.id, type: row.type, target: row.target },
       {
         readers: this.deps.readers,
@@ -129,12 +128,12 @@ export class CatalogService {
         rules: this.ruleSet(row),
         fingerprint: this.deps.settings.fingerprint,
         cache,
+        sink,
         onProgress: (p) => {
           for (const l of this.listeners) l({ locationId: row.id, target: row.target, ...p });
         },
       },
     );
-    return { outcome, cache };
   }
 
   /** Reads one location and stores what it emits; returns when the result is queryable. */
@@ -154,23 +153,26 @@ export class CatalogService {
     const started = Date.now();
     const row = await this.deps.locations.get(id);
     if (!row) throw new NotFoundError(`Found no location with ID ${id}`);
-    const { outcome, cache } = await this.read(row, force);
-    const applied = await this.deps.entities.applyLocation({
-      locationId: row.id,
-      entities: outcome.entities,
-      unchangedRefs: outcome.unchangedRefs,
-      failed: outcome.failed,
-      orphanStrategy: this.deps.settings.orphanStrategy,
-    });
+    // Loaded before the write transaction: on SQLite that holds the only write connection.
+    const cache = force
+      ? new Map<string, FileOutcome>()
+      : await this.deps.locations.loadFileCache(row.id);
+    let outcome: IngestOutcome | undefined;
+    const applied = await this.deps.entities.writeLocation(
+      row.id,
+      this.deps.settings.orphanStrategy,
+      async (sink) => {
+        outcome = await this.read(row, cache, sink);
+      },
+    );
+    if (!outcome) throw new Error('unreachable: the location was not read');
     const problems: Problem[] = [...outcome.problems];
     if (applied.conflicts.length) {
       const owners = new Map(
         (await this.deps.locations.list()).map((l) => [l.id, `${l.type}:${l.target}`]),
       );
       for (const c of applied.conflicts) {
-        const file = outcome.entities.find((e) => e.ref === c.ref)?.entity.metadata.annotations?.[
-          'backstage.io/managed-by-location'
-        ];
+        const file = c.file;
         problems.push({
           level: 'error',
           name: 'ConflictError',
@@ -180,10 +182,13 @@ export class CatalogService {
       }
     }
     await this.deps.locations.saveFileCache(row.id, cache, outcome.files);
+    // Query plans depend on table statistics; after a bulk change they are stale.
+    if (applied.inserted + applied.updated + applied.deleted > 1000)
+      await this.deps.entities.analyze();
     const ms = Date.now() - started;
     await this.deps.locations.recordRead(row.id, {
       contentHash: outcome.contentHash,
-      entityCount: outcome.entities.length + outcome.unchangedRefs.size - applied.conflicts.length,
+      entityCount: outcome.entityCount + outcome.unchangedRefs.size - applied.conflicts.length,
       problems,
       readMs: ms,
     });
@@ -221,7 +226,7 @@ export class CatalogService {
     return out;
   }
 
-  /** Re-reads the location that owns the entity, bypassing the file cache. */
+  /** Re-reads the location that owns the entity; returns when the result is stored. */
   async refreshEntity(ref: string): Promise<void> {
     const row = await this.deps.entities.rowByRef(ref);
     if (!row) throw new NotFoundError(`No entity with ref ${ref}`);
@@ -233,7 +238,9 @@ export class CatalogService {
       if (body.kind === 'Location' && spec?.type && spec.target)
         locationId = (await this.deps.locations.find(spec.type, spec.target))?.id ?? null;
     }
-    if (locationId) await this.refreshLocation(locationId, { force: true });
+    // The file cache compares content and placeholder hashes, so a changed file is re-read
+    // and an unchanged one costs a hash: no need to bypass it.
+    if (locationId) await this.refreshLocation(locationId);
   }
 
   normaliseTarget(type: string, target: string, baseDir?: string): string {
@@ -271,7 +278,7 @@ export class CatalogService {
         entity_count: 0,
         problems: '[]',
       };
-      const { outcome } = await this.read(row, true);
+      const outcome = await this.read(row, new Map());
       const errors = outcome.problems.filter((p) => p.level === 'error');
       if (errors.length) {
         throw new InputError(
@@ -338,7 +345,7 @@ export class CatalogService {
       entity_count: 0,
       problems: '[]',
     };
-    const { outcome } = await this.read(row, true);
+    const outcome = await this.read(row, new Map());
     const found = outcome.entities.filter((e) => !e.ref.startsWith('location:default/generated-'));
     if (found.length) {
       const registered = new Set<string>();

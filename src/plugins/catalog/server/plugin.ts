@@ -66,7 +66,7 @@ export function catalogPlugin(): PluginDefinition {
       }
       const store = new EntityStore(database);
       const locations = new LocationStore(database);
-      const query = new EntityQuery(database.db, store, (t) => relationTypes.get(t));
+      const query = new EntityQuery(database.reader, store, (t) => relationTypes.get(t));
       const settings = {
         orphanStrategy: config.catalog.orphanStrategy,
         rules: config.catalog.rules,

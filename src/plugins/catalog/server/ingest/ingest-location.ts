@@ -15,7 +15,7 @@ import {
   stringifyEntityRef,
   validateEntity,
 } from '../../../../model/index.ts';
-import type { PreparedEntity } from '../store/entity-store.ts';
+import type { LocationSink, PreparedEntity } from '../store/entity-store.ts';
 import { parseYamlFile } from './parse-yaml.ts';
 import { type Dependency, hasPlaceholder, resolvePlaceholders } from './placeholders.ts';
 import { hashText, type LocationReader, type SourceFile } from './readers.ts';
@@ -57,10 +57,15 @@ export interface IngestContext {
   /** Cached outcomes by file ref; absent to force a full re-read. */
   cache?: Map<string, FileOutcome>;
   onProgress?(progress: { files: number; entities: number; file: string }): void;
+  /** Receives entities file by file (the store's open transaction); else they are returned. */
+  sink?: LocationSink;
 }
 
 export interface IngestOutcome {
+  /** Prepared entities, when no sink took them. */
   entities: PreparedEntity[];
+  /** How many entities were prepared (whether or not a sink took them). */
+  entityCount: number;
   failed: Map<string, EntityStatusItem[]>;
   unchangedRefs: Set<string>;
   problems: Problem[];
@@ -155,6 +160,7 @@ export async function ingestLocation(
     root.type === 'file' ? dirname(root.target.replace(/[*?[{].*$/, 'x')) : root.target;
   const outcome: IngestOutcome = {
     entities: [],
+    entityCount: 0,
     failed: new Map(),
     unchangedRefs: new Set(),
     problems: [],
@@ -163,13 +169,21 @@ export async function ingestLocation(
     fileCount: 0,
   };
   const rootEntity = generatedLocationEntity(root.type, root.target);
-  outcome.entities.push({
-    ref: rootRef,
-    entity: rootEntity,
-    hash: entityHash(rootEntity, null),
-    parentRef: null,
-    relations: [],
-  });
+  // With a sink, entities go to the store as each file is read instead of piling up here.
+  const emit = async (entities: PreparedEntity[]) => {
+    outcome.entityCount += entities.length;
+    if (ctx.sink) await ctx.sink.add(entities);
+    else outcome.entities.push(...entities);
+  };
+  await emit([
+    {
+      ref: rootRef,
+      entity: rootEntity,
+      hash: entityHash(rootEntity, null),
+      parentRef: null,
+      relations: [],
+    },
+  ]);
 
   const emittedBy = new Map<string, string>();
   const fileHashes: string[] = [];
@@ -206,18 +220,19 @@ export async function ingestLocation(
         (await dependenciesUnchanged(cached, ctx, rootDir))
       ) {
         for (const ref of cached.refs) outcome.unchangedRefs.add(ref);
-        for (const ref of cached.failedRefs)
-          outcome.failed.set(
-            ref,
-            cached.problems.filter((p) => p.level === 'error').map(toStatusItem),
-          );
+        ctx.sink?.keep(cached.refs);
+        for (const ref of cached.failedRefs) {
+          const items = cached.problems.filter((p) => p.level === 'error').map(toStatusItem);
+          outcome.failed.set(ref, items);
+          ctx.sink?.fail(ref, items);
+        }
         outcome.problems.push(...cached.problems);
         queue.push(...cached.children);
         outcome.files.set(file.locationRef, cached);
         for (const ref of cached.refs) emittedBy.set(ref, file.locationRef);
         ctx.onProgress?.({
           files: outcome.fileCount,
-          entities: outcome.entities.length + outcome.unchangedRefs.size,
+          entities: outcome.entityCount + outcome.unchangedRefs.size,
           file: file.target,
         });
         continue;
@@ -231,13 +246,16 @@ export async function ingestLocation(
       );
       fileOutcome.outcome.hash = fileHash;
       outcome.files.set(file.locationRef, fileOutcome.outcome);
-      outcome.entities.push(...fileOutcome.entities);
-      for (const [ref, items] of fileOutcome.failed) outcome.failed.set(ref, items);
+      await emit(fileOutcome.entities);
+      for (const [ref, items] of fileOutcome.failed) {
+        outcome.failed.set(ref, items);
+        ctx.sink?.fail(ref, items);
+      }
       outcome.problems.push(...fileOutcome.outcome.problems);
       queue.push(...fileOutcome.outcome.children);
       ctx.onProgress?.({
         files: outcome.fileCount,
-        entities: outcome.entities.length + outcome.unchangedRefs.size,
+        entities: outcome.entityCount + outcome.unchangedRefs.size,
         file: file.target,
       });
     }

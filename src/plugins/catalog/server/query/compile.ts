@@ -47,6 +47,19 @@ function field(
   rt: RelationTypeLookup,
 ): Expression<SqlBool> {
   if (key === 'relations' || key.startsWith('relations.')) return relation(eb, key, cond, rt);
+  // Kind is on the entity row itself (lowercase, indexed): the most common filter skips the
+  // key/value table.
+  if (key === 'kind' && typeof cond !== 'object')
+    return eb('e.kind', '=', String(cond).toLowerCase());
+  if (key === 'kind' && typeof cond === 'object' && '$in' in cond) {
+    return cond.$in.length
+      ? eb(
+          'e.kind',
+          'in',
+          cond.$in.map((v) => String(v).toLowerCase()),
+        )
+      : sql<SqlBool>`1=0`;
+  }
   const rows = () => eb.selectFrom('catalog_search').select('entity_id').where('key', '=', key);
   if (typeof cond !== 'object') {
     return eb('e.id', 'in', rows().where('value', '=', String(cond).toLowerCase()));

@@ -39,6 +39,23 @@ export interface PreparedEntity {
   statusItems?: EntityStatusItem[];
 }
 
+/** Receives what a location emits while its transaction is open. */
+export interface LocationSink {
+  add(entities: PreparedEntity[]): Promise<void>;
+  /** Refs whose file was unchanged since the last read: owned, not rewritten, not orphaned. */
+  keep(refs: Iterable<string>): void;
+  /** A ref the location still emits but that failed processing: keep the old version, attach errors. */
+  fail(ref: string, items: EntityStatusItem[]): void;
+}
+
+type OwnedRow = Pick<EntityRow, 'id' | 'entity_ref' | 'hash' | 'orphan' | 'problems'>;
+
+interface Written {
+  row: EntityRow;
+  entity: Entity;
+  relations: PreparedEntity['relations'];
+}
+
 export interface ApplyInput {
   locationId: string;
   entities: PreparedEntity[];
@@ -56,7 +73,7 @@ export interface ApplyResult {
   orphaned: number;
   deleted: number;
   /** Refs that another location already owns. */
-  conflicts: Array<{ ref: string; ownerLocationId: string }>;
+  conflicts: Array<{ ref: string; ownerLocationId: string; file?: string }>;
 }
 
 const CHUNK = 500;
@@ -70,16 +87,23 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
 export class EntityStore {
   private readonly db: Kysely<CatalogTables>;
   private readonly dialect: Database['dialect'];
+  private readonly reader: Kysely<CatalogTables>;
   constructor(database: Database) {
     this.db = database.db as Kysely<CatalogTables>;
+    this.reader = database.reader as Kysely<CatalogTables>;
     this.dialect = database.dialect;
   }
 
   /**
-   * Writes everything one location emitted in a single transaction, so readers see either
-   * the old or the new state of the location, with relations already resolved.
+   * Writes everything one location emits in a single transaction, so readers see either the
+   * old or the new state of the location, with relations already resolved. `produce` feeds
+   * entities as files are read, so memory stays bounded by a file, not by the location.
    */
-  async applyLocation(input: ApplyInput): Promise<ApplyResult> {
+  async writeLocation(
+    locationId: string,
+    orphanStrategy: 'keep' | 'delete',
+    produce: (sink: LocationSink) => Promise<void>,
+  ): Promise<ApplyResult> {
     const result: ApplyResult = {
       inserted: 0,
       updated: 0,
@@ -91,83 +115,133 @@ export class EntityStore {
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
-      const owned = new Map<
-        string,
-        Pick<EntityRow, 'id' | 'entity_ref' | 'hash' | 'orphan' | 'problems' | 'location_id'>
-      >();
+      const owned = new Map<string, OwnedRow>();
       for (const row of await trx
         .selectFrom('catalog_entities')
-        .select(['id', 'entity_ref', 'hash', 'orphan', 'problems', 'location_id'])
-        .where('location_id', '=', input.locationId)
+        .select(['id', 'entity_ref', 'hash', 'orphan', 'problems'])
+        .where('location_id', '=', locationId)
         .execute()) {
         owned.set(row.entity_ref, row);
       }
-      const foreignRefs = input.entities.map((e) => e.ref).filter((ref) => !owned.has(ref));
-      const foreign = new Map<
-        string,
-        Pick<EntityRow, 'id' | 'entity_ref' | 'location_id' | 'orphan'>
-      >();
-      for (const part of chunks(foreignRefs)) {
+      const liveLocations = new Set(
+        (await trx.selectFrom('catalog_locations').select('id').execute()).map((r) => r.id),
+      );
+      const seen = new Set<string>();
+      const kept = new Set<string>();
+      const failed = new Map<string, EntityStatusItem[]>();
+      const sink: LocationSink = {
+        add: (entities) =>
+          this.writeChunk(trx, locationId, entities, { owned, liveLocations, seen, result, now }),
+        keep(refs) {
+          for (const ref of refs) kept.add(ref);
+        },
+        fail(ref, items) {
+          failed.set(ref, items);
+        },
+      };
+      await produce(sink);
+
+      // Still emitted but broken now: keep the last good version, show the errors on it.
+      for (const [ref, items] of failed) {
+        const mine = owned.get(ref);
+        if (!mine || seen.has(ref)) continue;
+        await trx
+          .updateTable('catalog_entities')
+          .set({ problems: JSON.stringify(items), updated_at: now })
+          .where('id', '=', mine.id)
+          .execute();
+      }
+      for (const ref of kept) if (owned.has(ref) && !seen.has(ref)) result.unchanged++;
+      const gone = [...owned.values()].filter(
+        (row) =>
+          !seen.has(row.entity_ref) && !kept.has(row.entity_ref) && !failed.has(row.entity_ref),
+      );
+      if (orphanStrategy === 'delete') {
+        await this.deleteRows(trx, gone);
+        result.deleted += gone.length;
+      } else {
+        for (const row of gone.filter((r) => !r.orphan)) {
+          await this.markOrphan(trx, row.id, now);
+          result.orphaned++;
+        }
+      }
+    });
+    return result;
+  }
+
+  /** Writes a batch of entities within a location's transaction. */
+  private async writeChunk(
+    trx: Kysely<CatalogTables>,
+    locationId: string,
+    entities: PreparedEntity[],
+    state: {
+      owned: Map<string, OwnedRow>;
+      liveLocations: Set<string>;
+      seen: Set<string>;
+      result: ApplyResult;
+      now: string;
+    },
+  ): Promise<void> {
+    const { owned, seen, result, now } = state;
+    for (const part of chunks(entities, 1000)) {
+      const fresh = part.filter((e) => !seen.has(e.ref) && !owned.has(e.ref)).map((e) => e.ref);
+      const foreign = new Map<string, Pick<EntityRow, 'id' | 'location_id' | 'orphan'>>();
+      for (const refs of chunks(fresh)) {
         for (const row of await trx
           .selectFrom('catalog_entities')
           .select(['id', 'entity_ref', 'location_id', 'orphan'])
-          .where('entity_ref', 'in', part)
+          .where('entity_ref', 'in', refs)
           .execute()) {
           foreign.set(row.entity_ref, row);
         }
       }
-      const liveLocations = new Set<string>(
-        (await trx.selectFrom('catalog_locations').select('id').execute()).map(
-          (r: { id: string }) => r.id,
-        ),
-      );
-
-      const inserts: EntityRow[] = [];
-      const rewrites: Array<{ row: EntityRow; existed: boolean }> = [];
-      const seen = new Set<string>();
-      for (const prepared of input.entities) {
+      const inserts: Written[] = [];
+      const updates: Written[] = [];
+      for (const prepared of part) {
         if (seen.has(prepared.ref)) continue;
-        seen.add(prepared.ref);
-        const mine = owned.get(prepared.ref);
-        const other = foreign.get(prepared.ref);
         const problems = prepared.statusItems?.length ? JSON.stringify(prepared.statusItems) : null;
+        const mine = owned.get(prepared.ref);
         if (mine) {
+          seen.add(prepared.ref);
           if (mine.hash === prepared.hash && !mine.orphan && (mine.problems ?? null) === problems) {
             result.unchanged++;
             continue;
           }
-          rewrites.push({
-            row: this.toRow(mine.id, prepared, input.locationId, problems, now, now),
-            existed: true,
-          });
+          updates.push(this.toRow(mine.id, prepared, locationId, problems, now));
           result.updated++;
           continue;
         }
+        const other = foreign.get(prepared.ref);
         if (other) {
           const ownerAlive =
-            other.location_id !== null && liveLocations.has(other.location_id) && !other.orphan;
+            other.location_id !== null &&
+            state.liveLocations.has(other.location_id) &&
+            !other.orphan;
           if (ownerAlive) {
-            result.conflicts.push({ ref: prepared.ref, ownerLocationId: other.location_id! });
+            result.conflicts.push({
+              ref: prepared.ref,
+              ownerLocationId: other.location_id!,
+              file: prepared.entity.metadata.annotations?.['backstage.io/managed-by-location'],
+            });
             continue;
           }
           // An orphan, or an entity whose location is gone: this location adopts it.
-          rewrites.push({
-            row: this.toRow(other.id, prepared, input.locationId, problems, now, now),
-            existed: true,
-          });
+          seen.add(prepared.ref);
+          updates.push(this.toRow(other.id, prepared, locationId, problems, now));
           result.updated++;
           continue;
         }
-        const row = this.toRow(randomUUID(), prepared, input.locationId, problems, now, now);
-        inserts.push(row);
-        rewrites.push({ row, existed: false });
+        seen.add(prepared.ref);
+        inserts.push(this.toRow(randomUUID(), prepared, locationId, problems, now));
         result.inserted++;
       }
-
-      for (const part of chunks(inserts, 200))
-        await trx.insertInto('catalog_entities').values(part).execute();
-      for (const { row, existed } of rewrites) {
-        if (!existed) continue;
+      for (const rows of chunks(inserts, 200)) {
+        await trx
+          .insertInto('catalog_entities')
+          .values(rows.map((w) => w.row))
+          .execute();
+      }
+      for (const { row } of updates) {
         await trx
           .updateTable('catalog_entities')
           .set({
@@ -184,44 +258,17 @@ export class EntityStore {
           .where('id', '=', row.id)
           .execute();
       }
-      await this.replaceDerived(
-        trx,
-        rewrites.map((r) => r.row),
-        rewrites.filter((r) => r.existed).map((r) => r.row),
-        new Map(input.entities.map((e) => [e.ref, e])),
-      );
+      await this.replaceDerived(trx, [...inserts, ...updates], updates);
+    }
+  }
 
-      // Still emitted but broken now: keep the last good version, show the errors on it.
-      for (const [ref, items] of input.failed) {
-        const mine = owned.get(ref);
-        if (!mine) continue;
-        await trx
-          .updateTable('catalog_entities')
-          .set({ problems: JSON.stringify(items), updated_at: now })
-          .where('id', '=', mine.id)
-          .execute();
-      }
-
-      const gone = [...owned.values()].filter(
-        (row) =>
-          !seen.has(row.entity_ref) &&
-          !input.unchangedRefs.has(row.entity_ref) &&
-          !input.failed.has(row.entity_ref),
-      );
-      result.unchanged += [...owned.keys()].filter(
-        (ref) => input.unchangedRefs.has(ref) && !seen.has(ref),
-      ).length;
-      if (input.orphanStrategy === 'delete') {
-        await this.deleteRows(trx, gone);
-        result.deleted += gone.length;
-      } else {
-        for (const row of gone.filter((r) => !r.orphan)) {
-          await this.markOrphan(trx, row.id, now);
-          result.orphaned++;
-        }
-      }
+  /** Applies a location's whole output at once (tests, small locations). */
+  applyLocation(input: ApplyInput): Promise<ApplyResult> {
+    return this.writeLocation(input.locationId, input.orphanStrategy, async (sink) => {
+      sink.keep(input.unchangedRefs);
+      for (const [ref, items] of input.failed) sink.fail(ref, items);
+      await sink.add(input.entities);
     });
-    return result;
   }
 
   /**
@@ -238,9 +285,8 @@ export class EntityStore {
     prepared: PreparedEntity,
     locationId: string | null,
     problems: string | null,
-    createdAt: string,
-    updatedAt: string,
-  ): EntityRow {
+    now: string,
+  ): Written {
     const entity: Entity = {
       ...prepared.entity,
       metadata: {
@@ -249,7 +295,7 @@ export class EntityStore {
         etag: prepared.entity.metadata.etag ?? prepared.hash,
       },
     };
-    return {
+    const row: EntityRow = {
       id,
       entity_ref: prepared.ref,
       kind: entity.kind.toLowerCase(),
@@ -259,36 +305,42 @@ export class EntityStore {
       body: JSON.stringify(entity),
       problems,
       orphan: 0,
-      created_at: createdAt,
-      updated_at: updatedAt,
+      created_at: now,
+      updated_at: now,
     };
+    return { row, entity, relations: prepared.relations };
   }
 
   /** Rebuilds the search rows and the relations that the given entities' specs produce. */
   private async replaceDerived(
     trx: Kysely<CatalogTables>,
-    rows: EntityRow[],
-    existing: EntityRow[],
-    prepared: Map<string, PreparedEntity>,
+    written: Written[],
+    existing: Written[],
   ) {
     for (const part of chunks(existing)) {
-      const ids = part.map((r) => r.id);
-      await trx.deleteFrom('catalog_search').where('entity_id', 'in', ids).execute();
+      await trx
+        .deleteFrom('catalog_search')
+        .where(
+          'entity_id',
+          'in',
+          part.map((w) => w.row.id),
+        )
+        .execute();
       await trx
         .deleteFrom('catalog_relations')
         .where(
           'origin_ref',
           'in',
-          part.map((r) => r.entity_ref),
+          part.map((w) => w.row.entity_ref),
         )
         .execute();
     }
-    const search = rows.flatMap((row) => buildSearchRows(row.id, JSON.parse(row.body) as Entity));
+    const search = written.flatMap((w) => buildSearchRows(w.row.id, w.entity));
     for (const part of chunks(search, 1000))
       await trx.insertInto('catalog_search').values(part).execute();
-    const relations: RelationRow[] = rows.flatMap((row) =>
-      (prepared.get(row.entity_ref)?.relations ?? []).map((r) => ({
-        origin_ref: row.entity_ref,
+    const relations: RelationRow[] = written.flatMap((w) =>
+      w.relations.map((r) => ({
+        origin_ref: w.row.entity_ref,
         source_ref: r.source,
         type: r.type,
         target_ref: r.target,
@@ -348,6 +400,15 @@ export class EntityStore {
     }
   }
 
+  /** Refreshes planner statistics; worth it after a large write changed the data's shape. */
+  async analyze(): Promise<void> {
+    if (this.dialect === 'pg') {
+      await sql`analyze catalog_entities, catalog_search, catalog_relations`.execute(this.db);
+    } else {
+      await sql`analyze`.execute(this.db);
+    }
+  }
+
   /** Orphans (or deletes) everything a removed location owned. */
   async releaseLocation(locationId: string, orphanStrategy: 'keep' | 'delete'): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
@@ -398,7 +459,7 @@ export class EntityStore {
   }
 
   async rowByRef(ref: string): Promise<EntityRow | undefined> {
-    return this.db
+    return this.reader
       .selectFrom('catalog_entities')
       .selectAll()
       .where('entity_ref', '=', ref.toLowerCase())
@@ -406,7 +467,7 @@ export class EntityStore {
   }
 
   async rowByUid(uid: string): Promise<EntityRow | undefined> {
-    return this.db
+    return this.reader
       .selectFrom('catalog_entities')
       .selectAll()
       .where('id', '=', uid)
@@ -424,7 +485,7 @@ export class EntityStore {
         rows.map((r) => r.entity_ref),
         500,
       )) {
-        const rels = await this.db
+        const rels = await this.reader
           .selectFrom('catalog_relations')
           .select(['source_ref', 'type', 'target_ref'])
           .where('source_ref', 'in', part)

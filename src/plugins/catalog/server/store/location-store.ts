@@ -52,16 +52,18 @@ export function toStatus(row: LocationRow): LocationStatus {
 
 export class LocationStore {
   private readonly db: Kysely<CatalogTables>;
+  private readonly reader: Kysely<CatalogTables>;
   constructor(database: Database) {
     this.db = database.db as Kysely<CatalogTables>;
+    this.reader = database.reader as Kysely<CatalogTables>;
   }
 
   list(): Promise<LocationRow[]> {
-    return this.db.selectFrom('catalog_locations').selectAll().orderBy('seq').execute();
+    return this.reader.selectFrom('catalog_locations').selectAll().orderBy('seq').execute();
   }
 
   get(id: string): Promise<LocationRow | undefined> {
-    return this.db
+    return this.reader
       .selectFrom('catalog_locations')
       .selectAll()
       .where('id', '=', id)
@@ -69,7 +71,7 @@ export class LocationStore {
   }
 
   find(type: string, target: string): Promise<LocationRow | undefined> {
-    return this.db
+    return this.reader
       .selectFrom('catalog_locations')
       .selectAll()
       .where('type', '=', type)

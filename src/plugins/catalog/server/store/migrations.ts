@@ -48,6 +48,11 @@ export const catalogMigrations: Migration[] = [
         .column('location_id')
         .execute();
       await db.schema
+        .createIndex('catalog_entities_kind')
+        .on('catalog_entities')
+        .column('kind')
+        .execute();
+      await db.schema
         .createIndex('catalog_entities_updated')
         .on('catalog_entities')
         .column('updated_at')
