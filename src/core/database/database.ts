@@ -14,22 +14,44 @@ export type DatabaseOptions =
 
 export type Dialect = 'sqlite' | 'pg';
 
+/** A Kysely handle whose tables each plugin types for itself. */
+// biome-ignore lint/suspicious/noExplicitAny: the host does not know plugins' tables
+export type AnyKysely = Kysely<any>;
+
 /**
  * One database for the whole process. Plugins get the same Kysely instance and keep their
  * tables apart by prefix, which keeps replicas stateless: all state lives here.
  */
 export interface Database {
-  // biome-ignore lint/suspicious/noExplicitAny: each plugin types its own tables
-  db: Kysely<any>;
+  db: AnyKysely;
   /**
    * For queries that only read. On SQLite this is a second connection, so reads go on (on
    * the last committed state) while a long ingest transaction holds the writer; on
    * PostgreSQL it is the same pool.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: each plugin types its own tables
-  reader: Kysely<any>;
+  reader: AnyKysely;
   dialect: Dialect;
+  /**
+   * Inserts many rows of one shape into a table, inside the caller's transaction. On SQLite
+   * this runs one cached prepared statement per row, several times faster than building a
+   * multi-row statement per batch; on PostgreSQL it sends multi-row inserts.
+   */
+  insertMany(executor: AnyKysely, table: string, rows: readonly object[]): Promise<void>;
   close(): Promise<void>;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+async function insertBatches(executor: AnyKysely, table: string, rows: readonly object[]) {
+  const columns = Object.keys(rows[0] ?? {}).length || 1;
+  // Stay under PostgreSQL's 65535 bind parameters per statement.
+  const size = Math.max(1, Math.floor(30000 / columns));
+  for (let i = 0; i < rows.length; i += size) {
+    await executor
+      .insertInto(table)
+      .values(rows.slice(i, i + size) as Record<string, unknown>[])
+      .execute();
+  }
 }
 
 // pg returns BIGINT counts as strings by default; our counts fit in a double.
@@ -50,7 +72,28 @@ export async function openDatabase(
     raw.pragma('busy_timeout = 5000');
     raw.pragma('cache_size = -65536');
     const db = new Kysely({ dialect: new SqliteDialect({ database: raw }) });
-    if (memory) return { db, reader: db, dialect: 'sqlite', close: () => db.destroy() };
+    const statements = new Map<string, SQLite.Statement>();
+    // Kysely's SQLite driver runs on this same connection, so these statements take part in
+    // whatever transaction Kysely has open.
+    const insertMany = async (_executor: AnyKysely, table: string, rows: readonly object[]) => {
+      const first = rows[0];
+      if (!first) return;
+      const columns = Object.keys(first);
+      const key = `${table}(${columns.join(',')})`;
+      let statement = statements.get(key);
+      if (!statement) {
+        if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c))) {
+          throw new Error(`insertMany: invalid table or column name in ${key}`);
+        }
+        statement = raw.prepare(
+          `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+        );
+        statements.set(key, statement);
+      }
+      for (const row of rows)
+        statement.run(columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
+    };
+    if (memory) return { db, reader: db, dialect: 'sqlite', insertMany, close: () => db.destroy() };
     const rawReader = new SQLite(file, { readonly: true });
     rawReader.pragma('busy_timeout = 5000');
     rawReader.pragma('cache_size = -65536');
@@ -59,6 +102,7 @@ export async function openDatabase(
       db,
       reader,
       dialect: 'sqlite',
+      insertMany,
       close: async () => {
         await reader.destroy();
         await db.destroy();
@@ -83,5 +127,5 @@ export async function openDatabase(
     await db.destroy();
     throw new Error(`Cannot connect to PostgreSQL: ${(error as Error).message}`);
   }
-  return { db, reader: db, dialect: 'pg', close: () => db.destroy() };
+  return { db, reader: db, dialect: 'pg', insertMany: insertBatches, close: () => db.destroy() };
 }

@@ -271,9 +271,12 @@ export class EntityQuery {
       }
       let q = this.db
         .selectFrom('catalog_search as s')
-        .select(['s.original_value as value', sql<number>`count(*)`.as('count')])
+        .select([
+          sql<string>`coalesce(s.original_value, s.value)`.as('value'),
+          sql<number>`count(*)`.as('count'),
+        ])
         .where('s.key', '=', key)
-        .where('s.original_value', 'is not', null);
+        .where('s.value', 'is not', null);
       if (w) {
         q = q.where(
           's.entity_id',
@@ -281,7 +284,10 @@ export class EntityQuery {
           this.db.selectFrom('catalog_entities as e').select('e.id').where(w),
         );
       }
-      const rows = await q.groupBy('s.original_value').orderBy('s.original_value').execute();
+      const rows = await q
+        .groupBy(sql`coalesce(s.original_value, s.value)`)
+        .orderBy(sql`coalesce(s.original_value, s.value)`)
+        .execute();
       out[facet] = rows.map((r: { value: string; count: number | string }) => ({
         value: r.value,
         count: Number(r.count),

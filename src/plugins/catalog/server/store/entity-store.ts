@@ -88,7 +88,7 @@ export class EntityStore {
   private readonly db: Kysely<CatalogTables>;
   private readonly dialect: Database['dialect'];
   private readonly reader: Kysely<CatalogTables>;
-  constructor(database: Database) {
+  constructor(private readonly database: Database) {
     this.db = database.db as Kysely<CatalogTables>;
     this.reader = database.reader as Kysely<CatalogTables>;
     this.dialect = database.dialect;
@@ -235,12 +235,11 @@ export class EntityStore {
         inserts.push(this.toRow(randomUUID(), prepared, locationId, problems, now));
         result.inserted++;
       }
-      for (const rows of chunks(inserts, 200)) {
-        await trx
-          .insertInto('catalog_entities')
-          .values(rows.map((w) => w.row))
-          .execute();
-      }
+      await this.database.insertMany(
+        trx,
+        'catalog_entities',
+        inserts.map((w) => w.row),
+      );
       for (const { row } of updates) {
         await trx
           .updateTable('catalog_entities')
@@ -336,8 +335,7 @@ export class EntityStore {
         .execute();
     }
     const search = written.flatMap((w) => buildSearchRows(w.row.id, w.entity));
-    for (const part of chunks(search, 1000))
-      await trx.insertInto('catalog_search').values(part).execute();
+    await this.database.insertMany(trx, 'catalog_search', search);
     const relations: RelationRow[] = written.flatMap((w) =>
       w.relations.map((r) => ({
         origin_ref: w.row.entity_ref,
@@ -346,8 +344,7 @@ export class EntityStore {
         target_ref: r.target,
       })),
     );
-    for (const part of chunks(relations, 1000))
-      await trx.insertInto('catalog_relations').values(part).execute();
+    await this.database.insertMany(trx, 'catalog_relations', relations);
   }
 
   private async markOrphan(trx: Kysely<CatalogTables>, id: string, now: string) {

@@ -4,6 +4,7 @@ export interface SearchRow {
   entity_id: string;
   key: string;
   value: string | null;
+  /** The value as written, when it differs from `value` (else null). */
   original_value: string | null;
 }
 
@@ -24,12 +25,14 @@ export function buildSearchRows(entityId: string, entity: Entity): SearchRow[] {
       return;
     }
     const original = String(raw);
+    const lower = original.toLowerCase();
     if (original.length > MAX_SEARCH_LENGTH) return;
     rows.push({
       entity_id: entityId,
       key,
-      value: original.toLowerCase(),
-      original_value: original,
+      value: lower,
+      // Stored only when case differs: most values are lowercase already, and rows are smaller.
+      original_value: lower === original ? null : original,
     });
   };
   const walk = (path: string, value: unknown) => {
