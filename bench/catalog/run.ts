@@ -18,13 +18,14 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -52,6 +53,8 @@ const { values: args } = parseArgs({
     'results-dir': { type: 'string', default: join(REPO, 'bench/results') },
     keep: { type: 'boolean', default: false },
     'no-restart': { type: 'boolean', default: false },
+    /** pg: wait up to this many seconds for autovacuum to ANALYZE the tables before latencies (0: don't). */
+    'pg-analyze-wait': { type: 'string', default: '240' },
     /** Per-request timeout for the latency figures, in seconds. */
     'request-timeout': { type: 'string', default: '60' },
     /** Time after which a latency figure stops early (after at least 20 requests), in seconds. */
@@ -265,6 +268,16 @@ async function rootLocation(
 interface Db {
   config: Record<string, unknown>;
   size(): Promise<{ totalMB: number; detail: Record<string, number> }>;
+  /** pg: the server clock now (to compare with pg_stat_user_tables); sqlite: undefined. */
+  clock(): Promise<string | undefined>;
+  /**
+   * pg: waits until autovacuum (or anyone) has ANALYZEd the catalog tables after `since`,
+   * so latencies are measured with planner statistics; returns ms waited, or undefined.
+   */
+  waitAnalyzed(
+    since: string | undefined,
+    timeoutMs: number,
+  ): Promise<{ ms: number; done: boolean } | undefined>;
   drop(): Promise<void>;
 }
 
@@ -285,6 +298,12 @@ async function freshDb(engine: Engine, dir: string, n: number): Promise<Db> {
           totalMB: round(detail['atrium.sqlite']! + detail['atrium.sqlite-wal']!, 2),
           detail,
         };
+      },
+      async clock() {
+        return undefined;
+      },
+      async waitAnalyzed() {
+        return undefined;
       },
       async drop() {},
     };
@@ -312,6 +331,36 @@ async function freshDb(engine: Engine, dir: string, n: number): Promise<Db> {
         const detail: Record<string, number> = {};
         for (const r of tables.rows) detail[r.relname] = round(Number(r.n) / 1048576, 2);
         return { totalMB: round(Number(total.rows[0].n) / 1048576, 2), detail };
+      } finally {
+        await client.end();
+      }
+    },
+    async clock() {
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        return (await client.query('select now()::text as t')).rows[0].t as string;
+      } finally {
+        await client.end();
+      }
+    },
+    async waitAnalyzed(since, timeoutMs) {
+      if (!since) return undefined;
+      const started = now();
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        while (now() - started < timeoutMs) {
+          const r = await client.query(
+            `select count(*)::int as n from pg_stat_user_tables
+              where relname in ('catalog_entities', 'catalog_search', 'catalog_relations')
+                and greatest(coalesce(last_autoanalyze, '-infinity'), coalesce(last_analyze, '-infinity')) > $1::timestamptz`,
+            [since],
+          );
+          if (r.rows[0].n >= 3) return { ms: round(now() - started, 0), done: true };
+          await sleep(1000);
+        }
+        return { ms: round(now() - started, 0), done: false };
       } finally {
         await client.end();
       }
@@ -484,6 +533,7 @@ interface RunResult {
     hwmMB?: number;
   };
   memory: { hwmMB?: number; rssMB?: number };
+  pgAnalyzeWait?: { ms: number; done: boolean };
   database: { totalMB: number; detail: Record<string, number> };
   latency: Record<string, LatencyResult>;
   walk: Walk;
@@ -551,6 +601,8 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
   let server: Server | undefined;
   try {
     // ---- ingest
+    // Planner statistics gathered after this moment count as fresh (pg only).
+    const ingestClock = await db.clock();
     server = startServer(work, configFile, port, 'server-1.log');
     const listeningMs = await waitListening(server);
     log(`${engine} n=${n}: listening after ${round(listeningMs, 0)} ms`);
@@ -644,6 +696,20 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
     log(
       `${engine} n=${n}: refresh ${round(refresh.ms, 0)} ms (server read ${statusAfter.readMs} ms)`,
     );
+
+    // ---- pg: let autovacuum ANALYZE the fresh tables first (see README: "pg statistics")
+    const analyzeWaitMs = Number(args['pg-analyze-wait']) * 1000;
+    const analyzeWait =
+      analyzeWaitMs > 0 ? await db.waitAnalyzed(ingestClock, analyzeWaitMs) : undefined;
+    if (analyzeWait) {
+      log(
+        `${engine} n=${n}: waited ${analyzeWait.ms} ms for autovacuum ANALYZE (${analyzeWait.done ? 'done' : 'not done, measuring anyway'})`,
+      );
+      if (!analyzeWait.done)
+        notes.push(
+          `autovacuum had not analyzed the catalog tables after ${analyzeWait.ms} ms; latencies measured without planner statistics`,
+        );
+    }
 
     // ---- latencies
     const rng = new Prng(SEED * 7919 + n);
@@ -775,6 +841,7 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
       },
       restart,
       memory,
+      pgAnalyzeWait: analyzeWait,
       database,
       latency: lat,
       walk: w,
@@ -863,6 +930,14 @@ function table(r: RunResult): string {
     '',
     '',
   ]);
+  if (r.pgAnalyzeWait) {
+    rows.push([
+      'pg: waited for autovacuum ANALYZE before latencies',
+      `${r.pgAnalyzeWait.ms} ms${r.pgAnalyzeWait.done ? '' : ' (not done)'}`,
+      '',
+      '',
+    ]);
+  }
   const l = (k: string, label: string, target?: string) => {
     const x = r.latency[k]!;
     const partial = x.requests < REQUESTS ? ` (${x.requests} requests only)` : '';
@@ -899,7 +974,25 @@ function summary(results: RunResult[]): string {
   return head + rows.join('\n');
 }
 
+/** Content hash of src/ when the run started: ties figures to the code they measured. */
+function srcHash(): string {
+  const h = createHash('sha1');
+  const walkDir = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) walkDir(p);
+      else if (entry.isFile()) h.update(p).update(readFileSync(p));
+    }
+  };
+  walkDir(join(REPO, 'src'));
+  return h.digest('hex').slice(0, 12);
+}
+const SRC_HASH = srcHash();
+
 async function main() {
+  log(`src/ content hash ${SRC_HASH}`);
   const results: RunResult[] = [];
   const failures: Array<{ engine: Engine; n: number; error: string }> = [];
   mkdirSync(args['results-dir']!, { recursive: true });
@@ -908,7 +1001,7 @@ async function main() {
   const save = () =>
     writeFileSync(
       outFile,
-      `${JSON.stringify({ startedAt: stamp, node: process.version, args, host: { cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency }, results, failures }, null, 2)}\n`,
+      `${JSON.stringify({ startedAt: stamp, node: process.version, args, host: { cpus: cpus().length, memoryGB: round(totalmem() / 2 ** 30, 1) }, srcHash: SRC_HASH, results, failures }, null, 2)}\n`,
     );
   for (const n of SIZES) {
     for (const engine of ENGINES) {

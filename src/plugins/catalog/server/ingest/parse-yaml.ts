@@ -1,4 +1,5 @@
 import * as jsYaml from 'js-yaml';
+import { parsePath } from '../../../../model/path.ts';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 
 export interface ParsedDocument {
@@ -44,7 +45,8 @@ export function parseYamlFile(content: string): ParsedFile {
     if (!doc) return undefined;
     let node: unknown = doc.contents;
     let best = (node as { range?: [number] } | null)?.range?.[0];
-    for (const part of path ? splitPath(path) : []) {
+    for (const segment of path ? parsePath(path) : []) {
+      const part = String(segment);
       if (isMap(node)) {
         const pair = node.items.find(
           (p) => String((p.key as { value?: unknown })?.value ?? p.key) === part,
@@ -53,8 +55,8 @@ export function parseYamlFile(content: string): ParsedFile {
         const keyRange = (pair.key as { range?: [number] } | null)?.range;
         if (keyRange) best = keyRange[0];
         node = pair.value;
-      } else if (isSeq(node) && /^\d+$/.test(part)) {
-        node = node.items[Number(part)];
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment];
         const range = (node as { range?: [number] } | null)?.range;
         if (range) best = range[0];
       } else break;
@@ -95,9 +97,4 @@ export function parseYamlFile(content: string): ParsedFile {
     });
     return { documents, lineOf };
   }
-}
-
-/** `metadata.tags[1]` → `['metadata', 'tags', '1']` */
-export function splitPath(path: string): string[] {
-  return path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '');
 }

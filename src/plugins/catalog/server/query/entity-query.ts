@@ -29,6 +29,14 @@ export interface ByQueryResponse {
 
 export const DEFAULT_QUERY_LIMIT = 200;
 
+const ALWAYS_PRESENT = new Set([
+  'kind',
+  'apiversion',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.uid',
+]);
+
 // biome-ignore lint/suspicious/noExplicitAny: untyped catalog tables
 type DB = Kysely<any>;
 
@@ -78,13 +86,19 @@ export class EntityQuery {
     const fullText = cursor ? cursor.fullTextFilter : request.fullTextFilter;
     const orderKey = order?.field.toLowerCase();
 
-    const base = () => {
-      let q = this.db.selectFrom('catalog_entities as e');
-      if (orderKey) {
-        q = q.innerJoin('catalog_search as o', (join) =>
-          join.onRef('o.entity_id', '=', 'e.id').on('o.key', '=', orderKey),
-        );
-      }
+    const base = (forCount = false) => {
+      // Ordered pages walk the (key, value, entity_id) index of the order field and stop after
+      // one page. SQLite keeps the left side of a CROSS JOIN as the outer loop, so naming the
+      // search rows first keeps it from sorting every match of the filter instead.
+      // Every entity has the always-present fields, so counting needs no join on them.
+      let q =
+        orderKey && !(forCount && ALWAYS_PRESENT.has(orderKey))
+          ? this.db
+              .selectFrom('catalog_search as o')
+              .crossJoin('catalog_entities as e')
+              .whereRef('e.id', '=', 'o.entity_id')
+              .where('o.key', '=', orderKey)
+          : this.db.selectFrom('catalog_entities as e');
       const w = this.where(filter);
       if (w) q = q.where(w);
       const ft = this.fullText(fullText, order?.field);
@@ -94,7 +108,7 @@ export class EntityQuery {
 
     let totalItems = cursor?.totalItems ?? 0;
     if (!cursor && request.totalItems !== false) {
-      const row = await base().select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+      const row = await base(true).select(sql<number>`count(*)`.as('n')).executeTakeFirst();
       totalItems = Number(row?.n ?? 0);
     }
     if (limit === 0) return { items: [], totalItems, pageInfo: {} };
@@ -110,14 +124,12 @@ export class EntityQuery {
         : [null, cursor.orderFieldValues[0] ?? null];
       const cmp = effective === 'asc' ? '>' : '<';
       if (orderKey) {
-        q = q.where(
-          sql<SqlBool>`(o.value ${sql.raw(cmp)} ${value} or (o.value = ${value} and e.id ${sql.raw(cmp)} ${id}))`,
-        );
+        q = q.where(sql<SqlBool>`(o.value, o.entity_id) ${sql.raw(cmp)} (${value}, ${id})`);
       } else {
         q = q.where('e.id', cmp, id);
       }
     }
-    if (orderKey) q = q.orderBy('o.value', effective).orderBy('e.id', effective);
+    if (orderKey) q = q.orderBy('o.value', effective).orderBy('o.entity_id', effective);
     else q = q.orderBy('e.id', effective);
     if (!cursor && request.offset) q = q.offset(request.offset);
     const rows = (await q.limit(limit + 1).execute()) as Array<
@@ -284,14 +296,16 @@ export class EntityQuery {
           this.db.selectFrom('catalog_entities as e').select('e.id').where(w),
         );
       }
-      const rows = await q
-        .groupBy(sql`coalesce(s.original_value, s.value)`)
-        .orderBy(sql`coalesce(s.original_value, s.value)`)
-        .execute();
-      out[facet] = rows.map((r: { value: string; count: number | string }) => ({
-        value: r.value,
-        count: Number(r.count),
-      }));
+      // Grouping on the indexed columns first keeps this an index-only scan; the few groups
+      // are then merged by their written form.
+      const grouped = await q.groupBy(['s.value', 's.original_value']).execute();
+      const counts = new Map<string, number>();
+      for (const r of grouped as Array<{ value: string; count: number | string }>) {
+        counts.set(r.value, (counts.get(r.value) ?? 0) + Number(r.count));
+      }
+      out[facet] = [...counts]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([value, count]) => ({ value, count }));
     }
     return out;
   }

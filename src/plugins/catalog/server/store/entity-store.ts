@@ -6,6 +6,7 @@ import { sortRelations } from '../../../../model/relations.ts';
 import type { Database } from '../../../../core/plugin-api.ts';
 import { buildSearchRows } from './search-rows.ts';
 import type { CatalogTables } from './tables.ts';
+import { createDerivedIndexes, dropDerivedIndexes } from './derived-indexes.ts';
 
 export interface EntityRow {
   id: string;
@@ -78,6 +79,9 @@ export interface ApplyResult {
 
 const CHUNK = 500;
 
+/** Below this many stored entities, a location's first load rebuilds indexes at the end. */
+const BULK_LOAD_BELOW = 5000;
+
 export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -126,6 +130,12 @@ export class EntityStore {
       const liveLocations = new Set(
         (await trx.selectFrom('catalog_locations').select('id').execute()).map((r) => r.id),
       );
+      // A first load into a near-empty SQLite catalog builds the derived indexes afterwards.
+      const bulk =
+        this.dialect === 'sqlite' &&
+        owned.size === 0 &&
+        (await this.countEntities(trx)) < BULK_LOAD_BELOW;
+      if (bulk) await dropDerivedIndexes(trx);
       const seen = new Set<string>();
       const kept = new Set<string>();
       const failed = new Map<string, EntityStatusItem[]>();
@@ -140,6 +150,7 @@ export class EntityStore {
         },
       };
       await produce(sink);
+      if (bulk) await createDerivedIndexes(trx);
 
       // Still emitted but broken now: keep the last good version, show the errors on it.
       for (const [ref, items] of failed) {
@@ -259,6 +270,14 @@ export class EntityStore {
       }
       await this.replaceDerived(trx, [...inserts, ...updates], updates);
     }
+  }
+
+  private async countEntities(trx: Kysely<CatalogTables>): Promise<number> {
+    const row = await trx
+      .selectFrom('catalog_entities')
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Applies a location's whole output at once (tests, small locations). */
@@ -402,6 +421,8 @@ export class EntityStore {
     if (this.dialect === 'pg') {
       await sql`analyze catalog_entities, catalog_search, catalog_relations`.execute(this.db);
     } else {
+      // An approximate analysis (sampled rows per index) is enough for the planner and fast.
+      await sql`pragma analysis_limit = 1000`.execute(this.db);
       await sql`analyze`.execute(this.db);
     }
   }

@@ -1,4 +1,5 @@
 import type { Migration } from '../../../../core/plugin-api.ts';
+import { createDerivedIndexes } from './derived-indexes.ts';
 
 /**
  * Catalog tables. Entities are stored as JSON plus two derived tables: relations (both
@@ -65,21 +66,6 @@ export const catalogMigrations: Migration[] = [
         .addColumn('type', 'varchar(64)', (c) => c.notNull())
         .addColumn('target_ref', 'varchar(512)', (c) => c.notNull())
         .execute();
-      await db.schema
-        .createIndex('catalog_relations_source')
-        .on('catalog_relations')
-        .columns(['source_ref', 'type', 'target_ref'])
-        .execute();
-      await db.schema
-        .createIndex('catalog_relations_origin')
-        .on('catalog_relations')
-        .column('origin_ref')
-        .execute();
-      await db.schema
-        .createIndex('catalog_relations_target')
-        .on('catalog_relations')
-        .columns(['type', 'target_ref'])
-        .execute();
 
       await db.schema
         .createTable('catalog_search')
@@ -88,16 +74,8 @@ export const catalogMigrations: Migration[] = [
         .addColumn('value', 'varchar(256)')
         .addColumn('original_value', 'varchar(256)')
         .execute();
-      await db.schema
-        .createIndex('catalog_search_key_value')
-        .on('catalog_search')
-        .columns(['key', 'value', 'entity_id'])
-        .execute();
-      await db.schema
-        .createIndex('catalog_search_entity')
-        .on('catalog_search')
-        .column('entity_id')
-        .execute();
+
+      await createDerivedIndexes(db);
 
       // Per-file cache: an unchanged file is neither parsed nor written on refresh.
       await db.schema
