@@ -183,6 +183,25 @@ describe.each(ENGINES)('catalog store on %s', (engine) => {
     });
   });
 
+  it('recounts facets after every change, though it caches them in between', async () => {
+    const websites = async () =>
+      (await query.facets(['spec.type'], parseFilterParams(['kind=component'])))['spec.type']!.find(
+        (f) => f.value === 'website',
+      )?.count;
+    expect(await websites()).toBe(1);
+    const generation = await store.generation();
+    await apply(locB, [component('web-2', { type: 'website' })]);
+    expect(await store.generation()).toBe(generation + 1);
+    expect(await websites()).toBe(2);
+    await store.deleteByUid((await store.rowByRef('component:default/web-2'))!.id);
+    expect(await websites()).toBe(1);
+    // An unchanged write does not move the generation.
+    const before = await store.generation();
+    await apply(locB, []);
+    await apply(locB, []);
+    expect(await store.generation()).toBe(before);
+  });
+
   it('gives a ref to the first location and reports the conflict to the second', async () => {
     const result = await apply(locB, [
       component('alpha', { type: 'website' }),

@@ -532,6 +532,14 @@ interface RunResult {
     totalItems: number;
     hwmMB?: number;
   };
+  /** Restart with a config change that invalidates the file cache: a full re-read. */
+  reread?: {
+    listeningMs: number;
+    readyMs: number;
+    locationReadMs: number | null;
+    totalItems: number;
+    hwmMB?: number;
+  };
   memory: { hwmMB?: number; rssMB?: number };
   pgAnalyzeWait?: { ms: number; done: boolean };
   database: { totalMB: number; detail: Record<string, number> };
@@ -570,33 +578,27 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
   const work = mkdtempSync(join(tmpdir(), `atrium-bench-${engine}-${n}-`));
   const db = await freshDb(engine, work, n);
   const port = await freePort();
+  const KINDS = ['Component', 'API', 'Location', 'System', 'Domain', 'Resource', 'Group', 'User'];
+  const writeConfig = (file: string, kinds: string[]) =>
+    writeFileSync(
+      file,
+      stringify({
+        backend: { listen: { host: '127.0.0.1', port }, database: db.config },
+        catalog: {
+          refresh: { interval: false },
+          // Atrium allows every kind when rules are unset; listed so a Backstage-default
+          // server (Component, API, Location only) would ingest the same set.
+          rules: [{ allow: kinds }],
+          locations: [{ type: 'file', target }],
+        },
+      }),
+    );
   const configFile = join(work, 'app-config.yaml');
-  writeFileSync(
-    configFile,
-    stringify({
-      backend: { listen: { host: '127.0.0.1', port }, database: db.config },
-      catalog: {
-        refresh: { interval: false },
-        // Atrium allows every kind when rules are unset; listed so a Backstage-default
-        // server (Component, API, Location only) would ingest the same set.
-        rules: [
-          {
-            allow: [
-              'Component',
-              'API',
-              'Location',
-              'System',
-              'Domain',
-              'Resource',
-              'Group',
-              'User',
-            ],
-          },
-        ],
-        locations: [{ type: 'file', target }],
-      },
-    }),
-  );
+  writeConfig(configFile, KINDS);
+  // Same entities, but `catalog.rules` differ, which changes the server's processing
+  // fingerprint and so invalidates its per-file cache: the next start re-reads every file.
+  const rereadConfigFile = join(work, 'app-config.reread.yaml');
+  writeConfig(rereadConfigFile, [...KINDS, 'Template']);
 
   let server: Server | undefined;
   try {
@@ -774,42 +776,58 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
     const database = await db.size();
     await stopServer(server);
 
-    // ---- restart on the same database: the scheduled/startup path with the file cache
-    let restart: RunResult['restart'];
-    if (!args['no-restart']) {
-      const before = statusAfter.lastReadAt;
-      server = startServer(work, configFile, port, 'server-2.log');
+    // ---- restarts on the same database: the startup read of every location
+    const restartOnce = async (
+      config: string,
+      logName: string,
+      before: string | null | undefined,
+    ) => {
+      server = startServer(work, config, port, logName);
       const listening = await waitListening(server);
       let readyMs = Number.NaN;
-      let s2: LocationStatus | undefined;
+      let st: LocationStatus | undefined;
       const deadline2 = Date.now() + TIMEOUT_MS;
       while (Date.now() < deadline2) {
         assertAlive(server);
-        s2 = await getJson<LocationStatus>(server.base, `/locations/${loc.id}/status`, TIMEOUT_MS);
-        if (s2.lastReadAt && s2.lastReadAt !== before) {
+        st = await getJson<LocationStatus>(server.base, `/locations/${loc!.id}/status`, TIMEOUT_MS);
+        if (st.lastReadAt && st.lastReadAt !== before) {
           readyMs = now() - server.spawnedAt;
           break;
         }
         await sleep(50);
       }
       if (Number.isNaN(readyMs))
-        throw new Error(`restart: initial refresh not done within ${TIMEOUT_MS / 1000} s`);
-      const count2 = (
+        throw new Error(`${logName}: startup read not done within ${TIMEOUT_MS / 1000} s`);
+      const count = (
         await getJson<{ totalItems: number }>(server.base, '/entities/by-query?limit=0')
       ).totalItems;
-      if (count2 !== totalItems)
-        notes.push(`after restart totalItems ${count2} (was ${totalItems})`);
-      restart = {
+      if (count !== totalItems)
+        notes.push(`after ${logName.replace('.log', '')} totalItems ${count} (was ${totalItems})`);
+      const result = {
         listeningMs: round(listening, 0),
         readyMs: round(readyMs, 0),
-        locationReadMs: s2?.readMs ?? null,
-        totalItems: count2,
+        locationReadMs: st?.readMs ?? null,
+        totalItems: count,
         hwmMB: procStatus(server.pid).hwmMB,
       };
-      log(
-        `${engine} n=${n}: restart listening ${restart.listeningMs} ms, re-read done ${restart.readyMs} ms (server read ${restart.locationReadMs} ms)`,
-      );
       await stopServer(server);
+      return { result, lastReadAt: st?.lastReadAt };
+    };
+    let restart: RunResult['restart'];
+    let reread: RunResult['reread'];
+    if (!args['no-restart']) {
+      // Same config: the file cache is valid, unchanged files are neither parsed nor written.
+      const r1 = await restartOnce(configFile, 'server-2-restart.log', statusAfter.lastReadAt);
+      restart = r1.result;
+      log(
+        `${engine} n=${n}: restart listening ${restart.listeningMs} ms, startup read done ${restart.readyMs} ms (server read ${restart.locationReadMs} ms)`,
+      );
+      // Config changed: every file is parsed and processed again; entities are unchanged.
+      const r2 = await restartOnce(rereadConfigFile, 'server-3-reread.log', r1.lastReadAt);
+      reread = r2.result;
+      log(
+        `${engine} n=${n}: restart with cache invalidated: listening ${reread.listeningMs} ms, full re-read done ${reread.readyMs} ms (server read ${reread.locationReadMs} ms)`,
+      );
     }
 
     return {
@@ -840,6 +858,7 @@ async function runOne(engine: Engine, n: number): Promise<RunResult> {
         totalItemsAfter: countAfter,
       },
       restart,
+      reread,
       memory,
       pgAnalyzeWait: analyzeWait,
       database,
@@ -912,8 +931,16 @@ function table(r: RunResult): string {
   if (r.restart) {
     rows.push(['restart → listening', `${r.restart.listeningMs} ms`, '', '']);
     rows.push([
-      'restart → startup re-read done (file cache)',
+      'restart → startup read done (file cache valid)',
       `${r.restart.readyMs} ms (server read ${r.restart.locationReadMs} ms)`,
+      '',
+      '',
+    ]);
+  }
+  if (r.reread) {
+    rows.push([
+      'restart, cache invalidated → full re-read done (nothing changed)',
+      `${r.reread.readyMs} ms (listening at ${r.reread.listeningMs} ms; server read ${r.reread.locationReadMs} ms; peak RSS ${r.reread.hwmMB !== undefined ? round(r.reread.hwmMB, 0) : 'n/a'} MB)`,
       '',
       '',
     ]);
@@ -966,10 +993,10 @@ function table(r: RunResult): string {
 
 function summary(results: RunResult[]): string {
   const head =
-    '| engine | n | ingest s | refresh s | restart ready s | peak RSS MB | DB MB | by-ref p95 | page p95 | count p95 | facets p95 | full-text p95 | walk s (pages) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
+    '| engine | n | ingest s | refresh s | restart ready s | full re-read s | peak RSS MB | DB MB | by-ref p95 | page p95 | count p95 | facets p95 | full-text p95 | walk s (pages) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
   const rows = results.map(
     (r) =>
-      `| ${r.engine} | ${r.n} | ${round(r.ingest.queryableMs / 1000, 2)} | ${round(r.refresh.ms / 1000, 2)} | ${r.restart ? round(r.restart.readyMs / 1000, 2) : '—'} | ${r.memory.hwmMB !== undefined ? round(r.memory.hwmMB, 0) : 'n/a'} | ${r.database.totalMB} | ${r.latency.byRef!.p95} | ${r.latency.page!.p95} | ${r.latency.count!.p95} | ${r.latency.facets!.p95} | ${r.latency.fullText!.p95} | ${round(r.walk.ms / 1000, 2)} (${r.walk.pages}) |`,
+      `| ${r.engine} | ${r.n} | ${round(r.ingest.queryableMs / 1000, 2)} | ${round(r.refresh.ms / 1000, 2)} | ${r.restart ? round(r.restart.readyMs / 1000, 2) : '—'} | ${r.reread ? round(r.reread.readyMs / 1000, 2) : '—'} | ${r.memory.hwmMB !== undefined ? round(r.memory.hwmMB, 0) : 'n/a'} | ${r.database.totalMB} | ${r.latency.byRef!.p95} | ${r.latency.page!.p95} | ${r.latency.count!.p95} | ${r.latency.facets!.p95} | ${r.latency.fullText!.p95} | ${round(r.walk.ms / 1000, 2)} (${r.walk.pages}) |`,
   );
   return head + rows.join('\n');
 }

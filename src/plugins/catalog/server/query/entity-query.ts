@@ -260,6 +260,12 @@ export class EntityQuery {
     facets: string[],
     filter: Predicate | undefined,
   ): Promise<Record<string, Array<{ value: string; count: number }>>> {
+    // Facet counts aggregate many rows, and catalog pages ask for the same ones again and
+    // again; they are cached until the catalog's generation moves.
+    const generation = await this.store.generation();
+    const cacheKey = JSON.stringify([facets, filter ?? null]);
+    const cached = this.facetCache.get(cacheKey);
+    if (cached && cached.generation === generation) return structuredClone(cached.value);
     const out: Record<string, Array<{ value: string; count: number }>> = {};
     const w = this.where(filter);
     for (const facet of facets) {
@@ -307,9 +313,19 @@ export class EntityQuery {
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([value, count]) => ({ value, count }));
     }
-    return out;
+    if (this.facetCache.size >= FACET_CACHE_SIZE)
+      this.facetCache.delete(this.facetCache.keys().next().value!);
+    this.facetCache.set(cacheKey, { generation, value: out });
+    return structuredClone(out);
   }
+
+  private readonly facetCache = new Map<
+    string,
+    { generation: number; value: Record<string, Array<{ value: string; count: number }>> }
+  >();
 }
+
+const FACET_CACHE_SIZE = 200;
 
 export function parseOrderParam(
   value: string,

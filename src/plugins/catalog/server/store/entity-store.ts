@@ -130,11 +130,10 @@ export class EntityStore {
       const liveLocations = new Set(
         (await trx.selectFrom('catalog_locations').select('id').execute()).map((r) => r.id),
       );
-      // A first load into a near-empty SQLite catalog builds the derived indexes afterwards.
-      const bulk =
-        this.dialect === 'sqlite' &&
-        owned.size === 0 &&
-        (await this.countEntities(trx)) < BULK_LOAD_BELOW;
+      // A first load into a near-empty catalog builds the derived indexes afterwards. (On
+      // PostgreSQL readers of those tables wait for this transaction meanwhile; with next to
+      // nothing to read yet, that costs little.)
+      const bulk = owned.size === 0 && (await this.countEntities(trx)) < BULK_LOAD_BELOW;
       if (bulk) await dropDerivedIndexes(trx);
       const seen = new Set<string>();
       const kept = new Set<string>();
@@ -176,8 +175,29 @@ export class EntityStore {
           result.orphaned++;
         }
       }
+      if (result.inserted || result.updated || result.orphaned || result.deleted || failed.size) {
+        await this.bumpGeneration(trx);
+      }
     });
     return result;
+  }
+
+  private async bumpGeneration(trx: Kysely<CatalogTables>) {
+    await trx
+      .updateTable('catalog_state')
+      .set((eb) => ({ generation: eb('generation', '+', 1) }))
+      .where('id', '=', 1)
+      .execute();
+  }
+
+  /** Changes whenever stored entities change; lets readers cache derived answers. */
+  async generation(): Promise<number> {
+    const row = await this.reader
+      .selectFrom('catalog_state')
+      .select('generation')
+      .where('id', '=', 1)
+      .executeTakeFirst();
+    return Number(row?.generation ?? 0);
   }
 
   /** Writes a batch of entities within a location's transaction. */
@@ -431,6 +451,7 @@ export class EntityStore {
   async releaseLocation(locationId: string, orphanStrategy: 'keep' | 'delete'): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
+      await this.bumpGeneration(trx);
       const rows = await trx
         .selectFrom('catalog_entities')
         .select(['id', 'entity_ref', 'orphan'])
@@ -458,6 +479,7 @@ export class EntityStore {
   async deleteByUid(uid: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
+      await this.bumpGeneration(trx);
       const row = await trx
         .selectFrom('catalog_entities')
         .select(['id', 'entity_ref', 'location_id'])

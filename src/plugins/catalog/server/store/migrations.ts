@@ -86,6 +86,15 @@ export const catalogMigrations: Migration[] = [
         .addColumn('outcome', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('catalog_location_files_pk', ['location_id', 'file'])
         .execute();
+
+      // One row: bumped by every write that changes entities, so caches of derived answers
+      // (facet counts) know when they are stale, across replicas too.
+      await db.schema
+        .createTable('catalog_state')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('generation', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.insertInto('catalog_state').values({ id: 1, generation: 0 }).execute();
     },
   },
 ];

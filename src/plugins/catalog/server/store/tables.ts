@@ -9,4 +9,5 @@ export interface CatalogTables {
   catalog_search: SearchRow;
   catalog_locations: LocationRow;
   catalog_location_files: { location_id: string; file: string; hash: string; outcome: string };
+  catalog_state: { id: number; generation: number };
 }
