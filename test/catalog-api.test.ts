@@ -1,10 +1,3 @@
-/**
- * The catalog REST API as Backstage's own `@backstage/catalog-client` sees it (COMPAT.md §5),
- * on every engine, against a real server that ingested the known catalog in
- * test/fixtures/catalog/ (every name, count, relation and page boundary asserted here follows
- * from those files), and against Backstage's own example files.
- */
-import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -14,8 +7,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +34,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ENGINES, startTestServer, type TestServer } from './helpers/server.ts';
+import { ALL_KINDS, generatedRef, refOf } from './helpers/refs.ts';
+import { serveFiles } from './helpers/serve-files.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, 'fixtures', 'catalog');
@@ -52,22 +45,9 @@ const EXAMPLES = fileURLToPath(
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Kinds the known catalog uses; set explicitly so Atrium's permissive default plays no part. */
-const ALL_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];
 
 // --------------------------------------------------------------------------------------------
 // Helpers (independent of the server code: computed from COMPAT.md, not from src/).
-
-/** `location:default/generated-<sha1 of "<type>:<target>">` (COMPAT.md §5.2). */
-function generatedRef(type: string, target: string): string {
-  return `location:default/generated-${createHash('sha1').update(`${type}:${target}`).digest('hex')}`;
-}
-
-function refOf(entity: {
-  kind?: string;
-  metadata?: { namespace?: string; name?: string };
-}): string {
-  return `${entity.kind}:${entity.metadata?.namespace ?? 'default'}/${entity.metadata?.name}`.toLowerCase();
-}
 
 function namesOf(
   items: Array<{ metadata?: { name?: string } } | undefined>,
@@ -86,33 +66,6 @@ function lineOf(file: string, pattern: RegExp): number {
     .findIndex((l) => pattern.test(l));
   if (index < 0) throw new Error(`${pattern} not found in ${file}`);
   return index + 1;
-}
-
-/** A tiny HTTP server on 127.0.0.1 serving fixed files (for `url` locations). */
-async function serveFiles(
-  files: Record<string, string>,
-): Promise<{ base: string; host: string; close(): Promise<void> }> {
-  const server: Server = createServer((request, response) => {
-    const body = files[request.url ?? ''];
-    if (body === undefined) {
-      response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end('not found');
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'text/yaml' });
-    response.end(body);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
 }
 
 interface ErrorBody {

@@ -1,32 +1,13 @@
-/**
- * Bad input, on every engine, against a real server (COMPAT.md §1.3, §5, ARCHITECTURE.md
- * principle 5): every broken file, document, location or request gives a clear error that
- * names the file (and line and field where there is one), the server keeps answering, and
- * everything valid next to the broken part is still ingested. Also conflicts between
- * locations, orphaning, and refreshes that change nothing.
- */
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CatalogClient } from '@backstage/catalog-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, startTestServer, type TestServer } from './helpers/server.ts';
-
-const ALL_KINDS = ['Component', 'API', 'Resource', 'System', 'Domain', 'Group', 'User', 'Location'];
-
-function generatedRef(type: string, target: string): string {
-  return `location:default/generated-${createHash('sha1').update(`${type}:${target}`).digest('hex')}`;
-}
-
-function refOf(entity: {
-  kind?: string;
-  metadata?: { namespace?: string; name?: string };
-}): string {
-  return `${entity.kind}:${entity.metadata?.namespace ?? 'default'}/${entity.metadata?.name}`.toLowerCase();
-}
+import { ALL_KINDS, generatedRef, refOf } from './helpers/refs.ts';
+import { serveFiles } from './helpers/serve-files.ts';
 
 /** A valid Component document (8 lines, ends with a newline). */
 function component(name: string, extra = ''): string {
@@ -73,32 +54,6 @@ interface ErrorBody {
   error: { name: string; message: string };
   request: { method: string; url: string };
   response: { statusCode: number };
-}
-
-async function serveFiles(
-  files: Record<string, string>,
-): Promise<{ base: string; host: string; close(): Promise<void> }> {
-  const server: Server = createServer((request, response) => {
-    const body = files[request.url ?? ''];
-    if (body === undefined) {
-      response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end('not found');
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'text/yaml' });
-    response.end(body);
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
 }
 
 /** A loopback port that nothing listens on. */

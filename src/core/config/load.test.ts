@@ -1,24 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from './index.ts';
+import { cleanUpTempDirs, dirWith } from './temp-dirs.testkit.ts';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-/** A fresh temp dir holding `files` (relative path -> content). */
-async function dirWith(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'atrium-config-'));
-  dirs.push(dir);
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true });
-    await writeFile(join(dir, name), content);
-  }
-  return dir;
-}
+cleanUpTempDirs();
 
 describe('loadConfig: files and defaults', () => {
   it('fills every default and warns when app-config.yaml is missing', async () => {

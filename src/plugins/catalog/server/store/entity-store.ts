@@ -355,24 +355,10 @@ export class EntityStore {
     written: Written[],
     existing: Written[],
   ) {
-    for (const part of chunks(existing)) {
-      await trx
-        .deleteFrom('catalog_search')
-        .where(
-          'entity_id',
-          'in',
-          part.map((w) => w.row.id),
-        )
-        .execute();
-      await trx
-        .deleteFrom('catalog_relations')
-        .where(
-          'origin_ref',
-          'in',
-          part.map((w) => w.row.entity_ref),
-        )
-        .execute();
-    }
+    await this.deleteDerived(
+      trx,
+      existing.map((w) => w.row),
+    );
     const search = written.flatMap((w) => buildSearchRows(w.row.id, w.entity));
     await this.database.insertMany(trx, 'catalog_search', search);
     const relations: RelationRow[] = written.flatMap((w) =>
@@ -404,7 +390,8 @@ export class EntityStore {
     await trx.insertInto('catalog_search').values(buildSearchRows(id, entity)).execute();
   }
 
-  private async deleteRows(
+  /** Removes the search rows and the relations that these entities' specs produced. */
+  private async deleteDerived(
     trx: Kysely<CatalogTables>,
     rows: Array<{ id: string; entity_ref: string }>,
   ) {
@@ -425,6 +412,15 @@ export class EntityStore {
           part.map((r) => r.entity_ref),
         )
         .execute();
+    }
+  }
+
+  private async deleteRows(
+    trx: Kysely<CatalogTables>,
+    rows: Array<{ id: string; entity_ref: string }>,
+  ) {
+    await this.deleteDerived(trx, rows);
+    for (const part of chunks(rows)) {
       await trx
         .deleteFrom('catalog_entities')
         .where(
