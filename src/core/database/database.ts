@@ -42,15 +42,29 @@ export interface Database {
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
-async function insertBatches(executor: AnyKysely, table: string, rows: readonly object[]) {
-  const columns = Object.keys(rows[0] ?? {}).length || 1;
-  // Stay under PostgreSQL's 65535 bind parameters per statement.
-  const size = Math.max(1, Math.floor(30000 / columns));
-  for (let i = 0; i < rows.length; i += size) {
-    await executor
-      .insertInto(table)
-      .values(rows.slice(i, i + size) as Record<string, unknown>[])
-      .execute();
+/**
+ * PostgreSQL: one array parameter per column, expanded by `unnest`. Binding a few arrays is
+ * about ten times faster than binding thousands of scalar parameters of a multi-row VALUES.
+ */
+async function insertUnnest(executor: AnyKysely, table: string, rows: readonly object[]) {
+  const first = rows[0];
+  if (!first) return;
+  const columns = Object.keys(first);
+  if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c))) {
+    throw new Error(`insertMany: invalid table or column name in ${table}(${columns.join(',')})`);
+  }
+  for (let i = 0; i < rows.length; i += 10000) {
+    const part = rows.slice(i, i + 10000) as Record<string, unknown>[];
+    const arrays = columns.map((c) => {
+      const values = part.map((r) => r[c] ?? null);
+      const kind = values.find((v) => v !== null);
+      const type =
+        typeof kind === 'number' ? 'bigint[]' : typeof kind === 'boolean' ? 'boolean[]' : 'text[]';
+      return sql`${values}::${sql.raw(type)}`;
+    });
+    await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})`.execute(
+      executor,
+    );
   }
 }
 
@@ -127,5 +141,5 @@ export async function openDatabase(
     await db.destroy();
     throw new Error(`Cannot connect to PostgreSQL: ${(error as Error).message}`);
   }
-  return { db, reader: db, dialect: 'pg', insertMany: insertBatches, close: () => db.destroy() };
+  return { db, reader: db, dialect: 'pg', insertMany: insertUnnest, close: () => db.destroy() };
 }

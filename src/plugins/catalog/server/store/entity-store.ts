@@ -82,6 +82,9 @@ const CHUNK = 500;
 /** Below this many stored entities, a location's first load rebuilds indexes at the end. */
 const BULK_LOAD_BELOW = 5000;
 
+/** Entities written per round of statements within a location's transaction. */
+const WRITE_BATCH = 1000;
+
 export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -138,9 +141,26 @@ export class EntityStore {
       const seen = new Set<string>();
       const kept = new Set<string>();
       const failed = new Map<string, EntityStatusItem[]>();
+      // Files hold ~100 entities; writing ~1000 at a time means ten times fewer statements.
+      let buffer: PreparedEntity[] = [];
+      const flush = async () => {
+        const entities = buffer;
+        buffer = [];
+        if (entities.length) {
+          await this.writeChunk(trx, locationId, entities, {
+            owned,
+            liveLocations,
+            seen,
+            result,
+            now,
+          });
+        }
+      };
       const sink: LocationSink = {
-        add: (entities) =>
-          this.writeChunk(trx, locationId, entities, { owned, liveLocations, seen, result, now }),
+        async add(entities) {
+          buffer.push(...entities);
+          if (buffer.length >= WRITE_BATCH) await flush();
+        },
         keep(refs) {
           for (const ref of refs) kept.add(ref);
         },
@@ -149,7 +169,12 @@ export class EntityStore {
         },
       };
       await produce(sink);
-      if (bulk) await createDerivedIndexes(trx);
+      await flush();
+      if (bulk) {
+        // Index builds sort in memory; PostgreSQL's default of 64 MB spills to disk at this size.
+        if (this.dialect === 'pg') await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
+        await createDerivedIndexes(trx);
+      }
 
       // Still emitted but broken now: keep the last good version, show the errors on it.
       for (const [ref, items] of failed) {
@@ -214,7 +239,7 @@ export class EntityStore {
     },
   ): Promise<void> {
     const { owned, seen, result, now } = state;
-    for (const part of chunks(entities, 1000)) {
+    for (const part of chunks(entities, WRITE_BATCH)) {
       const fresh = part.filter((e) => !seen.has(e.ref) && !owned.has(e.ref)).map((e) => e.ref);
       const foreign = new Map<string, Pick<EntityRow, 'id' | 'location_id' | 'orphan'>>();
       for (const refs of chunks(fresh)) {
@@ -436,6 +461,11 @@ export class EntityStore {
   async analyze(): Promise<void> {
     if (this.dialect === 'pg') {
       await sql`analyze catalog_entities, catalog_search, catalog_relations`.execute(this.db);
+      // Index-only scans (counts, facets) need the visibility map that VACUUM writes; it
+      // cannot run in a transaction and need not delay anyone, so it runs in the background.
+      sql`vacuum catalog_entities, catalog_search, catalog_relations`
+        .execute(this.db)
+        .catch(() => undefined);
     } else {
       // An approximate analysis (sampled rows per index) is enough for the planner and fast.
       await sql`pragma analysis_limit = 1000`.execute(this.db);
