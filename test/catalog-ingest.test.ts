@@ -188,6 +188,17 @@ describe.each(ENGINES)('custom kinds and refresh on %s', (engine) => {
       type: 'backstage.io/catalog-processing',
     });
     expect(status?.items?.[0]?.message).toContain('spec.owner');
+    const own = await (
+      await fetch(`${server.url}/api/catalog/entities/by-name/pipeline/default/build-web/status`)
+    ).json();
+    expect(own).toMatchObject({
+      entityRef: 'pipeline:default/build-web',
+      location: { type: 'file', target: join(dir, 'catalog', '*.yaml') },
+      orphan: false,
+      items: [{ level: 'error', error: { field: 'spec.owner', file: file(), line: 6 } }],
+    });
+    expect(own.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse(own.lastReadAt)).toBeGreaterThanOrEqual(Date.parse(own.updatedAt));
     // `web` is no longer emitted: it becomes an orphan, kept by the default strategy.
     const web = await c.getEntityByRef('component:default/web');
     expect(web?.metadata.annotations?.['backstage.io/orphan']).toBe('true');

@@ -304,6 +304,33 @@ export function registerCatalogRoutes(env: PluginEnvironment, deps: Deps) {
     },
   });
 
+  /** Atrium's ingestion status of one entity: where it comes from, when, and its problems. */
+  env.route({
+    method: 'GET',
+    url: '/entities/by-name/:kind/:namespace/:name/status',
+    permission: P.read,
+    schema: { params: nameParams },
+    async handler(request: FastifyRequest) {
+      const p = request.params as { kind: string; namespace: string; name: string };
+      const row = await store.rowByRef(entityRefOf(p));
+      if (!row) {
+        throw new NotFoundError(
+          `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
+        );
+      }
+      const location = row.location_id ? await locations.get(row.location_id) : undefined;
+      return {
+        entityRef: row.entity_ref,
+        location: location ? locationJson(location) : null,
+        lastReadAt: location?.last_read_at ?? null,
+        updatedAt: row.updated_at,
+        contentHash: row.hash,
+        orphan: Boolean(row.orphan),
+        items: row.problems ? JSON.parse(row.problems) : [],
+      };
+    },
+  });
+
   env.route({
     method: 'GET',
     url: '/entities/by-name/:kind/:namespace/:name/ancestry',
