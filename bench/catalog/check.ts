@@ -148,6 +148,7 @@ export async function checkCatalog(dir: string) {
     entities.filter((e) => e.kind === 'Group').map((g) => [g.metadata.name, g]),
   );
   const users = entities.filter((e) => e.kind === 'User');
+  const userByName = new Map(users.map((u) => [u.metadata.name, u]));
   let roots = 0;
   for (const g of groups.values()) {
     const parent = g.spec?.parent as string | undefined;
@@ -160,7 +161,7 @@ export async function checkCatalog(dir: string) {
         problems.push(`group ${g.metadata.name}: child ${c} names another parent`);
     }
     for (const m of (g.spec?.members as string[]) ?? []) {
-      const u = users.find((x) => x.metadata.name === m);
+      const u = userByName.get(m);
       if (!u || !((u.spec?.memberOf as string[]) ?? []).includes(g.metadata.name))
         problems.push(`group ${g.metadata.name}: member ${m} is not memberOf it`);
     }
