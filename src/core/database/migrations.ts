@@ -16,14 +16,6 @@ export async function runMigrations(
   migrations: readonly Migration[],
 ): Promise<string[]> {
   const { db } = database;
-  await db.schema
-    .createTable('atrium_migrations')
-    .ifNotExists()
-    .addColumn('plugin', 'varchar(100)', (c) => c.notNull())
-    .addColumn('name', 'varchar(200)', (c) => c.notNull())
-    .addColumn('applied_at', 'varchar(40)', (c) => c.notNull())
-    .addPrimaryKeyConstraint('atrium_migrations_pk', ['plugin', 'name'])
-    .execute();
   const sorted = [...migrations].sort((a, b) => a.name.localeCompare(b.name));
   const names = new Set(sorted.map((m) => m.name));
   if (names.size !== sorted.length) {
@@ -33,10 +25,18 @@ export async function runMigrations(
   // Replicas may start together; on PostgreSQL an advisory lock serialises them.
   await db.transaction().execute(async (trx) => {
     if (database.dialect === 'pg') {
-      await sql`select pg_advisory_xact_lock(hashtext(${`atrium-migrations:${pluginId}`}))`.execute(
-        trx,
-      );
+      // One lock for all plugins: the bookkeeping table below is shared.
+      await sql`select pg_advisory_xact_lock(hashtext('atrium-migrations'))`.execute(trx);
     }
+    // Created under the lock: concurrent CREATE TABLE IF NOT EXISTS can collide on PostgreSQL.
+    await trx.schema
+      .createTable('atrium_migrations')
+      .ifNotExists()
+      .addColumn('plugin', 'varchar(100)', (c) => c.notNull())
+      .addColumn('name', 'varchar(200)', (c) => c.notNull())
+      .addColumn('applied_at', 'varchar(40)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('atrium_migrations_pk', ['plugin', 'name'])
+      .execute();
     const done = new Set(
       (
         await trx

@@ -104,8 +104,20 @@ export class LocationStore {
       entity_count: 0,
       problems: '[]',
     };
-    await this.db.insertInto('catalog_locations').values(row).execute();
-    return row;
+    // Replicas starting together register the same config locations: the first insert
+    // wins and everyone gets the stored row.
+    await this.db
+      .insertInto('catalog_locations')
+      .values(row)
+      .onConflict((oc) => oc.columns(['type', 'target']).doNothing())
+      .execute();
+    const stored = await this.db
+      .selectFrom('catalog_locations')
+      .selectAll()
+      .where('type', '=', input.type)
+      .where('target', '=', input.target)
+      .executeTakeFirstOrThrow();
+    return stored;
   }
 
   async update(
