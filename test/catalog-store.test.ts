@@ -242,6 +242,27 @@ describe.each(ENGINES)('catalog store on %s', (engine) => {
     expect(await store.rowByRef('component:default/delta')).toBeUndefined();
   });
 
+  it('lists every match slice by slice, in order, without paging parameters', async () => {
+    const many = await locations.create({ type: 'file', target: '/many.yaml', origin: 'config' });
+    const names = Array.from({ length: 2345 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
+    await apply(
+      many.id,
+      names.map((n) => component(n, { type: 'bulk' })),
+    );
+    const seen: string[] = [];
+    let slices = 0;
+    for await (const slice of query.listAll({
+      filter: parseFilterParams(['spec.type=bulk']),
+      fields: ['metadata.name'],
+    })) {
+      slices++;
+      seen.push(...slice.map((e) => e.metadata!.name as string));
+    }
+    expect(slices).toBe(3);
+    expect(seen).toEqual(names);
+    await apply(many.id, [], 'delete');
+  });
+
   it('returns by-refs in order with null for missing or filtered-out refs', async () => {
     const items = await query.byRefs(
       ['component:default/gamma', 'component:default/nope', 'component:default/alpha'],

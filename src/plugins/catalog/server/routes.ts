@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Entity } from '../../../model/entity.ts';
 import { type KindRegistry, parseLocationRef, validateEntity } from '../../../model/index.ts';
@@ -51,6 +52,19 @@ interface Deps {
   query: EntityQuery;
   registry: KindRegistry;
   readonly: boolean;
+}
+
+/** Serialises pages of entities as one JSON array, a page at a time. */
+async function* jsonArray(pages: AsyncIterable<unknown[]>): AsyncGenerator<string> {
+  let first = true;
+  yield '[';
+  for await (const page of pages) {
+    for (const item of page) {
+      yield `${first ? '' : ','}${JSON.stringify(item)}`;
+      first = false;
+    }
+  }
+  yield ']';
 }
 
 function locationJson(row: LocationRow) {
@@ -122,13 +136,14 @@ export function registerCatalogRoutes(env: PluginEnvironment, deps: Deps) {
         limit = after.limit;
         offset = after.offset;
       }
-      const result = await query.list({
-        filter: parseFilterParams(q.filter),
-        fields: parseFields(q.fields),
-        order: q.order?.map((o) => parseOrderParam(o, 'colon')),
-        limit,
-        offset,
-      });
+      const filter = parseFilterParams(q.filter);
+      const fields = parseFields(q.fields);
+      const order = q.order?.map((o) => parseOrderParam(o, 'colon'));
+      if (limit === undefined && offset === undefined) {
+        reply.type('application/json; charset=utf-8');
+        return Readable.from(jsonArray(query.listAll({ filter, fields, order })));
+      }
+      const result = await query.list({ filter, fields, order, limit, offset });
       if (result.hasMore && limit !== undefined) {
         const after = Buffer.from(
           JSON.stringify({ limit, offset: (offset ?? 0) + limit }),

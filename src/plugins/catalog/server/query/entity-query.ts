@@ -29,6 +29,9 @@ export interface ByQueryResponse {
 
 export const DEFAULT_QUERY_LIMIT = 200;
 
+/** Entities read per slice of an unpaginated GET /entities. */
+const LIST_SLICE = 1000;
+
 const ALWAYS_PRESENT = new Set([
   'kind',
   'apiversion',
@@ -187,6 +190,8 @@ export class EntityQuery {
     order?: Array<{ field: string; order: 'asc' | 'desc' }>;
     limit?: number;
     offset?: number;
+    /** A slice of an unpaginated listing (see {@link listAll}); keeps its ordering rules. */
+    slice?: { limit: number; offset: number };
   }): Promise<{ items: Partial<Entity>[]; hasMore: boolean }> {
     const paginated = request.limit !== undefined || request.offset !== undefined;
     let q = this.db
@@ -221,13 +226,35 @@ export class EntityQuery {
     } else {
       q = q.orderBy('e.entity_ref');
     }
+    if (!paginated && request.slice)
+      q = q.offset(request.slice.offset).limit(request.slice.limit + 1);
     const rows = (await q.execute()) as Array<
       Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'>
     >;
-    const hasMore = request.limit !== undefined && rows.length > request.limit;
-    const page = hasMore ? rows.slice(0, request.limit) : rows;
+    const pageSize = paginated ? request.limit : request.slice?.limit;
+    const hasMore = pageSize !== undefined && rows.length > pageSize;
+    const page = hasMore ? rows.slice(0, pageSize) : rows;
     const entities = await this.store.assemble(page, needsRelations(request.fields));
     return { items: entities.map((e) => project(e, request.fields)), hasMore };
+  }
+
+  /**
+   * GET `/entities` without paging: every match, read a slice at a time so that a 100,000
+   * entity answer is streamed rather than held in memory whole.
+   */
+  async *listAll(request: {
+    filter?: Predicate;
+    fields?: string[];
+    order?: Array<{ field: string; order: 'asc' | 'desc' }>;
+  }): AsyncGenerator<Partial<Entity>[]> {
+    for (let offset = 0; ; offset += LIST_SLICE) {
+      const { items, hasMore } = await this.list({
+        ...request,
+        slice: { limit: LIST_SLICE, offset },
+      });
+      if (items.length) yield items;
+      if (!hasMore) return;
+    }
   }
 
   async byRefs(
