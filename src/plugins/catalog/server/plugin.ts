@@ -13,7 +13,7 @@ import { CatalogService } from './catalog-service.ts';
 import type { EntityProcessor } from './ingest/ingest-location.ts';
 import { FileReader, type LocationReader, UrlReader } from './ingest/readers.ts';
 import { EntityQuery } from './query/entity-query.ts';
-import { registerCatalogRoutes } from './routes.ts';
+import { registerCatalogRoutes } from './routes/index.ts';
 import { EntityStore } from './store/entity-store.ts';
 import { LocationStore } from './store/location-store.ts';
 import { catalogMigrations } from './store/migrations.ts';

@@ -1,0 +1,335 @@
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
+import type { Entity } from '../../../../model/entity.ts';
+import { InputError, NotFoundError } from '../../../../core/errors.ts';
+import { parseOrderParam } from '../query/entity-query.ts';
+import { parseFilterParams } from '../query/predicate.ts';
+import { parseFields } from '../query/projection.ts';
+import {
+  and,
+  type Deps,
+  entityRefOf,
+  jsonArray,
+  locationJson,
+  nameParams,
+  P,
+  strict,
+  strings,
+  toPredicateBody,
+} from './shared.ts';
+
+/** Entity reads, facets, deletion and refresh (Backstage's catalog API, COMPAT.md §5.2). */
+export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
+  const { service, store, locations, query } = deps;
+  env.route({
+    method: 'GET',
+    url: '/entities',
+    permission: P.read,
+    schema: {
+      querystring: strict({
+        filter: strings,
+        fields: strings,
+        order: strings,
+        offset: { type: 'integer', minimum: 0 },
+        limit: { type: 'integer', minimum: 1 },
+        after: { type: 'string' },
+      }),
+    },
+    async handler(request: FastifyRequest, reply: FastifyReply) {
+      const q = request.query as {
+        filter?: string[];
+        fields?: string[];
+        order?: string[];
+        offset?: number;
+        limit?: number;
+        after?: string;
+      };
+      let { limit, offset } = q;
+      if (q.after) {
+        let after: { limit?: unknown; offset?: unknown };
+        try {
+          after = JSON.parse(Buffer.from(q.after, 'base64').toString('utf8'));
+        } catch {
+          throw new InputError('Malformed after cursor');
+        }
+        if (typeof after.limit !== 'number' || typeof after.offset !== 'number')
+          throw new InputError('Malformed after cursor');
+        limit = after.limit;
+        offset = after.offset;
+      }
+      const filter = parseFilterParams(q.filter);
+      const fields = parseFields(q.fields);
+      const order = q.order?.map((o) => parseOrderParam(o, 'colon'));
+      if (limit === undefined && offset === undefined) {
+        reply.type('application/json; charset=utf-8');
+        return Readable.from(jsonArray(query.listAll({ filter, fields, order })));
+      }
+      const result = await query.list({ filter, fields, order, limit, offset });
+      if (result.hasMore && limit !== undefined) {
+        const after = Buffer.from(
+          JSON.stringify({ limit, offset: (offset ?? 0) + limit }),
+        ).toString('base64');
+        const params = new URLSearchParams();
+        for (const f of q.filter ?? []) params.append('filter', f);
+        for (const f of q.fields ?? []) params.append('fields', f);
+        for (const o of q.order ?? []) params.append('order', o);
+        params.set('after', after);
+        reply.header('link', `</entities?${params.toString()}>; rel="next"`);
+      }
+      return result.items;
+    },
+  });
+
+  env.route({
+    method: 'GET',
+    url: '/entities/by-query',
+    permission: P.read,
+    schema: {
+      querystring: strict({
+        filter: strings,
+        fields: strings,
+        orderField: strings,
+        fullTextFilterTerm: { type: 'string' },
+        fullTextFilterFields: strings,
+        limit: { type: 'integer', minimum: 0 },
+        offset: { type: 'integer', minimum: 0 },
+        cursor: { type: 'string' },
+        totalItems: { type: 'string', enum: ['include', 'exclude'] },
+      }),
+    },
+    async handler(request: FastifyRequest) {
+      const q = request.query as {
+        filter?: string[];
+        fields?: string[];
+        orderField?: string[];
+        fullTextFilterTerm?: string;
+        fullTextFilterFields?: string[];
+        limit?: number;
+        offset?: number;
+        cursor?: string;
+        totalItems?: 'include' | 'exclude';
+      };
+      const fullTextFields = parseFields(q.fullTextFilterFields);
+      return query.byQuery({
+        cursor: q.cursor,
+        filter: parseFilterParams(q.filter),
+        orderField: q.orderField?.[0] ? parseOrderParam(q.orderField[0], 'comma') : undefined,
+        fullTextFilter: q.fullTextFilterTerm
+          ? { term: q.fullTextFilterTerm, fields: fullTextFields }
+          : undefined,
+        fields: parseFields(q.fields),
+        limit: q.limit,
+        offset: q.offset,
+        totalItems: q.totalItems !== 'exclude',
+      });
+    },
+  });
+
+  env.route({
+    method: 'POST',
+    url: '/entities/by-query',
+    permission: P.read,
+    schema: {
+      body: strict({
+        query: { type: 'object' },
+        orderBy: {
+          type: 'array',
+          items: strict(
+            { field: { type: 'string' }, order: { type: 'string', enum: ['asc', 'desc'] } },
+            ['field'],
+          ),
+        },
+        fullTextFilter: strict({ term: { type: 'string' }, fields: strings }, ['term']),
+        fields: strings,
+        limit: { type: 'integer', minimum: 0 },
+        offset: { type: 'integer', minimum: 0 },
+        totalItems: {
+          anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['include', 'exclude'] }],
+        },
+        cursor: { type: 'string' },
+      }),
+    },
+    async handler(request: FastifyRequest) {
+      const b = request.body as {
+        query?: unknown;
+        orderBy?: Array<{ field: string; order?: 'asc' | 'desc' }>;
+        fullTextFilter?: { term: string; fields?: string[] };
+        fields?: string[];
+        limit?: number;
+        offset?: number;
+        totalItems?: boolean | 'include' | 'exclude';
+        cursor?: string;
+      };
+      const order = b.orderBy?.[0];
+      return query.byQuery({
+        cursor: b.cursor,
+        filter: toPredicateBody(b.query, 'query'),
+        orderField: order ? { field: order.field, order: order.order ?? 'asc' } : undefined,
+        fullTextFilter: b.fullTextFilter,
+        fields: b.fields,
+        limit: b.limit,
+        offset: b.offset,
+        totalItems: b.totalItems !== false && b.totalItems !== 'exclude',
+        viaPost: true,
+      });
+    },
+  });
+
+  env.route({
+    method: 'POST',
+    url: '/entities/by-refs',
+    permission: P.read,
+    schema: {
+      querystring: strict({ filter: strings }),
+      body: strict({ entityRefs: strings, fields: strings, query: { type: 'object' } }, [
+        'entityRefs',
+      ]),
+    },
+    async handler(request: FastifyRequest) {
+      const b = request.body as { entityRefs: string[]; fields?: string[]; query?: unknown };
+      const q = request.query as { filter?: string[] };
+      const filter = and(parseFilterParams(q.filter), toPredicateBody(b.query, 'query'));
+      return { items: await query.byRefs(b.entityRefs, b.fields, filter) };
+    },
+  });
+
+  env.route({
+    method: 'GET',
+    url: '/entities/by-uid/:uid',
+    permission: P.read,
+    schema: { params: strict({ uid: { type: 'string' } }, ['uid']) },
+    async handler(request: FastifyRequest) {
+      const { uid } = request.params as { uid: string };
+      const row = await store.rowByUid(uid);
+      if (!row) throw new NotFoundError(`No entity with uid ${uid}`);
+      return (await store.assemble([row]))[0];
+    },
+  });
+
+  env.route({
+    method: 'DELETE',
+    url: '/entities/by-uid/:uid',
+    permission: P.delete,
+    schema: { params: strict({ uid: { type: 'string' } }, ['uid']) },
+    async handler(request: FastifyRequest, reply: FastifyReply) {
+      const { uid } = request.params as { uid: string };
+      await store.deleteByUid(uid);
+      reply.status(204);
+      return reply.send();
+    },
+  });
+
+  env.route({
+    method: 'GET',
+    url: '/entities/by-name/:kind/:namespace/:name',
+    permission: P.read,
+    schema: { params: nameParams },
+    async handler(request: FastifyRequest) {
+      const p = request.params as { kind: string; namespace: string; name: string };
+      const row = await store.rowByRef(entityRefOf(p));
+      if (!row)
+        throw new NotFoundError(
+          `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
+        );
+      return (await store.assemble([row]))[0];
+    },
+  });
+
+  /** Atrium's ingestion status of one entity: where it comes from, when, and its problems. */
+  env.route({
+    method: 'GET',
+    url: '/entities/by-name/:kind/:namespace/:name/status',
+    permission: P.read,
+    schema: { params: nameParams },
+    async handler(request: FastifyRequest) {
+      const p = request.params as { kind: string; namespace: string; name: string };
+      const row = await store.rowByRef(entityRefOf(p));
+      if (!row) {
+        throw new NotFoundError(
+          `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
+        );
+      }
+      const location = row.location_id ? await locations.get(row.location_id) : undefined;
+      return {
+        entityRef: row.entity_ref,
+        location: location ? locationJson(location) : null,
+        lastReadAt: location?.last_read_at ?? null,
+        updatedAt: row.updated_at,
+        contentHash: row.hash,
+        orphan: Boolean(row.orphan),
+        items: row.problems ? JSON.parse(row.problems) : [],
+      };
+    },
+  });
+
+  env.route({
+    method: 'GET',
+    url: '/entities/by-name/:kind/:namespace/:name/ancestry',
+    permission: P.read,
+    schema: { params: nameParams },
+    async handler(request: FastifyRequest) {
+      const p = request.params as { kind: string; namespace: string; name: string };
+      const items: Array<{ entity: Entity; parentEntityRefs: string[] }> = [];
+      let ref: string | null = entityRefOf(p);
+      const seen = new Set<string>();
+      while (ref && !seen.has(ref)) {
+        seen.add(ref);
+        const row = await store.rowByRef(ref);
+        if (!row) {
+          if (!items.length)
+            throw new NotFoundError(
+              `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
+            );
+          break;
+        }
+        const [entity] = await store.assemble([row]);
+        items.push({ entity: entity!, parentEntityRefs: row.parent_ref ? [row.parent_ref] : [] });
+        ref = row.parent_ref;
+      }
+      return { rootEntityRef: entityRefOf(p), items };
+    },
+  });
+
+  env.route({
+    method: 'GET',
+    url: '/entity-facets',
+    permission: P.read,
+    schema: { querystring: strict({ facet: strings, filter: strings }, ['facet']) },
+    async handler(request: FastifyRequest) {
+      const q = request.query as { facet: string[]; filter?: string[] };
+      return { facets: await query.facets(q.facet, parseFilterParams(q.filter)) };
+    },
+  });
+
+  env.route({
+    method: 'POST',
+    url: '/entity-facets',
+    permission: P.read,
+    schema: {
+      body: strict({ facets: { ...strings, minItems: 1 }, query: { type: 'object' } }, ['facets']),
+    },
+    async handler(request: FastifyRequest) {
+      const b = request.body as { facets: string[]; query?: unknown };
+      return { facets: await query.facets(b.facets, toPredicateBody(b.query, 'query')) };
+    },
+  });
+
+  env.route({
+    method: 'POST',
+    url: '/refresh',
+    permission: P.refresh,
+    schema: {
+      body: strict(
+        { entityRef: { type: 'string', minLength: 1 }, authorizationToken: { type: 'string' } },
+        ['entityRef'],
+      ),
+    },
+    async handler(request: FastifyRequest, reply: FastifyReply) {
+      const { entityRef } = request.body as { entityRef: string };
+      await service.refreshEntity(entityRef.toLowerCase());
+      reply.status(200);
+      return reply.send();
+    },
+  });
+}

@@ -1,0 +1,12 @@
+import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
+import { registerEntityRoutes } from './entity-routes.ts';
+import { registerLocationRoutes } from './location-routes.ts';
+import type { Deps } from './shared.ts';
+import { registerValidationRoutes } from './validation-routes.ts';
+
+/** Every route of the catalog's REST API, under `/api/catalog`. */
+export function registerCatalogRoutes(env: PluginEnvironment, deps: Deps) {
+  registerEntityRoutes(env, deps);
+  registerLocationRoutes(env, deps);
+  registerValidationRoutes(env, deps);
+}

@@ -1,0 +1,93 @@
+import type { Permission } from '../../../../core/plugin-api.ts';
+import type { KindRegistry } from '../../../../model/index.ts';
+import type { CatalogService } from '../catalog-service.ts';
+import { generatedLocationRef } from '../ingest/ingest-location.ts';
+import type { EntityQuery } from '../query/entity-query.ts';
+import { type Predicate, validatePredicate } from '../query/predicate.ts';
+import type { EntityStore } from '../store/entity-store.ts';
+import type { LocationRow, LocationStore } from '../store/location-store.ts';
+
+export const P = {
+  read: {
+    name: 'catalog.entity.read',
+    attributes: { action: 'read' },
+    resourceType: 'catalog-entity',
+  },
+  create: { name: 'catalog.entity.create', attributes: { action: 'create' } },
+  delete: {
+    name: 'catalog.entity.delete',
+    attributes: { action: 'delete' },
+    resourceType: 'catalog-entity',
+  },
+  refresh: {
+    name: 'catalog.entity.refresh',
+    attributes: { action: 'update' },
+    resourceType: 'catalog-entity',
+  },
+  validate: { name: 'catalog.entity.validate' },
+  locationRead: { name: 'catalog.location.read', attributes: { action: 'read' } },
+  locationCreate: { name: 'catalog.location.create', attributes: { action: 'create' } },
+  locationDelete: { name: 'catalog.location.delete', attributes: { action: 'delete' } },
+  analyze: { name: 'catalog.location.analyze' },
+} satisfies Record<string, Permission>;
+
+export const strings = { type: 'array', items: { type: 'string' } } as const;
+export const strict = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
+
+export interface Deps {
+  service: CatalogService;
+  store: EntityStore;
+  locations: LocationStore;
+  query: EntityQuery;
+  registry: KindRegistry;
+  readonly: boolean;
+}
+
+/** Serialises pages of entities as one JSON array, a page at a time. */
+export async function* jsonArray(pages: AsyncIterable<unknown[]>): AsyncGenerator<string> {
+  let first = true;
+  yield '[';
+  for await (const page of pages) {
+    for (const item of page) {
+      yield `${first ? '' : ','}${JSON.stringify(item)}`;
+      first = false;
+    }
+  }
+  yield ']';
+}
+
+export function locationJson(row: LocationRow) {
+  return {
+    id: row.id,
+    type: row.type,
+    target: row.target,
+    entityRef: generatedLocationRef(row.type, row.target),
+  };
+}
+
+export function entityRefOf(params: { kind: string; namespace: string; name: string }) {
+  return `${params.kind}:${params.namespace}/${params.name}`.toLowerCase();
+}
+
+export function toPredicateBody(value: unknown, path: string): Predicate | undefined {
+  return value === undefined ? undefined : validatePredicate(value, path);
+}
+
+export function and(a: Predicate | undefined, b: Predicate | undefined): Predicate | undefined {
+  if (a && b) return { $all: [a, b] };
+  return a ?? b;
+}
+
+export function parseBool(value: string | undefined): boolean {
+  return value !== undefined && /^(true|yes|y|1)$/i.test(value.trim());
+}
+
+export const nameParams = strict(
+  { kind: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' } },
+  ['kind', 'namespace', 'name'],
+);
