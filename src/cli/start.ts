@@ -4,6 +4,7 @@ import { createLogger } from '../core/logger.ts';
 import { catalogServiceRef } from '../plugins/catalog/server/plugin.ts';
 import { installedPlugins } from '../plugins/index.ts';
 import { createProgress } from './progress.ts';
+import { ensureWebBuild, WEB_DIST } from './web-build.ts';
 
 export async function startCommand(options: { config?: string[] }) {
   const logger = createLogger();
@@ -14,7 +15,14 @@ export async function startCommand(options: { config?: string[] }) {
   });
   for (const warning of warnings) logger.warn(warning);
   logger.info(`Config read from ${files.length ? files.join(', ') : 'defaults'}`);
-  const app = await createApp({ config, plugins: installedPlugins(), logger, cwd: process.cwd() });
+  await ensureWebBuild(logger);
+  const app = await createApp({
+    config,
+    plugins: installedPlugins(),
+    logger,
+    cwd: process.cwd(),
+    webRoot: WEB_DIST,
+  });
   const progress = createProgress('Reading catalog');
   const off = app
     .use(catalogServiceRef)

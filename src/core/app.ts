@@ -4,6 +4,7 @@ import { type Database, openDatabase } from './database/database.ts';
 import { runMigrations } from './database/migrations.ts';
 import { InputError, NotAllowedError, NotFoundError } from './errors.ts';
 import { makeErrorHandler } from './http/error-handler.ts';
+import { serveWebApp } from './http/web-app.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { GUEST_IDENTITY, allowAll } from './permissions.ts';
 import type {
@@ -18,6 +19,8 @@ import type {
 
 export interface AppOptions {
   config: AtriumConfig;
+  /** Folder of the built web app to serve on `/` (absent: API only). */
+  webRoot?: string;
   plugins: PluginDefinition[];
   logger?: Logger;
   /** Resolves relative paths in config (database file); defaults to process.cwd(). */
@@ -193,6 +196,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   } catch (error) {
     await database.close();
     throw error;
+  }
+
+  if (options.webRoot && !(await serveWebApp(server, options.webRoot))) {
+    logger.warn(`No web app found in ${options.webRoot}; serving the API only`);
   }
 
   let stopped = false;

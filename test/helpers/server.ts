@@ -63,7 +63,9 @@ export async function startTestServer(options: {
   engine?: Engine;
   catalog?: Record<string, unknown>;
   backend?: Record<string, unknown>;
-  dir?: string;
+    dir?: string;
+  /** Serve a built web app from this folder (end-to-end tests). */
+  webRoot?: string;
 }): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'atrium-test-'));
   const database = await freshDatabase(options.engine ?? 'sqlite', dir);
@@ -82,8 +84,9 @@ export async function startTestServer(options: {
   const { config } = await loadConfig({ configPaths: [configFile], cwd: dir, env: {} });
   const app = await createApp({
     config,
-    plugins: installedPlugins(),
+        plugins: installedPlugins(),
     cwd: dir,
+    webRoot: options.webRoot,
     logger: createLogger({ level: (process.env.LOG_LEVEL as 'debug') ?? 'error' }),
   });
   const url = await app.start();

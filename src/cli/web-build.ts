@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../core/logger.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const WEB_DIST = join(ROOT, 'dist/web');
+const WEB_CONFIG = join(ROOT, 'src/web/vite.config.ts');
+
+/** Newest modification time of the sources the web bundle is built from. */
+function newestSource(): number {
+  let newest = statSync(WEB_CONFIG).mtimeMs;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  const roots = [join(ROOT, 'src/web'), join(ROOT, 'src/model')];
+  for (const plugin of readdirSync(join(ROOT, 'src/plugins'), { withFileTypes: true })) {
+    if (!plugin.isDirectory()) continue;
+    for (const side of ['web', 'common']) {
+      const dir = join(ROOT, 'src/plugins', plugin.name, side);
+      if (existsSync(dir)) roots.push(dir);
+    }
+  }
+  for (const dir of roots) if (existsSync(dir)) walk(dir);
+  return newest;
+}
+
+/** Builds the web app when it is missing or older than its sources, so `npm start` is enough. */
+export async function ensureWebBuild(logger: Logger): Promise<void> {
+  if (!existsSync(WEB_CONFIG)) return;
+  const index = join(WEB_DIST, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestSource()) return;
+  logger.info(
+    existsSync(index)
+      ? 'Web app sources changed; rebuilding'
+      : 'Building the web app (first start)',
+  );
+  const started = Date.now();
+  await new Promise<void>((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', WEB_CONFIG],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    child.on('error', fail);
+    child.on('exit', (code) =>
+      code === 0
+        ? done()
+        : fail(new Error(`Building the web app failed (vite exited with ${code})`)),
+    );
+  });
+  logger.info(`Web app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
