@@ -32,6 +32,11 @@ export async function startCommand(options: { config?: string[] }) {
     if (stopping) return;
     stopping = true;
     logger.info(`Received ${signal}, shutting down`);
+    // A long database call must not keep the process alive for ever.
+    setTimeout(() => {
+      logger.error('Shutdown took longer than 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
     await app.stop();
     process.exit(0);
   };

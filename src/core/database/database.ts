@@ -85,6 +85,8 @@ export async function openDatabase(
     raw.pragma('foreign_keys = ON');
     raw.pragma('busy_timeout = 5000');
     raw.pragma('cache_size = -65536');
+    // A big ingest grows the WAL to the size of the data; give the space back afterwards.
+    raw.pragma('journal_size_limit = 67108864');
     const db = new Kysely({ dialect: new SqliteDialect({ database: raw }) });
     const statements = new Map<string, SQLite.Statement>();
     // Kysely's SQLite driver runs on this same connection, so these statements take part in

@@ -470,6 +470,7 @@ export class EntityStore {
       // An approximate analysis (sampled rows per index) is enough for the planner and fast.
       await sql`pragma analysis_limit = 1000`.execute(this.db);
       await sql`analyze`.execute(this.db);
+      await sql`pragma wal_checkpoint(truncate)`.execute(this.db);
     }
   }
 
