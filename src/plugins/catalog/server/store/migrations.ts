@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Migration } from '../../../../core/plugin-api.ts';
 import { createDerivedIndexes } from './derived-indexes.ts';
 
@@ -9,7 +10,7 @@ import { createDerivedIndexes } from './derived-indexes.ts';
 export const catalogMigrations: Migration[] = [
   {
     name: '0001_initial',
-    async up({ db }) {
+    async up({ db, dialect }) {
       await db.schema
         .createTable('catalog_locations')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
@@ -76,6 +77,13 @@ export const catalogMigrations: Migration[] = [
         .execute();
 
       await createDerivedIndexes(db);
+      if (dialect === 'pg') {
+        // Key and value are strongly correlated (kind=component is half the rows); without
+        // these statistics the planner misjudges filters by orders of magnitude.
+        await sql`create statistics catalog_search_key_value_stats (mcv) on key, value from catalog_search`.execute(
+          db,
+        );
+      }
 
       // Per-file cache: an unchanged file is neither parsed nor written on refresh.
       await db.schema
