@@ -58,6 +58,56 @@ describe.each(ENGINES)('demo organisation on %s', (engine) => {
     for (const ref of providers ?? []) expect(await c.getEntityByRef(ref)).toBeDefined();
   });
 
+  it('validates pasted catalog text with lines, storing nothing', async () => {
+    const content = [
+      'apiVersion: backstage.io/v1alpha1',
+      'kind: Component',
+      'metadata: { name: pasted-ok }',
+      'spec: { type: service, lifecycle: production, owner: team-a }',
+      '---',
+      'apiVersion: backstage.io/v1alpha1',
+      'kind: Component',
+      'metadata:',
+      '  name: Not Valid',
+      'spec: { type: service, lifecycle: production, owner: team-a }',
+      '---',
+      'kind: [unclosed',
+    ].join('\n');
+    const response = await fetch(`${server.url}/api/catalog/validate-file`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content, name: 'mine.yaml' }),
+    });
+    expect(response.status).toBe(200);
+    const result = await response.json();
+    expect(result.valid).toBe(false);
+    expect(result.entities).toEqual(['component:default/pasted-ok']);
+    expect(
+      result.problems.map((p: { line: number; path?: string; file: string }) => [
+        p.file,
+        p.line,
+        p.path ?? null,
+      ]),
+    ).toEqual([
+      ['mine.yaml', 9, 'metadata.name'],
+      ['mine.yaml', 12, null],
+    ]);
+    expect(await client(server).getEntityByRef('component:default/pasted-ok')).toBeUndefined();
+  });
+
+  it('lists recently changed entities, newest first', async () => {
+    const response = await fetch(
+      `${server.url}/api/catalog/entities/recent?limit=3&filter=kind=group`,
+    );
+    const { items } = await response.json();
+    expect(items).toHaveLength(3);
+    for (const item of items) expect(item.kind).toBe('Group');
+    const times = items.map((i: { updatedAt: string }) => Date.parse(i.updatedAt));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    const bad = await fetch(`${server.url}/api/catalog/entities/recent?limit=0`);
+    expect(bad.status).toBe(400);
+  });
+
   it('shows a group what it owns through reverse relations', async () => {
     const owned = await client(server).getEntities({
       filter: { 'relations.ownedBy': 'group:default/team-booking' },

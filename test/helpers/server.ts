@@ -63,7 +63,7 @@ export async function startTestServer(options: {
   engine?: Engine;
   catalog?: Record<string, unknown>;
   backend?: Record<string, unknown>;
-    dir?: string;
+  dir?: string;
   /** Serve a built web app from this folder (end-to-end tests). */
   webRoot?: string;
 }): Promise<TestServer> {
@@ -84,7 +84,7 @@ export async function startTestServer(options: {
   const { config } = await loadConfig({ configPaths: [configFile], cwd: dir, env: {} });
   const app = await createApp({
     config,
-        plugins: installedPlugins(),
+    plugins: installedPlugins(),
     cwd: dir,
     webRoot: options.webRoot,
     logger: createLogger({ level: (process.env.LOG_LEVEL as 'debug') ?? 'error' }),

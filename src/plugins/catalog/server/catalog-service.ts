@@ -11,6 +11,7 @@ import {
   ingestLocation,
 } from './ingest/ingest-location.ts';
 import type { LocationReader } from './ingest/readers.ts';
+import { validateText } from './ingest/validate-text.ts';
 import { type CatalogRule, RuleSet } from './ingest/rules.ts';
 import type { ApplyResult, EntityStore, LocationSink } from './store/entity-store.ts';
 import {
@@ -401,6 +402,14 @@ export class CatalogService {
       ],
       problems: outcome.problems,
     };
+  }
+
+  /** Checks pasted catalog text as ingestion would, without storing anything. */
+  validateText(content: string, name: string) {
+    return validateText(content, name, {
+      registry: this.deps.registry,
+      processors: this.deps.processors,
+    });
   }
 
   async removeLocation(id: string): Promise<void> {

@@ -257,6 +257,31 @@ export class EntityQuery {
     }
   }
 
+  /** The most recently changed entities (Atrium; the home page shows them). */
+  async recent(limit: number, filter: Predicate | undefined) {
+    let q = this.db
+      .selectFrom('catalog_entities as e')
+      .select(['e.entity_ref', 'e.body', 'e.updated_at']);
+    const w = this.where(filter);
+    if (w) q = q.where(w);
+    const rows = (await q
+      .orderBy('e.updated_at', 'desc')
+      .orderBy('e.entity_ref')
+      .limit(limit)
+      .execute()) as Array<Pick<EntityRow, 'entity_ref' | 'body' | 'updated_at'>>;
+    return rows.map((row) => {
+      const entity = JSON.parse(row.body) as Entity;
+      return {
+        entityRef: row.entity_ref,
+        kind: entity.kind,
+        namespace: entity.metadata.namespace ?? 'default',
+        name: entity.metadata.name,
+        ...(entity.metadata.title ? { title: entity.metadata.title } : {}),
+        updatedAt: row.updated_at,
+      };
+    });
+  }
+
   async byRefs(
     refs: string[],
     fields: string[] | undefined,

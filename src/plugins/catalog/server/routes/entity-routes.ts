@@ -332,4 +332,21 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
       return reply.send();
     },
   });
+
+  /** Atrium: recently changed entities, newest first. */
+  env.route({
+    method: 'GET',
+    url: '/entities/recent',
+    permission: P.read,
+    schema: {
+      querystring: strict({
+        limit: { type: 'integer', minimum: 1, maximum: 100 },
+        filter: strings,
+      }),
+    },
+    async handler(request: FastifyRequest) {
+      const q = request.query as { limit?: number; filter?: string[] };
+      return { items: await query.recent(q.limit ?? 20, parseFilterParams(q.filter)) };
+    },
+  });
 }

@@ -72,4 +72,34 @@ export function registerValidationRoutes(env: PluginEnvironment, deps: Deps) {
       return service.analyzeLocation(b.location, b.catalogFilename);
     },
   });
+
+  /** Atrium: validate a pasted catalog file (all documents, with lines), storing nothing. */
+  env.route({
+    method: 'POST',
+    url: '/validate-file',
+    permission: P.validate,
+    schema: {
+      body: strict(
+        {
+          content: { type: 'string', maxLength: 10 * 1024 * 1024 },
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+        },
+        ['content'],
+      ),
+    },
+    async handler(request: FastifyRequest) {
+      const b = request.body as { content: string; name?: string };
+      const { entities, problems } = await service.validateText(
+        b.content,
+        b.name ?? 'catalog-info.yaml',
+      );
+      return {
+        valid: !problems.some((p) => p.level === 'error'),
+        entities: entities.map((e) =>
+          `${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`.toLowerCase(),
+        ),
+        problems,
+      };
+    },
+  });
 }
