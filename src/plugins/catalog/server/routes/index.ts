@@ -1,5 +1,6 @@
 import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
 import { registerEntityRoutes } from './entity-routes.ts';
+import { registerGraphRoutes } from './graph-routes.ts';
 import { registerLocationRoutes } from './location-routes.ts';
 import type { Deps } from './shared.ts';
 import { registerValidationRoutes } from './validation-routes.ts';
@@ -9,4 +10,5 @@ export function registerCatalogRoutes(env: PluginEnvironment, deps: Deps) {
   registerEntityRoutes(env, deps);
   registerLocationRoutes(env, deps);
   registerValidationRoutes(env, deps);
+  registerGraphRoutes(env, deps);
 }

@@ -1,0 +1,72 @@
+import type { FastifyRequest } from 'fastify';
+import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
+import { InputError, NotFoundError } from '../../../../core/errors.ts';
+import { parseEntityRef, stringifyEntityRef } from '../../../../model/index.ts';
+import {
+  DEFAULT_GRAPH_RELATIONS,
+  GRAPH_DEFAULTS,
+  type GraphDirection,
+  GraphQuery,
+  type GraphRollup,
+  RelationCatalog,
+} from '../graph/graph-query.ts';
+import { type Deps, P, strict, strings } from './shared.ts';
+
+/**
+ * `GET /graph`: the relation graph around one entity, for the web app's dependency graph
+ * (see graph/graph-query.ts for traversal, limits, canonical edges and roll-up).
+ */
+export function registerGraphRoutes(env: PluginEnvironment, deps: Deps) {
+  const relations = RelationCatalog.fromRegistry(deps.registry);
+  const graph = new GraphQuery(env.database.reader, env.database.dialect, relations, deps.registry);
+  env.route({
+    method: 'GET',
+    url: '/graph',
+    permission: P.read,
+    schema: {
+      querystring: strict(
+        {
+          root: { type: 'string', minLength: 1 },
+          relations: strings,
+          depth: { type: 'integer', minimum: 1, maximum: GRAPH_DEFAULTS.maxDepth },
+          direction: { type: 'string', enum: ['both', 'outgoing'] },
+          limit: { type: 'integer', minimum: 1, maximum: GRAPH_DEFAULTS.maxLimit },
+          rollup: { type: 'string', enum: ['none', 'system', 'domain'] },
+        },
+        ['root'],
+      ),
+    },
+    async handler(request: FastifyRequest) {
+      const q = request.query as {
+        root: string;
+        relations?: string[];
+        depth?: number;
+        direction?: GraphDirection;
+        limit?: number;
+        rollup?: GraphRollup;
+      };
+      let root: string;
+      try {
+        root = stringifyEntityRef(parseEntityRef(q.root));
+      } catch (error) {
+        throw new InputError(`Invalid root entity ref '${q.root}'`, error);
+      }
+      const types = new Set<string>();
+      for (const name of q.relations?.length ? q.relations : DEFAULT_GRAPH_RELATIONS) {
+        const type = relations.lookup(name);
+        if (!type) throw new InputError(`Unknown relation type '${name}'`);
+        types.add(type);
+      }
+      const result = await graph.graph({
+        root,
+        relations: [...types],
+        depth: q.depth ?? GRAPH_DEFAULTS.depth,
+        direction: q.direction ?? 'both',
+        limit: q.limit ?? GRAPH_DEFAULTS.limit,
+        rollup: q.rollup ?? 'none',
+      });
+      if (!result) throw new NotFoundError(`No entity with ref '${root}' found`);
+      return result;
+    },
+  });
+}
