@@ -12,6 +12,9 @@ source scripts/pg.sh
 pg_start
 trap pg_stop EXIT
 
+source scripts/chromium.sh
+chromium_ensure
+
 npx tsc --noEmit -p .
 npx biome check src test bench scripts
 npx vitest run "$@"

@@ -46,6 +46,8 @@ export async function ensureWebBuild(logger: Logger): Promise<void> {
       [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', WEB_CONFIG],
       {
         cwd: ROOT,
+        // A test runner's NODE_ENV=test would otherwise give React's development build.
+        env: { ...process.env, NODE_ENV: 'production' },
         stdio: ['ignore', 'inherit', 'inherit'],
       },
     );

@@ -1,0 +1,289 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
+import { usePageTitle } from '../../../web/plugin-api.ts';
+import { entityFacets, queryEntities } from './api.ts';
+import { EntityRefLink, entityPath, ErrorState, Loading } from './shared.tsx';
+
+const PAGE_SIZE = 20;
+
+/** The filters of the explorer: URL parameter → entity field (also the facet). */
+export const FILTERS = [
+  { param: 'kind', field: 'kind', label: 'Kind' },
+  { param: 'type', field: 'spec.type', label: 'Type' },
+  { param: 'owner', field: 'spec.owner', label: 'Owner' },
+  { param: 'lifecycle', field: 'spec.lifecycle', label: 'Lifecycle' },
+  { param: 'namespace', field: 'metadata.namespace', label: 'Namespace' },
+  { param: 'tag', field: 'metadata.tags', label: 'Tag' },
+] as const;
+
+const SORTS = {
+  name: 'metadata.name',
+  kind: 'kind',
+  type: 'spec.type',
+  owner: 'spec.owner',
+} as const;
+type SortKey = keyof typeof SORTS;
+
+const FIELDS = [
+  'kind',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.title',
+  'metadata.description',
+  'metadata.tags',
+  'spec.type',
+  'spec.owner',
+  'spec.lifecycle',
+];
+
+/** `kind=component,spec.type=service`; values with a comma cannot be expressed and are dropped. */
+function filterString(params: URLSearchParams, except?: string): string {
+  return FILTERS.filter((f) => f.param !== except)
+    .map((f) => [f.field, params.get(f.param)] as const)
+    .filter(([, v]) => v && !v.includes(','))
+    .map(([field, v]) => `${field}=${v}`)
+    .join(',');
+}
+
+function FilterSelect({
+  filter,
+  params,
+  onChange,
+}: {
+  filter: (typeof FILTERS)[number];
+  params: URLSearchParams;
+  onChange(param: string, value: string): void;
+}) {
+  const value = params.get(filter.param) ?? '';
+  const others = filterString(params, filter.param);
+  const facets = useQuery({
+    queryKey: ['facets', filter.field, others],
+    queryFn: ({ signal }) => entityFacets(filter.field, others, signal),
+    placeholderData: keepPreviousData,
+  });
+  const options = facets.data ?? [];
+  const known = options.some((o) => o.value.toLowerCase() === value.toLowerCase());
+  return (
+    <label>
+      {filter.label}
+      <select
+        name={filter.param}
+        value={value}
+        onChange={(e) => onChange(filter.param, e.target.value)}
+        aria-invalid={facets.isError || undefined}
+      >
+        <option value="">All</option>
+        {value && !known && <option value={value}>{value} (0)</option>}
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.value} ({o.count})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function ExplorerPage() {
+  const [params, setParams] = useSearchParams();
+  const text = params.get('text') ?? '';
+  const sort = (params.get('sort') ?? 'name') as SortKey;
+  const dir = params.get('dir') === 'desc' ? 'desc' : 'asc';
+  const cursor = params.get('cursor') ?? undefined;
+  const page = Number(params.get('page') ?? '1') || 1;
+  const kind = params.get('kind');
+  usePageTitle(kind ? `Catalog: ${kind}` : 'Catalog');
+
+  const [textInput, setTextInput] = useState(text);
+  useEffect(() => setTextInput(text), [text]);
+
+  const update = (changes: Record<string, string | undefined>, keepPage = false) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    if (!keepPage) {
+      next.delete('cursor');
+      next.delete('page');
+    }
+    setParams(next);
+  };
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the debounce restarts on typing only
+  useEffect(() => {
+    if (textInput.trim() === text) return;
+    const timer = setTimeout(() => update({ text: textInput.trim() || undefined }), 300);
+    return () => clearTimeout(timer);
+  }, [textInput]);
+
+  const filter = filterString(params);
+  const orderField = `${SORTS[sort] ?? SORTS.name},${dir}`;
+  const result = useQuery({
+    queryKey: ['entities', filter, orderField, text, cursor],
+    queryFn: ({ signal }) =>
+      queryEntities(
+        { filter, orderField, fullTextFilterTerm: text, cursor, limit: PAGE_SIZE, fields: FIELDS },
+        signal,
+      ),
+    placeholderData: keepPreviousData,
+  });
+
+  const anyFilter = Boolean(filter || text);
+  const sortBy = (key: SortKey) =>
+    update({
+      sort: key === 'name' ? undefined : key,
+      dir: sort === key && dir === 'asc' ? 'desc' : undefined,
+    });
+
+  const header = (key: SortKey, label: string) => (
+    <th aria-sort={sort === key ? (dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" onClick={() => sortBy(key)}>
+        {label}
+        {sort === key ? (dir === 'asc' ? ' ▲' : ' ▼') : ''}
+      </button>
+    </th>
+  );
+
+  return (
+    <div className="page">
+      <h1>Catalog</h1>
+      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Text
+          <input
+            type="search"
+            name="text"
+            placeholder="Name or title"
+            value={textInput}
+            onChange={(e) => setTextInput(e.target.value)}
+          />
+        </label>
+        {FILTERS.map((f) => (
+          <FilterSelect
+            key={f.param}
+            filter={f}
+            params={params}
+            onChange={(param, value) => update({ [param]: value || undefined })}
+          />
+        ))}
+        <button
+          type="button"
+          disabled={!anyFilter}
+          onClick={() => {
+            setTextInput('');
+            setParams(new URLSearchParams());
+          }}
+        >
+          Clear filters
+        </button>
+      </form>
+      {result.isPending ? (
+        <Loading what="entities" />
+      ) : result.isError ? (
+        <ErrorState error={result.error} retry={() => result.refetch()} />
+      ) : result.data.totalItems === 0 && !anyFilter ? (
+        <div className="state">
+          <h2>The catalog is empty</h2>
+          <p>
+            Add a location to <code>catalog.locations</code> in <code>app-config.yaml</code> (for
+            example <code>{'{ type: file, target: ./catalog-info.yaml }'}</code>) and restart, or{' '}
+            <Link to="/catalog-health">register an existing component</Link> by its URL.
+          </p>
+        </div>
+      ) : result.data.totalItems === 0 ? (
+        <div className="state">
+          <h2>No entities match</h2>
+          <p>
+            Nothing matches these filters
+            {sort !== 'name' ? ' (sorting hides entities that lack the sorted field)' : ''}.
+          </p>
+          <button type="button" onClick={() => setParams(new URLSearchParams())}>
+            Clear filters
+          </button>
+        </div>
+      ) : (
+        <>
+          <p className="muted" aria-live="polite" data-testid="total">
+            {result.data.totalItems} {result.data.totalItems === 1 ? 'entity' : 'entities'}
+            {sort !== 'name' ? ` with a ${sort}` : ''}
+          </p>
+          <div className="table-wrap">
+            <table aria-busy={result.isFetching}>
+              <thead>
+                <tr>
+                  {header('name', 'Name')}
+                  {header('kind', 'Kind')}
+                  {header('type', 'Type')}
+                  {header('owner', 'Owner')}
+                  <th>Lifecycle</th>
+                  <th>Description</th>
+                  <th>Tags</th>
+                </tr>
+              </thead>
+              <tbody>
+                {result.data.items.map((e) => (
+                  <tr key={`${e.kind}:${e.metadata.namespace}/${e.metadata.name}`}>
+                    <td>
+                      <Link to={entityPath(e)}>{e.metadata.title ?? e.metadata.name}</Link>
+                    </td>
+                    <td>{e.kind}</td>
+                    <td>{String(e.spec?.type ?? '')}</td>
+                    <td>
+                      {typeof e.spec?.owner === 'string' && (
+                        <EntityRefLink
+                          entityRef={e.spec.owner}
+                          defaultKind="group"
+                          defaultNamespace={e.metadata.namespace}
+                        />
+                      )}
+                    </td>
+                    <td>{String(e.spec?.lifecycle ?? '')}</td>
+                    <td>{e.metadata.description}</td>
+                    <td>
+                      {(e.metadata.tags ?? []).map((t) => (
+                        <span key={t} className="badge">
+                          {t}
+                        </span>
+                      ))}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav className="pager" aria-label="Pages">
+            <button
+              type="button"
+              disabled={!result.data.pageInfo.prevCursor}
+              onClick={() =>
+                update(
+                  {
+                    cursor: page > 2 ? result.data.pageInfo.prevCursor : undefined,
+                    page: page > 2 ? String(page - 1) : undefined,
+                  },
+                  true,
+                )
+              }
+            >
+              ← Previous
+            </button>
+            <span>
+              Page {page} of {Math.max(1, Math.ceil(result.data.totalItems / PAGE_SIZE))}
+            </span>
+            <button
+              type="button"
+              disabled={!result.data.pageInfo.nextCursor}
+              onClick={() =>
+                update({ cursor: result.data.pageInfo.nextCursor, page: String(page + 1) }, true)
+              }
+            >
+              Next →
+            </button>
+          </nav>
+        </>
+      )}
+    </div>
+  );
+}

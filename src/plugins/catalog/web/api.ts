@@ -1,0 +1,133 @@
+import type { Entity, Problem } from '../../../model/entity.ts';
+import { fetchJson, queryString } from '../../../web/plugin-api.ts';
+
+const BASE = '/api/catalog';
+
+export interface QueryResult {
+  items: Entity[];
+  totalItems: number;
+  pageInfo: { nextCursor?: string; prevCursor?: string };
+}
+
+export interface QueryParams {
+  filter?: string;
+  orderField?: string;
+  fullTextFilterTerm?: string;
+  cursor?: string;
+  limit: number;
+  fields?: string[];
+}
+
+export function queryEntities(p: QueryParams, signal?: AbortSignal): Promise<QueryResult> {
+  const fields = p.fields?.join(',');
+  if (p.cursor) {
+    return fetchJson(
+      `${BASE}/entities/by-query${queryString({ cursor: p.cursor, limit: p.limit, fields })}`,
+      { signal },
+    );
+  }
+  const term = p.fullTextFilterTerm?.trim();
+  return fetchJson(
+    `${BASE}/entities/by-query${queryString({
+      filter: p.filter || undefined,
+      orderField: p.orderField,
+      fullTextFilterTerm: term || undefined,
+      fullTextFilterFields: term ? 'metadata.name,metadata.title' : undefined,
+      limit: p.limit,
+      fields,
+    })}`,
+    { signal },
+  );
+}
+
+export type FacetCounts = Array<{ value: string; count: number }>;
+
+export async function entityFacets(
+  facet: string,
+  filter: string | undefined,
+  signal?: AbortSignal,
+): Promise<FacetCounts> {
+  const res = await fetchJson<{ facets: Record<string, FacetCounts> }>(
+    `${BASE}/entity-facets${queryString({ facet, filter: filter || undefined })}`,
+    { signal },
+  );
+  return res.facets[facet] ?? [];
+}
+
+export interface EntityName {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+const namePath = (n: EntityName) =>
+  `${encodeURIComponent(n.kind)}/${encodeURIComponent(n.namespace)}/${encodeURIComponent(n.name)}`;
+
+export function getEntity(n: EntityName, signal?: AbortSignal): Promise<Entity> {
+  return fetchJson(`${BASE}/entities/by-name/${namePath(n)}`, { signal });
+}
+
+export interface LocationJson {
+  id: string;
+  type: string;
+  target: string;
+  entityRef?: string;
+}
+
+export interface EntityStatus {
+  entityRef: string;
+  location: LocationJson | null;
+  lastReadAt: string | null;
+  updatedAt: string | null;
+  orphan: boolean;
+  items: Problem[];
+}
+
+export function getEntityStatus(n: EntityName, signal?: AbortSignal): Promise<EntityStatus> {
+  return fetchJson(`${BASE}/entities/by-name/${namePath(n)}/status`, { signal });
+}
+
+export interface LocationStatus {
+  id: string;
+  type: string;
+  target: string;
+  origin: string;
+  lastReadAt: string | null;
+  readMs: number | null;
+  entityCount: number;
+  problems: Problem[];
+}
+
+export function getLocationsStatus(signal?: AbortSignal): Promise<{ items: LocationStatus[] }> {
+  return fetchJson(`${BASE}/locations/status`, { signal });
+}
+
+export function validateEntity(entity: unknown): Promise<void> {
+  return fetchJson(`${BASE}/validate-entity`, {
+    method: 'POST',
+    body: { entity, location: 'url:https://validate.local/pasted.yaml' },
+  });
+}
+
+export interface AnalyzeResult {
+  existingEntityFiles: Array<{
+    entity: Entity;
+    isRegistered: boolean;
+    location: { type: string; target: string };
+  }>;
+  generateEntities: Array<{ entity: Partial<Entity> }>;
+}
+
+export function analyzeLocation(location: {
+  type: string;
+  target: string;
+}): Promise<AnalyzeResult> {
+  return fetchJson(`${BASE}/analyze-location`, { method: 'POST', body: { location } });
+}
+
+export function addLocation(location: {
+  type: string;
+  target: string;
+}): Promise<{ location: LocationJson }> {
+  return fetchJson(`${BASE}/locations`, { method: 'POST', body: location });
+}

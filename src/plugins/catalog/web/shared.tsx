@@ -1,0 +1,107 @@
+import type { UseQueryResult } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import { Link } from 'react-router-dom';
+import type { Entity } from '../../../model/entity.ts';
+import { parseEntityRef } from '../../../model/ref.ts';
+
+/** The entity page path of an entity or an entity ref (`kind:namespace/name`). */
+export function entityPath(
+  target: Pick<Entity, 'kind' | 'metadata'> | string,
+  defaults: { defaultKind?: string; defaultNamespace?: string } = {},
+): string {
+  const { kind, namespace, name } =
+    typeof target === 'string'
+      ? parseEntityRef(target, defaults)
+      : {
+          kind: target.kind,
+          namespace: target.metadata.namespace ?? 'default',
+          name: target.metadata.name,
+        };
+  return `/catalog/${encodeURIComponent(namespace.toLowerCase())}/${encodeURIComponent(
+    kind.toLowerCase(),
+  )}/${encodeURIComponent(name)}`;
+}
+
+/** A link to the entity a ref names; shows the ref as written when it cannot be parsed. */
+export function EntityRefLink({
+  entityRef,
+  defaultKind,
+  defaultNamespace,
+}: {
+  entityRef: string;
+  defaultKind?: string;
+  defaultNamespace?: string;
+}) {
+  let path: string;
+  try {
+    path = entityPath(entityRef, { defaultKind, defaultNamespace });
+  } catch {
+    return <span>{entityRef}</span>;
+  }
+  return <Link to={path}>{entityRef}</Link>;
+}
+
+/** Only http(s) and mailto links become anchors: anything else from YAML is shown as text. */
+export function isSafeUrl(url: unknown): url is string {
+  if (typeof url !== 'string') return false;
+  try {
+    const parsed = new URL(url);
+    return ['http:', 'https:', 'mailto:'].includes(parsed.protocol);
+  } catch {
+    return false;
+  }
+}
+
+export function SafeLink({ url, children }: { url: unknown; children?: ReactNode }) {
+  if (!isSafeUrl(url)) {
+    return <span title="Not a web link, shown as text">{children ?? String(url ?? '')}</span>;
+  }
+  return (
+    <a href={url} target="_blank" rel="noopener noreferrer">
+      {children ?? url}
+    </a>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <div className="state" role="status" aria-busy="true">
+      Loading {what}…
+    </div>
+  );
+}
+
+export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
+  return (
+    <div className="state state-error" role="alert">
+      <strong>Something went wrong.</strong>
+      <p>{error instanceof Error ? error.message : String(error)}</p>
+      {retry && (
+        <button type="button" onClick={retry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** Renders loading, error (with Retry) or the data of a query. */
+export function QueryView<T>({
+  query,
+  what,
+  children,
+}: {
+  query: UseQueryResult<T>;
+  what: string;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.isPending) return <Loading what={what} />;
+  if (query.isError) return <ErrorState error={query.error} retry={() => query.refetch()} />;
+  return <>{children(query.data)}</>;
+}
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return 'never';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}

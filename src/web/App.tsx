@@ -1,0 +1,140 @@
+import { type FormEvent, useState } from 'react';
+import { Link, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { usePageTitle, useExtensions } from './plugin-api.ts';
+import { useTheme } from './theme.ts';
+
+/** The search box in the top bar and on the home page: opens the catalog with a text filter. */
+export function SearchBox({ id, large }: { id: string; large?: boolean }) {
+  const navigate = useNavigate();
+  const [text, setText] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const term = text.trim();
+    navigate(term ? `/catalog?text=${encodeURIComponent(term)}` : '/catalog');
+  };
+  return (
+    <form
+      aria-label="Search"
+      className={large ? 'search search-large' : 'search'}
+      onSubmit={submit}
+    >
+      <label htmlFor={id} className="visually-hidden">
+        Search the catalog
+      </label>
+      <input
+        id={id}
+        type="search"
+        placeholder="Search the catalog…"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+      />
+      <button type="submit">Search</button>
+    </form>
+  );
+}
+
+function HomePage() {
+  usePageTitle('Home');
+  const { homeCards } = useExtensions();
+  return (
+    <div className="page">
+      <h1>Welcome to Atrium</h1>
+      <p className="muted">
+        Find services, APIs, teams and everything else your organisation runs.
+      </p>
+      <SearchBox id="home-search" large />
+      <div className="card-grid">
+        {homeCards.map(({ id, component: Card }) => (
+          <Card key={id} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function NotFound() {
+  usePageTitle('Not found');
+  const location = useLocation();
+  return (
+    <div className="page">
+      <h1>Page not found</h1>
+      <p>
+        Nothing lives at <code>{location.pathname}</code>. <Link to="/">Go home</Link>.
+      </p>
+    </div>
+  );
+}
+
+/**
+ * A sidebar item is active when the URL is exactly its target (items with a query string,
+ * like APIs = `/catalog?kind=api`), else when the path is under its path and no more
+ * specific item matches exactly.
+ */
+function isActive(
+  to: string,
+  items: Array<{ to: string }>,
+  location: { pathname: string; search: string },
+): boolean {
+  const here = location.pathname + location.search;
+  if (to.includes('?')) return here.toLowerCase() === to.toLowerCase();
+  if (items.some((i) => i.to.includes('?') && i.to.toLowerCase() === here.toLowerCase()))
+    return false;
+  if (to === '/') return location.pathname === '/';
+  return location.pathname === to || location.pathname.startsWith(`${to}/`);
+}
+
+export function App() {
+  const { routes, sidebarItems } = useExtensions();
+  const { theme, toggle } = useTheme();
+  const location = useLocation();
+  const items = [{ to: '/', label: 'Home', order: 0 }, ...sidebarItems];
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to="/" className="brand">
+          Atrium
+        </Link>
+        <SearchBox id="global-search" />
+        <button
+          type="button"
+          className="theme-toggle"
+          onClick={toggle}
+          aria-label={theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
+          title={theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
+        >
+          {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+        </button>
+      </header>
+      <nav className="sidebar" aria-label="Main">
+        <ul>
+          {items.map((item) => {
+            const active = isActive(item.to, items, location);
+            return (
+              <li key={item.to}>
+                <Link
+                  to={item.to}
+                  className={active ? 'active' : undefined}
+                  aria-current={active ? 'page' : undefined}
+                >
+                  {item.label}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <main id="main" className="content" tabIndex={-1}>
+        <Routes>
+          <Route path="/" element={<HomePage />} />
+          {routes.map(({ path, component: Page }) => (
+            <Route key={path} path={path} element={<Page />} />
+          ))}
+          <Route path="*" element={<NotFound />} />
+        </Routes>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter } from 'react-router-dom';
+import { ApiError } from './api-client.ts';
+import { App } from './App.tsx';
+import { collectExtensions, ExtensionsContext } from './plugin-api.ts';
+import { installedWebPlugins } from './plugins.ts';
+import { applyInitialTheme } from './theme.ts';
+import './styles.css';
+
+applyInitialTheme();
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 10_000,
+      refetchOnWindowFocus: false,
+      // A 4xx will not get better by asking again; a flaky network might.
+      retry: (count, error) =>
+        count < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+    },
+  },
+});
+
+const extensions = collectExtensions(installedWebPlugins);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <ExtensionsContext.Provider value={extensions}>
+        <BrowserRouter>
+          <App />
+        </BrowserRouter>
+      </ExtensionsContext.Provider>
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,120 @@
+/**
+ * Atrium's front-end plugin API: the one file a web plugin imports from the app shell.
+ *
+ * A plugin is a plain object made with `definePlugin` and listed in `src/web/plugins.ts`.
+ * It can contribute:
+ *
+ * - `routes`: pages at a path (React Router syntax, e.g. `/catalog/:namespace/:kind/:name/:tab?`
+ *   is written as two routes). The shell wraps every page in its layout.
+ * - `sidebarItems`: links in the sidebar, sorted by `order` (Home is 0, then 10, 20, …).
+ * - `entityTabs`: tabs on the entity page (`/catalog/:namespace/:kind/:name/<path>`), for every
+ *   kind or only the kinds listed (lower case, e.g. `['api']`).
+ * - `entityCards`: cards on the entity page's Overview tab, for every kind or some kinds.
+ * - `homeCards`: cards on the home page.
+ *
+ * Plugins reach the backend with `fetchJson` (errors name the failed request) and set the
+ * document title with `usePageTitle`. The built-in catalog pages are registered through this
+ * API exactly as a third-party plugin would be (see `src/plugins/catalog/web/index.tsx`).
+ */
+import { type ComponentType, createContext, useContext, useEffect } from 'react';
+import type { Entity } from '../model/entity.ts';
+
+export { ApiError, fetchJson, queryString } from './api-client.ts';
+
+/** A page. `path` is a React Router path; `element` renders it. */
+export interface PluginRoute {
+  path: string;
+  component: ComponentType;
+}
+
+export interface SidebarItem {
+  /** Link target, may carry a query string (`/catalog?kind=api`). */
+  to: string;
+  label: string;
+  /** Lower comes first. Home is 0. */
+  order?: number;
+}
+
+export interface EntityContentProps {
+  entity: Entity;
+}
+
+export interface EntityTab {
+  /** Path segment after the entity (`relations` → `/catalog/default/component/x/relations`). */
+  path: string;
+  title: string;
+  /** Lower-case kinds this tab appears for; all kinds when omitted. */
+  kinds?: string[];
+  order?: number;
+  component: ComponentType<EntityContentProps>;
+}
+
+export interface EntityCard {
+  id: string;
+  /** Lower-case kinds this card appears for; all kinds when omitted. */
+  kinds?: string[];
+  order?: number;
+  component: ComponentType<EntityContentProps>;
+}
+
+export interface HomeCard {
+  id: string;
+  order?: number;
+  component: ComponentType;
+}
+
+export interface WebPlugin {
+  id: string;
+  routes?: PluginRoute[];
+  sidebarItems?: SidebarItem[];
+  entityTabs?: EntityTab[];
+  entityCards?: EntityCard[];
+  homeCards?: HomeCard[];
+}
+
+/** Declares a web plugin (identity function, for type checking). */
+export function definePlugin(plugin: WebPlugin): WebPlugin {
+  return plugin;
+}
+
+/** Everything all installed plugins contribute, sorted. */
+export interface Extensions {
+  plugins: WebPlugin[];
+  routes: PluginRoute[];
+  sidebarItems: SidebarItem[];
+  entityTabs: EntityTab[];
+  entityCards: EntityCard[];
+  homeCards: HomeCard[];
+}
+
+const byOrder = <T extends { order?: number }>(a: T, b: T) => (a.order ?? 100) - (b.order ?? 100);
+
+export function collectExtensions(plugins: WebPlugin[]): Extensions {
+  return {
+    plugins,
+    routes: plugins.flatMap((p) => p.routes ?? []),
+    sidebarItems: plugins.flatMap((p) => p.sidebarItems ?? []).sort(byOrder),
+    entityTabs: plugins.flatMap((p) => p.entityTabs ?? []).sort(byOrder),
+    entityCards: plugins.flatMap((p) => p.entityCards ?? []).sort(byOrder),
+    homeCards: plugins.flatMap((p) => p.homeCards ?? []).sort(byOrder),
+  };
+}
+
+export const ExtensionsContext = createContext<Extensions>(collectExtensions([]));
+
+/** The contributions of every installed plugin (for pages that host extension slots). */
+export function useExtensions(): Extensions {
+  return useContext(ExtensionsContext);
+}
+
+/** Whether a tab or card declared for `kinds` applies to an entity of `kind`. */
+export function appliesTo(kinds: string[] | undefined, kind: string): boolean {
+  return !kinds || kinds.includes(kind.toLowerCase());
+}
+
+/** Sets `document.title` to `<title> | Atrium` while the calling page is shown. */
+export function usePageTitle(title: string | undefined): void {
+  useEffect(() => {
+    document.title = title ? `${title} | Atrium` : 'Atrium';
+  }, [title]);
+}

@@ -1,0 +1,296 @@
+/**
+ * End-to-end: the built web app in Debian's Chromium, against a real Atrium serving the demo
+ * catalog, a broken file and a hostile entity.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuild, WEB_DIST } from '../../src/cli/web-build.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SHOTS = join(ROOT, 'test/screenshots');
+
+const HOSTILE_YAML = `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: hostile-widget
+  description: <img src=x onerror=alert(1)>
+  annotations:
+    example.com/note: <script>alert(2)</script>
+  links:
+    - url: javascript:alert(3)
+      title: click me
+    - url: https://example.com/docs
+      title: real docs
+spec:
+  type: service
+  lifecycle: experimental
+  owner: team-booking
+`;
+
+const NEW_YAML = `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: freshly-registered
+  description: Registered by the end-to-end test
+spec:
+  type: library
+  lifecycle: experimental
+  owner: team-booking
+`;
+
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+let dir: string;
+const dialogs: string[] = [];
+
+async function rows(): Promise<number> {
+  return page.locator('table tbody tr').count();
+}
+
+async function total(): Promise<string> {
+  return (await page.getByTestId('total').textContent()) ?? '';
+}
+
+describe('web app end to end', () => {
+  beforeAll(async () => {
+    await ensureWebBuild(createLogger({ level: 'error' }));
+    dir = mkdtempSync(join(tmpdir(), 'atrium-e2e-'));
+    copyFileSync(
+      join(ROOT, 'examples/broken/invalid-fields.yaml'),
+      join(dir, 'invalid-fields.yaml'),
+    );
+    writeFileSync(join(dir, 'hostile.yaml'), HOSTILE_YAML);
+    mkdirSync(join(dir, 'new'));
+    writeFileSync(join(dir, 'new/catalog-info.yaml'), NEW_YAML);
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer({
+      webRoot: WEB_DIST,
+      catalog: {
+        locationTypes: ['url', 'file'],
+        locations: [
+          { type: 'file', target: join(ROOT, 'examples/catalog-info.yaml') },
+          { type: 'file', target: join(dir, 'invalid-fields.yaml') },
+          { type: 'file', target: join(dir, 'hostile.yaml') },
+        ],
+      },
+    });
+    browser = await launchChromium();
+    const context = await browser.newContext({
+      baseURL: server.url,
+      viewport: { width: 1366, height: 860 },
+      colorScheme: 'light',
+    });
+    page = await context.newPage();
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the home page with counts by kind', async () => {
+    await page.goto('/');
+    await expect(page.title()).resolves.toBe('Home | Atrium');
+    const counts = page.getByTestId('kind-counts');
+    await counts.waitFor();
+    // 44 demo components + the valid document of the broken file + the hostile one
+    await expect(
+      counts.getByText('Component', { exact: true }).locator('..').textContent(),
+    ).resolves.toBe('Component: 46');
+    await page.screenshot({ path: join(SHOTS, 'home-light.png'), fullPage: true });
+  });
+
+  it('finds an entity by typing part of its name in the global search', async () => {
+    await page.goto('/');
+    await page.getByRole('searchbox', { name: 'Search the catalog' }).first().fill('booking-serv');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(
+      (url) => url.pathname === '/catalog' && url.search === '?text=booking-serv',
+    );
+    await expect.poll(total).toBe('1 entity');
+    await expect(page.locator('table tbody tr td a').first().textContent()).resolves.toBe(
+      'Booking Service',
+    );
+  });
+
+  it('applies and clears kind and lifecycle filters', async () => {
+    // 126 demo entities, the valid document of the broken file, the hostile entity and the
+    // Location entities generated for the three configured locations
+    await page.goto('/catalog');
+    await expect.poll(total).toBe('131 entities');
+    await expect.poll(rows).toBe(20);
+    const sidebar = page.getByRole('navigation', { name: 'Main' });
+    await expect(
+      sidebar.getByRole('link', { name: 'Catalog', exact: true }).getAttribute('aria-current'),
+    ).resolves.toBe('page');
+    // exactly one sidebar item is current
+    await expect(sidebar.locator('a[aria-current="page"]').allTextContents()).resolves.toEqual([
+      'Catalog',
+    ]);
+    await page.getByLabel('Kind').selectOption({ label: 'Component (46)' });
+    await page.waitForURL((url) => url.search === '?kind=Component');
+    await expect.poll(total).toBe('46 entities');
+    // lifecycle counts are restricted by the kind filter
+    await page.getByLabel('Lifecycle').selectOption({ label: 'deprecated (3)' });
+    await page.waitForURL((url) => url.search === '?kind=Component&lifecycle=deprecated');
+    await expect.poll(total).toBe('3 entities');
+    await expect.poll(rows).toBe(3);
+    await page.screenshot({ path: join(SHOTS, 'catalog-light.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Clear filters' }).first().click();
+    await page.waitForURL((url) => url.pathname === '/catalog' && url.search === '');
+    await expect.poll(total).toBe('131 entities');
+  });
+
+  it('pages forward and back', async () => {
+    await page.goto('/catalog?kind=Component');
+    await expect.poll(total).toBe('46 entities');
+    const firstName = await page.locator('table tbody tr td a').first().textContent();
+    await page.getByText('Page 1 of 3').waitFor();
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText('Page 2 of 3').waitFor();
+    expect(new URL(page.url()).searchParams.get('page')).toBe('2');
+    expect(new URL(page.url()).searchParams.get('cursor')).toBeTruthy();
+    await expect
+      .poll(() => page.locator('table tbody tr td a').first().textContent())
+      .not.toBe(firstName);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText('Page 3 of 3').waitFor();
+    await expect.poll(rows).toBe(6);
+    await expect(page.getByRole('button', { name: 'Next →' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByText('Page 2 of 3').waitFor();
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByText('Page 1 of 3').waitFor();
+    await expect
+      .poll(() => page.locator('table tbody tr td a').first().textContent())
+      .toBe(firstName);
+    expect(new URL(page.url()).search).toBe('?kind=Component');
+  });
+
+  it('opens an entity from the table and switches tabs', async () => {
+    await page.goto('/catalog?text=booking-service');
+    await page.getByRole('link', { name: 'Booking Service' }).click();
+    await page.waitForURL('**/catalog/default/component/booking-service');
+    await page.getByRole('heading', { level: 1, name: 'Booking Service' }).waitFor();
+    await expect(page.title()).resolves.toBe('Booking Service | Atrium');
+    await page.screenshot({ path: join(SHOTS, 'entity-light.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Relations', exact: true }).click();
+    await page.waitForURL('**/catalog/default/component/booking-service/relations');
+    await page.getByRole('heading', { name: /^ownedBy \(1\)$/ }).waitFor();
+    await page.getByRole('link', { name: 'group:default/team-booking' }).waitFor();
+
+    await page.getByRole('link', { name: 'Raw', exact: true }).click();
+    await page.waitForURL('**/booking-service/raw');
+    await expect
+      .poll(() => page.getByTestId('raw').textContent())
+      .toContain('name: booking-service');
+    await page.getByRole('button', { name: 'JSON' }).click();
+    await expect
+      .poll(() => page.getByTestId('raw').textContent())
+      .toContain('"name": "booking-service"');
+
+    await page.getByRole('link', { name: 'Ingestion status', exact: true }).click();
+    await page.waitForURL('**/booking-service/status');
+    await page.getByText('No errors or warnings.').waitFor();
+    await expect(page.title()).resolves.toBe('Booking Service · Ingestion status | Atrium');
+  });
+
+  it('shows the errors of the broken file on the health page', async () => {
+    await page.goto('/catalog-health');
+    const card = page.getByRole('region', { name: `Location ${join(dir, 'invalid-fields.yaml')}` });
+    await card.waitFor();
+    await card.getByText('3 problems', { exact: true }).waitFor();
+    const text = (await card.textContent()) ?? '';
+    expect(text).toContain('invalid-fields.yaml:7');
+    expect(text).toContain('metadata.name');
+    expect(text).toContain('spec.owner');
+    expect(text).toContain('metadata.tags[1]');
+    await page.screenshot({ path: join(SHOTS, 'health-light.png'), fullPage: true });
+  });
+
+  it('validates pasted YAML with line numbers', async () => {
+    await page.goto('/catalog-health');
+    await page
+      .getByLabel('Paste catalog-info.yaml (nothing is registered)')
+      .fill(
+        'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ok\n  bad: [\n',
+      );
+    await page.getByRole('button', { name: 'Validate' }).click();
+    const results = page.getByTestId('validate-results');
+    await results.waitFor();
+    expect(await results.textContent()).toMatch(/pasted\.yaml:\d/);
+  });
+
+  it('registers a new location by path and lands on its entity', async () => {
+    await page.goto('/catalog-health');
+    await page
+      .getByLabel('URL or path of a catalog-info.yaml')
+      .fill(join(dir, 'new/catalog-info.yaml'));
+    await page.getByRole('button', { name: 'Analyze' }).click();
+    await page.getByTestId('analyze-result').getByText('freshly-registered').waitFor();
+    await page.getByRole('button', { name: 'Confirm and register' }).click();
+    await page.waitForURL('**/catalog/default/component/freshly-registered');
+    await page.getByRole('heading', { level: 1, name: 'freshly-registered' }).waitFor();
+    await page.getByText('Registered by the end-to-end test').waitFor();
+  });
+
+  it('renders a hostile entity as text', async () => {
+    await page.goto('/catalog/default/component/hostile-widget');
+    await page.getByRole('heading', { level: 1, name: 'hostile-widget' }).waitFor();
+    await expect(page.getByTestId('description').textContent()).resolves.toBe(
+      '<img src=x onerror=alert(1)>',
+    );
+    await page.getByText('<script>alert(2)</script>').waitFor();
+    // the javascript: link is text, the https one a link
+    await expect(page.getByRole('link', { name: 'click me' }).count()).resolves.toBe(0);
+    await page.getByText('click me').waitFor();
+    await expect(page.getByRole('link', { name: 'real docs' }).getAttribute('href')).resolves.toBe(
+      'https://example.com/docs',
+    );
+    await page.getByRole('link', { name: 'Raw', exact: true }).click();
+    await expect.poll(() => page.getByTestId('raw').textContent()).toContain('onerror');
+    await expect(page.locator('img').count()).resolves.toBe(0);
+    const scripts = await page
+      .locator('script')
+      .evaluateAll((els) => els.map((e) => (e as HTMLScriptElement).src));
+    expect(scripts.every((src) => /\/assets\/index-[\w-]+\.js$/.test(src))).toBe(true);
+    expect(dialogs).toEqual([]);
+  });
+
+  it('toggles dark mode and keeps it on reload', async () => {
+    await page.goto('/');
+    const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+    await expect(theme()).resolves.toBe('light');
+    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    await expect(theme()).resolves.toBe('dark');
+    await page.reload();
+    await page.getByRole('button', { name: 'Switch to light theme' }).waitFor();
+    await expect(theme()).resolves.toBe('dark');
+    await page.getByTestId('kind-counts').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'home-dark.png'), fullPage: true });
+    await page.goto('/catalog');
+    await expect.poll(total).toBe('133 entities');
+    await page.screenshot({ path: join(SHOTS, 'catalog-dark.png'), fullPage: true });
+    await page.goto('/catalog/default/component/booking-service');
+    await page.getByRole('heading', { level: 1, name: 'Booking Service' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'entity-dark.png'), fullPage: true });
+    await page.goto('/catalog-health');
+    await page.getByRole('heading', { name: 'Locations' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'health-dark.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
+    await expect(theme()).resolves.toBe('light');
+  });
+});
