@@ -3,6 +3,8 @@
  * catalog, a broken file and a hostile entity.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -44,7 +46,38 @@ spec:
   owner: team-booking
 `;
 
+const PASTED_YAML = `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: valid-one
+spec:
+  type: service
+  lifecycle: production
+  owner: team-booking
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: Not a valid name
+spec:
+  type: service
+  lifecycle: production
+  owner: team-booking
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: syntax-broken
+  description: a: b
+spec:
+  type: service
+  lifecycle: production
+  owner: team-booking
+`;
+
 let server: TestServer;
+let httpServer: Server;
+let yamlServer: string;
 let browser: Browser;
 let page: Page;
 let dir: string;
@@ -70,7 +103,16 @@ describe('web app end to end', () => {
     mkdirSync(join(dir, 'new'));
     writeFileSync(join(dir, 'new/catalog-info.yaml'), NEW_YAML);
     mkdirSync(SHOTS, { recursive: true });
+    // a catalog file served over HTTP, for validating by URL
+    httpServer = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/yaml');
+      res.end(NEW_YAML.replace('freshly-registered', 'served-over-http'));
+    });
+    await new Promise<void>((done) => httpServer.listen(0, '127.0.0.1', done));
+    const { port } = httpServer.address() as AddressInfo;
+    yamlServer = `http://127.0.0.1:${port}`;
     server = await startTestServer({
+      backend: { reading: { allow: [{ host: `127.0.0.1:${port}` }] } },
       webRoot: WEB_DIST,
       catalog: {
         locationTypes: ['url', 'file'],
@@ -97,6 +139,7 @@ describe('web app end to end', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    httpServer?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -110,6 +153,29 @@ describe('web app end to end', () => {
       counts.getByText('Component', { exact: true }).locator('..').textContent(),
     ).resolves.toBe('Component: 46');
     await page.screenshot({ path: join(SHOTS, 'home-light.png'), fullPage: true });
+  });
+
+  it('lists recent changes and the entities of a chosen team on the home page', async () => {
+    await page.goto('/');
+    const recent = page.getByTestId('recent-entities');
+    await recent.waitFor();
+    await expect(recent.locator('li').count()).resolves.toBe(10);
+    await expect(recent.locator('li a').first().getAttribute('href')).resolves.toMatch(
+      /^\/catalog\/default\/[a-z]+\/[\w.-]+$/,
+    );
+    const team = page.getByRole('region', { name: 'Your team' });
+    await team.getByLabel('Group').selectOption('group:default/team-booking');
+    await team.getByTestId('team-owned').getByRole('link', { name: 'Booking Service' }).waitFor();
+    // remembered across reloads
+    await page.reload();
+    await page
+      .getByRole('region', { name: 'Your team' })
+      .getByRole('link', { name: 'Booking Service' })
+      .waitFor();
+    await expect(
+      page.getByRole('region', { name: 'Your team' }).getByLabel('Group').inputValue(),
+    ).resolves.toBe('group:default/team-booking');
+    await page.screenshot({ path: join(SHOTS, 'home-team-light.png'), fullPage: true });
   });
 
   it('finds an entity by typing part of its name in the global search', async () => {
@@ -221,17 +287,43 @@ describe('web app end to end', () => {
     await page.screenshot({ path: join(SHOTS, 'health-light.png'), fullPage: true });
   });
 
-  it('validates pasted YAML with line numbers', async () => {
+  it('validates pasted YAML on the server with exact lines and fields', async () => {
     await page.goto('/catalog-health');
-    await page
-      .getByLabel('Paste catalog-info.yaml (nothing is registered)')
-      .fill(
-        'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ok\n  bad: [\n',
-      );
-    await page.getByRole('button', { name: 'Validate' }).click();
+    await page.getByLabel('Paste catalog-info.yaml (nothing is registered)').fill(PASTED_YAML);
+    await page.getByRole('button', { name: 'Validate', exact: true }).click();
     const results = page.getByTestId('validate-results');
     await results.waitFor();
-    expect(await results.textContent()).toMatch(/pasted\.yaml:\d/);
+    await results.getByText('Not valid: 1 entity would be ingested, 2 errors.').waitFor();
+    const problems = await results
+      .getByTestId('validate-problems')
+      .locator('code')
+      .allTextContents();
+    expect(problems).toHaveLength(2);
+    // (b) the invalid metadata.name on line 13, (a) the syntax error on line 23
+    expect(problems[0]).toMatch(/^pasted\.yaml:13: metadata\.name: "metadata\.name" is not valid/);
+    expect(problems[1]).toMatch(
+      /^pasted\.yaml:23: YAML syntax error: Nested mappings are not allowed in compact mappings/,
+    );
+    await expect(
+      results.getByTestId('validate-entities').locator('li').allTextContents(),
+    ).resolves.toEqual(['component:default/valid-one']);
+  });
+
+  it('validates a catalog file by URL without registering it', async () => {
+    await page.goto('/catalog-health');
+    const input = page.getByLabel('…or the URL of a catalog file');
+    await input.fill(`${yamlServer}/catalog-info.yaml`);
+    await page.getByRole('button', { name: 'Validate URL' }).click();
+    const results = page.getByTestId('validate-url-results');
+    await results.getByText('Component served-over-http').waitFor();
+    await input.fill('http://not-allowed.invalid/catalog-info.yaml');
+    await page.getByRole('button', { name: 'Validate URL' }).click();
+    await expect
+      .poll(() => page.getByTestId('validate-url-error').textContent())
+      .toContain('is not allowed');
+    // nothing was registered
+    await page.goto('/catalog?text=served-over-http');
+    await page.getByRole('heading', { name: 'No entities match' }).waitFor();
   });
 
   it('registers a new location by path and lands on its entity', async () => {

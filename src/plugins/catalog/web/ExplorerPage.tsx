@@ -7,6 +7,9 @@ import { EntityRefLink, entityPath, ErrorState, Loading } from './shared.tsx';
 
 const PAGE_SIZE = 20;
 
+/** Facet values listed per filter, most common first when there are more. */
+const MAX_OPTIONS = 100;
+
 /** The filters of the explorer: URL parameter → entity field (also the facet). */
 export const FILTERS = [
   { param: 'kind', field: 'kind', label: 'Kind' },
@@ -62,8 +65,19 @@ function FilterSelect({
     queryFn: ({ signal }) => entityFacets(filter.field, others, signal),
     placeholderData: keepPreviousData,
   });
-  const options = facets.data ?? [];
+  const all = facets.data ?? [];
+  // At 100,000 entities a facet can have thousands of values (owners); drawing them all
+  // blocks the page for most of a second. The most common ones are listed, and the selected
+  // value always is; the text filter finds the rest.
+  const options =
+    all.length > MAX_OPTIONS
+      ? [...all]
+          .sort((a, b) => b.count - a.count)
+          .slice(0, MAX_OPTIONS)
+          .sort((a, b) => a.value.localeCompare(b.value))
+      : all;
   const known = options.some((o) => o.value.toLowerCase() === value.toLowerCase());
+  const selected = all.find((o) => o.value.toLowerCase() === value.toLowerCase());
   return (
     <label>
       {filter.label}
@@ -74,12 +88,21 @@ function FilterSelect({
         aria-invalid={facets.isError || undefined}
       >
         <option value="">All</option>
-        {value && !known && <option value={value}>{value} (0)</option>}
+        {value && !known && (
+          <option value={value}>
+            {value} ({selected?.count ?? 0})
+          </option>
+        )}
         {options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.value} ({o.count})
           </option>
         ))}
+        {all.length > options.length && (
+          <option disabled value="__more">
+            {all.length - options.length} more: use the text filter
+          </option>
+        )}
       </select>
     </label>
   );

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Problem } from '../../../model/entity.ts';
 import { ApiError, usePageTitle } from '../../../web/plugin-api.ts';
@@ -7,8 +7,11 @@ import {
   type AnalyzeResult,
   addLocation,
   analyzeLocation,
+  type DryRunResult,
+  dryRunLocation,
   getLocationsStatus,
-  validateEntity,
+  type ValidateFileResult,
+  validateFile,
 } from './api.ts';
 import { ProblemTable } from './entity-content.tsx';
 import { entityPath, formatTime, QueryView } from './shared.tsx';
@@ -55,87 +58,148 @@ function Locations() {
   );
 }
 
-interface DocResult {
-  index: number;
-  name?: string;
-  problems: Array<Pick<Problem, 'level' | 'message' | 'path' | 'line' | 'file'>>;
+/** `file:line: field: message`, the form an editor or a CI log understands. */
+function problemLine(p: Pick<Problem, 'file' | 'line' | 'path' | 'message'>): string {
+  const where = `${p.file ?? ''}${p.line ? `:${p.line}` : ''}`;
+  return [where, p.path, p.message].filter(Boolean).join(': ');
+}
+
+/** The server's own message of a failed request (without the request prefix). */
+function serverMessage(error: unknown): string {
+  if (error instanceof ApiError) {
+    const body = error.body as { error?: { message?: string } } | undefined;
+    if (body?.error?.message) return body.error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function ValidateResults({ result }: { result: ValidateFileResult }) {
+  const errors = result.problems.filter((p) => p.level === 'error').length;
+  const warnings = result.problems.length - errors;
+  return (
+    <div data-testid="validate-results" aria-live="polite">
+      <p className={result.valid ? '' : 'level-error'}>
+        {result.valid ? 'Valid' : 'Not valid'}: {result.entities.length}{' '}
+        {result.entities.length === 1 ? 'entity' : 'entities'} would be ingested
+        {errors ? `, ${errors} ${errors === 1 ? 'error' : 'errors'}` : ''}
+        {warnings ? `, ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}` : ''}.
+      </p>
+      {result.problems.length > 0 && (
+        <ul className="plain" data-testid="validate-problems">
+          {result.problems.map((p, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: problems have no identity
+            <li key={i}>
+              <span className={`level-${p.level}`}>{p.level}</span> <code>{problemLine(p)}</code>
+            </li>
+          ))}
+        </ul>
+      )}
+      {result.entities.length > 0 && (
+        <>
+          <h3>Valid entities</h3>
+          <ul className="plain" data-testid="validate-entities">
+            {result.entities.map((ref) => (
+              <li key={ref}>
+                <code>{ref}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
 }
 
 function ValidateBox() {
   const [text, setText] = useState('');
-  const [results, setResults] = useState<DocResult[]>();
-  const [busy, setBusy] = useState(false);
-  const validate = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    try {
-      const { LineCounter, parseAllDocuments } = await import('yaml');
-      const lineCounter = new LineCounter();
-      const docs = parseAllDocuments(text, { lineCounter });
-      const list = Array.isArray(docs) ? docs : [docs];
-      const out: DocResult[] = [];
-      for (const [index, doc] of list.entries()) {
-        const problems: DocResult['problems'] = doc.errors.map((e) => ({
-          level: 'error',
-          message: e.message.split('\n')[0] ?? e.message,
-          line: e.linePos?.[0]?.line,
-          file: 'pasted.yaml',
-        }));
-        const value = problems.length ? undefined : doc.toJS();
-        if (value === null || value === undefined) {
-          if (problems.length) out.push({ index, problems });
-          continue;
-        }
-        const line = doc.contents?.range
-          ? lineCounter.linePos(doc.contents.range[0]).line
-          : undefined;
-        try {
-          await validateEntity(value);
-        } catch (error) {
-          const body =
-            error instanceof ApiError
-              ? (error.body as { errors?: Array<{ message: string; field?: string }> })
-              : undefined;
-          for (const e of body?.errors ?? [{ message: (error as Error).message }]) {
-            problems.push({
-              level: 'error',
-              message: e.message,
-              path: e.field,
-              line,
-              file: 'pasted.yaml',
-            });
-          }
-        }
-        out.push({ index, name: value?.metadata?.name, problems });
-      }
-      setResults(out);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [url, setUrl] = useState('');
+  const validate = useMutation<ValidateFileResult>({
+    mutationFn: () => validateFile(text, 'pasted.yaml'),
+  });
+  const dryRun = useMutation<DryRunResult>({
+    mutationFn: () => dryRunLocation({ type: 'url', target: url.trim() }),
+  });
   return (
     <section className="card" aria-labelledby="validate-title">
       <h2 id="validate-title">Validate a catalog file</h2>
-      <form onSubmit={validate}>
+      <p className="muted">
+        Checked by the server exactly as ingestion would check it; nothing is registered.
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          validate.mutate();
+        }}
+      >
         <label htmlFor="validate-yaml">Paste catalog-info.yaml (nothing is registered)</label>
-        <textarea id="validate-yaml" value={text} onChange={(e) => setText(e.target.value)} />
-        <button type="submit" className="primary" disabled={busy || !text.trim()}>
+        <textarea
+          id="validate-yaml"
+          value={text}
+          onChange={(e) => {
+            setText(e.target.value);
+            validate.reset();
+          }}
+        />
+        <button type="submit" className="primary" disabled={validate.isPending || !text.trim()}>
           Validate
         </button>
       </form>
-      {results && (
-        <div data-testid="validate-results" aria-live="polite">
-          {results.length === 0 && <p>No documents found.</p>}
-          {results.map((r) => (
-            <div key={r.index}>
-              <h3>
-                Document {r.index + 1}
-                {r.name ? `: ${r.name}` : ''} —{' '}
-                {r.problems.length === 0 ? 'valid' : `${r.problems.length} problem(s)`}
-              </h3>
-              {r.problems.length > 0 && <ProblemTable problems={r.problems} />}
-            </div>
-          ))}
+      {validate.isPending && <p role="status">Validating…</p>}
+      {validate.isError && (
+        <p role="alert" className="level-error">
+          {validate.error.message}
+        </p>
+      )}
+      {validate.data && <ValidateResults result={validate.data} />}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          dryRun.mutate();
+        }}
+      >
+        <label htmlFor="validate-url">…or the URL of a catalog file</label>
+        <div className="search">
+          <input
+            id="validate-url"
+            type="url"
+            value={url}
+            onChange={(e) => {
+              setUrl(e.target.value);
+              dryRun.reset();
+            }}
+            placeholder="https://github.com/org/repo/blob/main/catalog-info.yaml"
+          />
+          <button type="submit" disabled={dryRun.isPending || !url.trim()}>
+            Validate URL
+          </button>
+        </div>
+      </form>
+      {dryRun.isPending && <p role="status">Reading {url.trim()}…</p>}
+      {dryRun.isError && (
+        <p role="alert" className="level-error" data-testid="validate-url-error">
+          {serverMessage(dryRun.error)}
+        </p>
+      )}
+      {dryRun.data && (
+        <div data-testid="validate-url-results" aria-live="polite">
+          {dryRun.data.entities.length === 0 ? (
+            <p>No entities found there.</p>
+          ) : (
+            <>
+              <p>
+                Valid: registering it would import {dryRun.data.entities.length}{' '}
+                {dryRun.data.entities.length === 1 ? 'entity' : 'entities'}
+                {dryRun.data.exists ? ' (the location is already registered)' : ''}:
+              </p>
+              <ul className="plain">
+                {dryRun.data.entities.map((e) => (
+                  <li key={`${e.kind}:${e.metadata.namespace ?? 'default'}/${e.metadata.name}`}>
+                    {e.kind} <strong>{e.metadata.name}</strong>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </div>
       )}
     </section>

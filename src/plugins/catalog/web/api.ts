@@ -102,11 +102,27 @@ export function getLocationsStatus(signal?: AbortSignal): Promise<{ items: Locat
   return fetchJson(`${BASE}/locations/status`, { signal });
 }
 
-export function validateEntity(entity: unknown): Promise<void> {
-  return fetchJson(`${BASE}/validate-entity`, {
-    method: 'POST',
-    body: { entity, location: 'url:https://validate.local/pasted.yaml' },
-  });
+export interface ValidateFileResult {
+  valid: boolean;
+  /** Refs (`kind:namespace/name`) of the documents that would be ingested. */
+  entities: string[];
+  problems: Problem[];
+}
+
+/** Checks pasted catalog YAML on the server as ingestion would; stores nothing. */
+export function validateFile(content: string, name?: string): Promise<ValidateFileResult> {
+  return fetchJson(`${BASE}/validate-file`, { method: 'POST', body: { content, name } });
+}
+
+export interface DryRunResult {
+  exists: boolean;
+  location: LocationJson;
+  entities: Entity[];
+}
+
+/** What registering a location would import, without registering it (errors are a 400). */
+export function dryRunLocation(location: { type: string; target: string }): Promise<DryRunResult> {
+  return fetchJson(`${BASE}/locations?dryRun=true`, { method: 'POST', body: location });
 }
 
 export interface AnalyzeResult {

@@ -16,7 +16,9 @@ import {
   UserGroupsCard,
 } from './entity-content.tsx';
 import { ExplorerPage } from './ExplorerPage.tsx';
+import { GraphTab } from './graph/GraphTab.tsx';
 import { HealthPage } from './HealthPage.tsx';
+import { RecentlyChangedCard, YourTeamCard } from './home-cards.tsx';
 import { QueryView } from './shared.tsx';
 
 function KindCountsCard() {
@@ -67,6 +69,7 @@ export const catalogPlugin = definePlugin({
   ],
   entityTabs: [
     { path: 'relations', title: 'Relations', order: 10, component: RelationsCard },
+    { path: 'graph', title: 'Graph', order: 20, component: GraphTab },
     { path: 'status', title: 'Ingestion status', order: 80, component: StatusTab },
     { path: 'raw', title: 'Raw', order: 90, component: RawTab },
   ],
@@ -80,5 +83,9 @@ export const catalogPlugin = definePlugin({
     { id: 'domain-systems', kinds: ['domain'], order: 10, component: DomainSystemsCard },
     { id: 'relations', order: 50, component: RelationsCard },
   ],
-  homeCards: [{ id: 'kind-counts', order: 10, component: KindCountsCard }],
+  homeCards: [
+    { id: 'team', order: 5, component: YourTeamCard },
+    { id: 'recently-changed', order: 8, component: RecentlyChangedCard },
+    { id: 'kind-counts', order: 10, component: KindCountsCard },
+  ],
 });
