@@ -53,10 +53,13 @@ function FilterSelect({
   filter,
   params,
   onChange,
+  rowsPending,
 }: {
   filter: (typeof FILTERS)[number];
   params: URLSearchParams;
   onChange(param: string, value: string): void;
+  /** Counts wait for the rows: the server answers one query at a time on SQLite. */
+  rowsPending: boolean;
 }) {
   const value = params.get(filter.param) ?? '';
   const others = filterString(params, filter.param);
@@ -64,6 +67,7 @@ function FilterSelect({
     queryKey: ['facets', filter.field, others],
     queryFn: ({ signal }) => entityFacets(filter.field, others, signal),
     placeholderData: keepPreviousData,
+    enabled: !rowsPending,
   });
   const all = facets.data ?? [];
   // At 100,000 entities a facet can have thousands of values (owners); drawing them all
@@ -189,6 +193,7 @@ export function ExplorerPage() {
             filter={f}
             params={params}
             onChange={(param, value) => update({ [param]: value || undefined })}
+            rowsPending={result.isPending || result.isFetching}
           />
         ))}
         <button

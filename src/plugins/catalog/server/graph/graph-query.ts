@@ -18,6 +18,8 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../../../../core/database/database.ts';
 import type { KindDefinition, KindRegistry } from '../../../../model/index.ts';
 import { chunks } from '../store/entity-store.ts';
+import type { GraphEdge, GraphNode, GraphResponse } from '../../common/graph.ts';
+export type { GraphEdge, GraphNode, GraphResponse };
 
 // biome-ignore lint/suspicious/noExplicitAny: untyped catalog tables
 type DB = Kysely<any>;
@@ -64,34 +66,6 @@ export interface GraphRequest {
   direction: GraphDirection;
   limit: number;
   rollup: GraphRollup;
-}
-
-export interface GraphNode {
-  ref: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  title?: string;
-  type?: string;
-  lifecycle?: string;
-  depth: number;
-  missing?: true;
-  /** With a roll-up: how many entities of the traversed graph this node stands for. */
-  count?: number;
-}
-
-export interface GraphEdge {
-  source: string;
-  type: string;
-  target: string;
-}
-
-export interface GraphResponse {
-  root: string;
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  truncated: boolean;
-  limit: number;
 }
 
 /** Relation names and their pairs, from every kind definition (built-in and custom). */

@@ -17,6 +17,8 @@ import {
   strict,
   strings,
   toPredicateBody,
+  entityNotFound,
+  rowByNameOr404,
 } from './shared.ts';
 
 /** Entity reads, facets, deletion and refresh (Backstage's catalog API, COMPAT.md §5.2). */
@@ -227,11 +229,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     schema: { params: nameParams },
     async handler(request: FastifyRequest) {
       const p = request.params as { kind: string; namespace: string; name: string };
-      const row = await store.rowByRef(entityRefOf(p));
-      if (!row)
-        throw new NotFoundError(
-          `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
-        );
+      const row = await rowByNameOr404(store, p);
       return (await store.assemble([row]))[0];
     },
   });
@@ -244,12 +242,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     schema: { params: nameParams },
     async handler(request: FastifyRequest) {
       const p = request.params as { kind: string; namespace: string; name: string };
-      const row = await store.rowByRef(entityRefOf(p));
-      if (!row) {
-        throw new NotFoundError(
-          `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
-        );
-      }
+      const row = await rowByNameOr404(store, p);
       const location = row.location_id ? await locations.get(row.location_id) : undefined;
       return {
         entityRef: row.entity_ref,
@@ -277,10 +270,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         seen.add(ref);
         const row = await store.rowByRef(ref);
         if (!row) {
-          if (!items.length)
-            throw new NotFoundError(
-              `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
-            );
+          if (!items.length) throw entityNotFound(p);
           break;
         }
         const [entity] = await store.assemble([row]);

@@ -4,12 +4,12 @@ import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
 import { toStatus } from '../store/location-store.ts';
 import {
   type Deps,
-  entityRefOf,
   locationJson,
   nameParams,
   P,
   parseBool,
   strict,
+  rowByNameOr404,
 } from './shared.ts';
 
 /** Registered locations and their ingestion status. */
@@ -111,11 +111,7 @@ export function registerLocationRoutes(env: PluginEnvironment, deps: Deps) {
     schema: { params: nameParams },
     async handler(request: FastifyRequest) {
       const p = request.params as { kind: string; namespace: string; name: string };
-      const row = await store.rowByRef(entityRefOf(p));
-      if (!row)
-        throw new NotFoundError(
-          `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
-        );
+      const row = await rowByNameOr404(store, p);
       const location = row.location_id ? await locations.get(row.location_id) : undefined;
       if (!location) throw new NotFoundError(`Found no location for entity ${row.entity_ref}`);
       return locationJson(location);

@@ -4,7 +4,8 @@ import type { CatalogService } from '../catalog-service.ts';
 import { generatedLocationRef } from '../ingest/ingest-location.ts';
 import type { EntityQuery } from '../query/entity-query.ts';
 import { type Predicate, validatePredicate } from '../query/predicate.ts';
-import type { EntityStore } from '../store/entity-store.ts';
+import type { EntityRow, EntityStore } from '../store/entity-store.ts';
+import { NotFoundError } from '../../../../core/errors.ts';
 import type { LocationRow, LocationStore } from '../store/location-store.ts';
 
 export const P = {
@@ -91,3 +92,19 @@ export const nameParams = strict(
   { kind: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' } },
   ['kind', 'namespace', 'name'],
 );
+
+export type NameParams = { kind: string; namespace: string; name: string };
+
+/** Backstage's 404 for an entity addressed by kind, namespace and name. */
+export function entityNotFound(p: NameParams): NotFoundError {
+  return new NotFoundError(
+    `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
+  );
+}
+
+/** The stored row of the entity that the route's path names, or Backstage's 404. */
+export async function rowByNameOr404(store: EntityStore, p: NameParams): Promise<EntityRow> {
+  const row = await store.rowByRef(entityRefOf(p));
+  if (!row) throw entityNotFound(p);
+  return row;
+}

@@ -3,34 +3,8 @@
  * checkboxes, and the settings read from and written to the URL query string.
  */
 import { fetchJson, queryString } from '../../../../web/plugin-api.ts';
-
-export interface GraphNode {
-  ref: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  title?: string;
-  type?: string;
-  lifecycle?: string;
-  depth: number;
-  missing?: true;
-  /** With a roll-up: how many entities this node stands for. */
-  count?: number;
-}
-
-export interface GraphEdge {
-  source: string;
-  target: string;
-  type: string;
-}
-
-export interface GraphResponse {
-  root: string;
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  truncated: boolean;
-  limit: number;
-}
+import type { GraphEdge, GraphNode, GraphResponse } from '../../common/graph.ts';
+export type { GraphEdge, GraphNode, GraphResponse };
 
 /** The checkboxes, each standing for a relation pair or pairs as the server names them. */
 export const RELATION_GROUPS = [
