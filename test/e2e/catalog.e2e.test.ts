@@ -362,6 +362,35 @@ describe('web app end to end', () => {
     expect(dialogs).toEqual([]);
   });
 
+  it('can be used from the keyboard alone', async () => {
+    await page.goto('/');
+    await page.getByTestId('kind-counts').waitFor();
+    // The first Tab reaches the skip link; following it puts focus on the page content.
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe(
+      'Skip to content',
+    );
+    await page.keyboard.press('Enter');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('main');
+    // Tabbing onwards walks real links; Enter on the sidebar's Catalog link navigates.
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Catalog', exact: true })
+      .focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/catalog$/);
+    await expect(page.title()).resolves.toBe('Catalog | Atrium');
+    // A filter select changes with the arrow keys and the URL follows.
+    await page.getByRole('combobox', { name: /^Kind/ }).focus();
+    await page.keyboard.press('ArrowDown');
+    await page.waitForURL(/kind=/);
+    // The focused element always shows a visible outline.
+    const outline = await page.evaluate(
+      () => getComputedStyle(document.activeElement as Element).outlineStyle,
+    );
+    expect(outline).not.toBe('none');
+  });
+
   it('toggles dark mode and keeps it on reload', async () => {
     await page.goto('/');
     const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
