@@ -82,7 +82,7 @@ describe('API docs end to end', () => {
 
   it('lists every API with its type, lifecycle, owner and providers', async () => {
     await page.goto('/apis');
-    await expect(page.title()).resolves.toBe('APIs | Atrium');
+    await expect.poll(() => page.title()).toBe('APIs | Atrium');
     await page.getByText('14 APIs').waitFor();
     const row = page.locator('tr', {
       has: page.getByRole('link', { name: 'Booking API', exact: true }),

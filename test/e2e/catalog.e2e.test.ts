@@ -145,7 +145,7 @@ describe('web app end to end', () => {
 
   it('shows the home page with counts by kind', async () => {
     await page.goto('/');
-    await expect(page.title()).resolves.toBe('Home | Atrium');
+    await expect.poll(() => page.title()).toBe('Home | Atrium');
     const counts = page.getByTestId('kind-counts');
     await counts.waitFor();
     // 44 demo components + the valid document of the broken file + the hostile one
@@ -250,7 +250,7 @@ describe('web app end to end', () => {
     await page.getByRole('link', { name: 'Booking Service' }).click();
     await page.waitForURL('**/catalog/default/component/booking-service');
     await page.getByRole('heading', { level: 1, name: 'Booking Service' }).waitFor();
-    await expect(page.title()).resolves.toBe('Booking Service | Atrium');
+    await expect.poll(() => page.title()).toBe('Booking Service | Atrium');
     await page.screenshot({ path: join(SHOTS, 'entity-light.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Relations', exact: true }).click();
@@ -271,7 +271,7 @@ describe('web app end to end', () => {
     await page.getByRole('link', { name: 'Ingestion status', exact: true }).click();
     await page.waitForURL('**/booking-service/status');
     await page.getByText('No errors or warnings.').waitFor();
-    await expect(page.title()).resolves.toBe('Booking Service · Ingestion status | Atrium');
+    await expect.poll(() => page.title()).toBe('Booking Service · Ingestion status | Atrium');
   });
 
   it('shows the errors of the broken file on the health page', async () => {
@@ -379,7 +379,8 @@ describe('web app end to end', () => {
       .focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/catalog$/);
-    await expect(page.title()).resolves.toBe('Catalog | Atrium');
+    // The title is set by an effect after the route renders.
+    await expect.poll(() => page.title()).toBe('Catalog | Atrium');
     // A filter select changes with the arrow keys and the URL follows.
     await page.getByRole('combobox', { name: /^Kind/ }).focus();
     await page.keyboard.press('ArrowDown');

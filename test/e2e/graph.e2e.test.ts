@@ -58,7 +58,7 @@ describe('Graph tab end to end', () => {
     await page.goto(TAB);
     // Defaults: every relation type, depth 2, both directions: 51 nodes, 119 edges.
     await graphWithNodes(page, 51);
-    await expect(page.title()).resolves.toBe('Booking Service · Graph | Atrium');
+    await expect.poll(() => page.title()).toBe('Booking Service · Graph | Atrium');
     await expect(
       page.getByRole('link', { name: 'Graph', exact: true }).getAttribute('aria-current'),
     ).resolves.toBe('page');
