@@ -130,6 +130,11 @@ export async function openDatabase(
       ? { connectionString: options.connection }
       : { ...options.connection };
   const pool = new pg.Pool({ max: 10, ...poolConfig });
+  // An idle connection that the server closes (restart, failover, a dropped database) must
+  // not take the process down: the pool replaces it on the next query.
+  pool.on('error', (error) => {
+    process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'AtriumDatabaseWarning');
+  });
   if (options.schema) {
     const schema = options.schema;
     pool.on('connect', (client) => {
