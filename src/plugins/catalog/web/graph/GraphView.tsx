@@ -223,7 +223,8 @@ function GraphCanvas({
         nodesConnectable={false}
         onlyRenderVisibleElements={large}
         fitView
-        fitViewOptions={{ padding: 0.1, maxZoom: 1.2 }}
+        // Tall graphs would fit at an unreadable zoom; keep labels readable and let people pan.
+        fitViewOptions={{ padding: 0.1, maxZoom: 1.2, minZoom: 0.45 }}
         minZoom={0.05}
         maxZoom={2}
       >
