@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, startTestServer, type TestServer } from './helpers/server.ts';
 import { ALL_KINDS, generatedRef, refOf } from './helpers/refs.ts';
 import { serveFiles } from './helpers/serve-files.ts';
+import type { Problem } from '../src/model/entity.ts';
 
 /** A valid Component document (8 lines, ends with a newline). */
 function component(name: string, extra = ''): string {
@@ -32,15 +33,6 @@ function lineIn(text: string, pattern: RegExp): number {
   const index = text.split('\n').findIndex((l) => pattern.test(l));
   if (index < 0) throw new Error(`${pattern} not found`);
   return index + 1;
-}
-
-interface Problem {
-  level: string;
-  message: string;
-  file?: string;
-  line?: number;
-  path?: string;
-  name?: string;
 }
 
 interface LocationStatus {

@@ -5,33 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ENGINES, startTestServer, type TestServer } from './helpers/server.ts';
+import type { GraphResponse } from '../src/plugins/catalog/common/graph.ts';
 
 const DEMO = fileURLToPath(new URL('../examples/catalog-info.yaml', import.meta.url));
 
-interface GraphNode {
-  ref: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  title?: string;
-  type?: string;
-  lifecycle?: string;
-  depth: number;
-  missing?: true;
-  count?: number;
-}
-interface GraphEdge {
-  source: string;
-  type: string;
-  target: string;
-}
-interface Graph {
-  root: string;
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  truncated: boolean;
-  limit: number;
-}
 interface ErrorBody {
   error: { name: string; message: string };
   request: { method: string; url: string };
@@ -43,15 +20,16 @@ async function get(server: TestServer, query: string): Promise<{ status: number;
   return { status: response.status, body: await response.json() };
 }
 
-async function graph(server: TestServer, query: string): Promise<Graph> {
+async function graph(server: TestServer, query: string): Promise<GraphResponse> {
   const { status, body } = await get(server, query);
   expect(status, JSON.stringify(body)).toBe(200);
-  return body as Graph;
+  return body as GraphResponse;
 }
 
-const refs = (g: Graph) => g.nodes.map((n) => n.ref).sort();
-const edgeKeys = (g: Graph) => g.edges.map((e) => `${e.source} ${e.type} ${e.target}`).sort();
-const depths = (g: Graph) => Object.fromEntries(g.nodes.map((n) => [n.ref, n.depth]));
+const refs = (g: GraphResponse) => g.nodes.map((n) => n.ref).sort();
+const edgeKeys = (g: GraphResponse) =>
+  g.edges.map((e) => `${e.source} ${e.type} ${e.target}`).sort();
+const depths = (g: GraphResponse) => Object.fromEntries(g.nodes.map((n) => [n.ref, n.depth]));
 
 // --------------------------------------------------------------------------------------------
 // A generated catalog with known shape:

@@ -11,43 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import {
-  apiEntityV1alpha1Validator,
-  componentEntityV1alpha1Validator,
-  domainEntityV1alpha1Validator,
-  type Entity,
-  EntityPolicies,
-  DefaultNamespaceEntityPolicy,
-  FieldFormatEntityPolicy,
-  groupEntityV1alpha1Validator,
-  locationEntityV1alpha1Validator,
-  NoForeignRootFieldsEntityPolicy,
-  parseEntityRef,
-  resourceEntityV1alpha1Validator,
-  SchemaValidEntityPolicy,
-  stringifyEntityRef,
-  systemEntityV1alpha1Validator,
-  userEntityV1alpha1Validator,
-} from '@backstage/catalog-model';
+import { type Entity, parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { parseAllDocuments } from 'yaml';
+import { backstageVerdict } from '../../src/model/backstage-oracle.testkit.ts';
 import { ROOT_FILE } from './generate.ts';
-
-const validators = [
-  apiEntityV1alpha1Validator,
-  componentEntityV1alpha1Validator,
-  domainEntityV1alpha1Validator,
-  groupEntityV1alpha1Validator,
-  locationEntityV1alpha1Validator,
-  resourceEntityV1alpha1Validator,
-  systemEntityV1alpha1Validator,
-  userEntityV1alpha1Validator,
-];
-const policy = EntityPolicies.allOf([
-  new DefaultNamespaceEntityPolicy(),
-  new NoForeignRootFieldsEntityPolicy(),
-  new FieldFormatEntityPolicy(),
-  new SchemaValidEntityPolicy(),
-]);
 
 /** Ref fields and their default kinds (COMPAT.md §3.2); undefined = kind required. */
 const REF_FIELDS: Record<string, Array<[string, string | undefined]>> = {
@@ -102,15 +69,8 @@ export async function checkCatalog(dir: string) {
   }
   for (const e of [...root, ...entities]) {
     const where = `${e.kind}:${e.metadata?.name}`;
-    try {
-      const out = await policy.enforce(e);
-      if (!out) throw new Error('rejected by policy');
-      let matched = false;
-      for (const v of validators) if (await v.check(out)) matched = true;
-      if (!matched) throw new Error('no kind validator accepted it');
-    } catch (error) {
-      problems.push(`${where}: ${(error as Error).message}`);
-    }
+    const verdict = await backstageVerdict(e);
+    if (!verdict.ok) problems.push(`${where}: ${verdict.error}`);
     const name = e.metadata.name;
     if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name) || name.length > 63)
       problems.push(`${where}: name is not [a-z0-9-]{1,63}`);
