@@ -66,6 +66,8 @@ export async function startTestServer(options: {
   dir?: string;
   /** Serve a built web app from this folder (end-to-end tests). */
   webRoot?: string;
+  /** Other top-level config sections (`scaffolder`, `techdocs`, `search`, `integrations`). */
+  extraConfig?: Record<string, unknown>;
 }): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'atrium-test-'));
   const database = await freshDatabase(options.engine ?? 'sqlite', dir);
@@ -79,6 +81,7 @@ export async function startTestServer(options: {
         ...options.backend,
       },
       catalog: { refresh: { interval: false }, ...options.catalog },
+      ...options.extraConfig,
     }),
   );
   const { config } = await loadConfig({ configPaths: [configFile], cwd: dir, env: {} });

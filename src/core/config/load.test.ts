@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './index.ts';
@@ -30,6 +31,19 @@ describe('loadConfig: files and defaults', () => {
       },
       auth: { environment: 'development', providers: {} },
       permission: { enabled: false },
+      integrations: { github: [], gitlab: [] },
+      scaffolder: {
+        defaultAuthor: { name: 'Scaffolder', email: 'scaffolder@atrium.local' },
+        defaultCommitMessage: 'Initial commit',
+        workspaceDir: join(tmpdir(), 'atrium-scaffolder'),
+        concurrency: 4,
+        defaultEnvironment: { parameters: {}, secrets: {} },
+      },
+      techdocs: {
+        builder: 'local',
+        publisher: { type: 'local', local: { publishDirectory: join(cwd, 'data', 'techdocs') } },
+      },
+      search: { maxTermLength: 100, maxPageLimit: 100 },
     });
   });
 
@@ -466,10 +480,7 @@ describe('loadConfig: configs written for Backstage', () => {
       unknown('backend.cors.origin'),
       unknown('backend.cors.methods'),
       unknown('backend.cors.credentials'),
-      unknown('integrations.github'),
-      unknown('techdocs.builder'),
       unknown('techdocs.generator.runIn'),
-      unknown('techdocs.publisher.type'),
       unknown('catalog.import.entityFilename'),
       unknown('catalog.import.pullRequestBranchName'),
       "Config key 'auth.providers' is reserved: this version of Atrium does not use it yet in app-config.yaml",

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import type { JsonObject } from '../../model/entity.ts';
 import { parseDuration } from './duration.ts';
@@ -10,7 +12,11 @@ import type {
   CatalogRuleConfig,
   CustomKindConfig,
   DatabaseConfig,
+  IntegrationsConfig,
   PgConnectionConfig,
+  ScaffolderConfig,
+  ScmIntegrationConfig,
+  TechDocsConfig,
 } from './types.ts';
 import { isPlainObject, schemaDefault } from './validate.ts';
 
@@ -93,6 +99,93 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
       enabled:
         (permission.enabled as boolean | undefined) ??
         (schemaDefault('permission.enabled') as boolean),
+    },
+    integrations: normalizeIntegrations(obj(data.integrations)),
+    scaffolder: normalizeScaffolder(obj(data.scaffolder), ctx),
+    techdocs: normalizeTechDocs(obj(data.techdocs), ctx),
+    search: {
+      maxTermLength:
+        (obj(data.search).maxTermLength as number | undefined) ??
+        (schemaDefault('search.maxTermLength') as number),
+      maxPageLimit:
+        (obj(data.search).maxPageLimit as number | undefined) ??
+        (schemaDefault('search.maxPageLimit') as number),
+    },
+  };
+}
+
+function normalizeIntegrations(data: Data): IntegrationsConfig {
+  const list = (key: 'github' | 'gitlab'): ScmIntegrationConfig[] =>
+    ((data[key] as Data[] | undefined) ?? []).map((entry) => {
+      const host = entry.host as string;
+      const fallback =
+        key === 'gitlab'
+          ? `https://${host}/api/v4`
+          : host === 'github.com'
+            ? 'https://api.github.com'
+            : `https://${host}/api/v3`;
+      return {
+        host,
+        ...(typeof entry.token === 'string' ? { token: entry.token } : {}),
+        apiBaseUrl: trimSlash((entry.apiBaseUrl as string | undefined) ?? fallback),
+      };
+    });
+  return { github: list('github'), gitlab: list('gitlab') };
+}
+
+/** A path from config, resolved against the directory of the config file that set it. */
+function configPath(value: unknown, path: KeyPath, ctx: NormalizeContext, fallback: string) {
+  if (typeof value !== 'string') return resolve(ctx.cwd, fallback);
+  return resolve(ctx.provenance.dirOf(path) ?? ctx.cwd, value);
+}
+
+function normalizeScaffolder(data: Data, ctx: NormalizeContext): ScaffolderConfig {
+  const author = obj(data.defaultAuthor);
+  const env = obj(data.defaultEnvironment);
+  return {
+    defaultAuthor: {
+      name:
+        (author.name as string | undefined) ??
+        (schemaDefault('scaffolder.defaultAuthor.name') as string),
+      email:
+        (author.email as string | undefined) ??
+        (schemaDefault('scaffolder.defaultAuthor.email') as string),
+    },
+    defaultCommitMessage:
+      (data.defaultCommitMessage as string | undefined) ??
+      (schemaDefault('scaffolder.defaultCommitMessage') as string),
+    workspaceDir: configPath(
+      data.workspaceDir,
+      ['scaffolder', 'workspaceDir'],
+      ctx,
+      join(tmpdir(), 'atrium-scaffolder'),
+    ),
+    concurrency:
+      (data.concurrency as number | undefined) ??
+      (schemaDefault('scaffolder.concurrency') as number),
+    defaultEnvironment: {
+      parameters: (env.parameters as JsonObject | undefined) ?? {},
+      secrets: (env.secrets as Record<string, string> | undefined) ?? {},
+    },
+  };
+}
+
+function normalizeTechDocs(data: Data, ctx: NormalizeContext): TechDocsConfig {
+  const local = obj(obj(data.publisher).local);
+  return {
+    builder:
+      (data.builder as 'local' | 'external' | undefined) ??
+      (schemaDefault('techdocs.builder') as 'local'),
+    publisher: {
+      type: 'local',
+      local: {
+        publishDirectory: configPath(
+          local.publishDirectory,
+          ['techdocs', 'publisher', 'local', 'publishDirectory'],
+          ctx,
+          schemaDefault('techdocs.publisher.local.publishDirectory') as string,
+        ),
+      },
     },
   };
 }

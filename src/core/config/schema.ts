@@ -119,6 +119,31 @@ const ruleAllowItem: SchemaNode = {
   },
 };
 
+const integrationList = (what: string, apiDefault: string): SchemaNode => ({
+  type: 'array',
+  default: [],
+  description: `${what} hosts.`,
+  items: {
+    type: 'object',
+    required: ['host'],
+    'x-valid': 'an object {host, token?, apiBaseUrl?}',
+    properties: {
+      host: { type: 'string', minLength: 1, description: 'Host name, e.g. `github.com`.' },
+      token: {
+        type: 'string',
+        minLength: 1,
+        description: 'Access token for the API and git pushes (use `${VAR}`); never logged.',
+      },
+      apiBaseUrl: {
+        type: 'string',
+        'x-url': true,
+        'x-default-text': apiDefault,
+        description: 'Base URL of the REST API.',
+      },
+    },
+  },
+});
+
 export const CONFIG_SCHEMA: SchemaNode = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
@@ -439,6 +464,146 @@ export const CONFIG_SCHEMA: SchemaNode = {
               },
             },
           },
+        },
+      },
+    },
+    integrations: {
+      type: 'object',
+      description:
+        'Source-code hosts Atrium talks to (Backstage `integrations`): used by the templates that publish repositories (`publish:github`, `publish:gitlab`), by `parseRepoUrl`, and to read folders from these hosts.',
+      properties: {
+        github: integrationList(
+          'GitHub (github.com or GitHub Enterprise)',
+          'https://api.github.com for github.com, `https://<host>/api/v3` otherwise',
+        ),
+        gitlab: integrationList('GitLab (gitlab.com or self-managed)', '`https://<host>/api/v4`'),
+      },
+    },
+    scaffolder: {
+      type: 'object',
+      description: 'Software templates: how template tasks run.',
+      properties: {
+        defaultAuthor: {
+          type: 'object',
+          description: 'Git author of the first commit when a template does not name one.',
+          properties: {
+            name: {
+              type: 'string',
+              minLength: 1,
+              default: 'Scaffolder',
+              description: 'Author name.',
+            },
+            email: {
+              type: 'string',
+              minLength: 1,
+              default: 'scaffolder@atrium.local',
+              description: 'Author e-mail.',
+            },
+          },
+        },
+        defaultCommitMessage: {
+          type: 'string',
+          minLength: 1,
+          default: 'Initial commit',
+          description: 'Commit message of a published repository when a template does not set one.',
+        },
+        workspaceDir: {
+          type: 'string',
+          minLength: 1,
+          'x-default-text': '`atrium-scaffolder` in the system temp directory',
+          description:
+            'Directory under which each task gets its own workspace (removed when the task ends). Relative to the directory of the config file that sets it.',
+        },
+        concurrency: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 64,
+          default: 4,
+          'x-valid': 'an integer between 1 and 64',
+          description: 'Tasks one server runs at the same time; more wait in the queue as `open`.',
+        },
+        defaultEnvironment: {
+          type: 'object',
+          description:
+            'Values every template sees as `${{ environment.parameters.x }}` and `${{ environment.secrets.x }}` (Backstage `scaffolder.defaultEnvironment`).',
+          properties: {
+            parameters: {
+              type: 'object',
+              additionalProperties: true,
+              default: {},
+              'x-type': 'object',
+              description: 'Plain values, visible in task specs.',
+            },
+            secrets: {
+              type: 'object',
+              additionalProperties: { type: 'string' },
+              default: {},
+              'x-type': 'map of name to string',
+              'x-valid': 'an object of string values',
+              description: 'Secret values: only step inputs see them, and logs mask them.',
+            },
+          },
+        },
+      },
+    },
+    techdocs: {
+      type: 'object',
+      description: 'Docs built from `mkdocs.yml` and Markdown beside the code.',
+      properties: {
+        builder: {
+          type: 'string',
+          enum: ['local', 'external'],
+          default: 'local',
+          description:
+            "`local`: the server builds an entity's docs when they are first opened or their source changed. `external`: sites are built and published by CI (`atrium docs build` + `atrium docs publish`); the server only serves them.",
+        },
+        publisher: {
+          type: 'object',
+          description: 'Where built sites are stored.',
+          properties: {
+            type: {
+              type: 'string',
+              enum: ['local'],
+              default: 'local',
+              description:
+                '`local`: a folder on the server (object storage can be added behind the same interface).',
+            },
+            local: {
+              type: 'object',
+              description: 'The local folder publisher.',
+              properties: {
+                publishDirectory: {
+                  type: 'string',
+                  minLength: 1,
+                  default: './data/techdocs',
+                  description:
+                    'Folder holding built sites as `<namespace>/<kind>/<name>/`. Relative to the directory of the config file that sets it (the working directory for the default).',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    search: {
+      type: 'object',
+      description: 'Search across the catalog and docs.',
+      properties: {
+        maxTermLength: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 10000,
+          default: 100,
+          'x-valid': 'an integer between 1 and 10000',
+          description: 'Longest search term accepted (longer terms are a 400 error), as Backstage.',
+        },
+        maxPageLimit: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 100,
+          'x-valid': 'an integer between 1 and 1000',
+          description: 'Largest `pageLimit` a query may ask for.',
         },
       },
     },

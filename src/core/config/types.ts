@@ -14,6 +14,64 @@ export interface AtriumConfig {
   auth: AuthConfig;
   /** The permission framework. */
   permission: PermissionConfig;
+  /** Source-code hosts (GitHub, GitLab) for publishing and reading. */
+  integrations: IntegrationsConfig;
+  /** Software templates. */
+  scaffolder: ScaffolderConfig;
+  /** Docs built from mkdocs.yml and Markdown. */
+  techdocs: TechDocsConfig;
+  /** Search across catalog and docs. */
+  search: SearchConfig;
+}
+
+export interface IntegrationsConfig {
+  /** GitHub hosts. Default `[]` (github.com is still known to `parseRepoUrl`, without a token). */
+  github: ScmIntegrationConfig[];
+  /** GitLab hosts. Default `[]`. */
+  gitlab: ScmIntegrationConfig[];
+}
+
+export interface ScmIntegrationConfig {
+  /** Host name, e.g. `github.com`. */
+  host: string;
+  /** Token for the API and for git over https; never logged. */
+  token?: string;
+  /**
+   * REST API base URL, without trailing slash. Default for GitHub: `https://api.github.com` for
+   * github.com, else `https://<host>/api/v3`; for GitLab `https://<host>/api/v4`.
+   */
+  apiBaseUrl: string;
+}
+
+export interface ScaffolderConfig {
+  /** Git author of a published repository's first commit. Default `Scaffolder <scaffolder@atrium.local>`. */
+  defaultAuthor: { name: string; email: string };
+  /** Commit message when a template sets none. Default `Initial commit`. */
+  defaultCommitMessage: string;
+  /** Absolute directory holding task workspaces. Default `<tmpdir>/atrium-scaffolder`. */
+  workspaceDir: string;
+  /** Tasks run at once per server. Default 4. */
+  concurrency: number;
+  /** `environment.parameters` / `environment.secrets` in templates. Default empty. */
+  defaultEnvironment: { parameters: JsonObject; secrets: Record<string, string> };
+}
+
+export interface TechDocsConfig {
+  /** `local` (default): the server builds docs on demand; `external`: CI publishes them. */
+  builder: 'local' | 'external';
+  publisher: {
+    /** Only `local` for now. */
+    type: 'local';
+    /** Absolute folder of built sites. Default `<cwd>/data/techdocs`. */
+    local: { publishDirectory: string };
+  };
+}
+
+export interface SearchConfig {
+  /** Longest accepted term. Default 100. */
+  maxTermLength: number;
+  /** Largest accepted `pageLimit`. Default 100. */
+  maxPageLimit: number;
 }
 
 export interface AppConfig {

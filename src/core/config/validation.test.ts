@@ -222,17 +222,31 @@ catalog:
     });
     expect(warnings).toEqual([
       "Unknown config key 'app.support.url' (ignored) in app-config.yaml",
-      "Unknown config key 'integrations.github' (ignored) in app-config.yaml",
-      "Unknown config key 'integrations.gitlab' (ignored) in app-config.yaml",
       "Unknown config key 'backend.cors.origin' (ignored) in app-config.yaml",
       "Unknown config key 'backend.auth.dangerouslyDisableDefaultAuthPolicy' (ignored) in app-config.yaml",
       "Unknown config key 'backend.database.prefix' (ignored) in app-config.yaml",
       "Unknown config key 'catalog.stitchingStrategy' (ignored) in app-config.yaml",
       "Unknown config key 'lighthouse.baseUrl' (ignored) in app-config.local.yaml",
-      "Unknown config key 'search.maxPageLimit' (ignored) in environment variable APP_CONFIG_search_maxPageLimit",
     ]);
     expect(config.app).toEqual({ title: 'T', baseUrl: 'http://localhost:7007' });
-    expect(Object.keys(config)).toEqual(['app', 'backend', 'catalog', 'auth', 'permission']);
+    expect(Object.keys(config)).toEqual([
+      'app',
+      'backend',
+      'catalog',
+      'auth',
+      'permission',
+      'integrations',
+      'scaffolder',
+      'techdocs',
+      'search',
+    ]);
+    expect(config.integrations.github).toEqual([
+      { host: 'github.com', apiBaseUrl: 'https://api.github.com' },
+    ]);
+    expect(config.integrations.gitlab).toEqual([
+      { host: 'gitlab.com', apiBaseUrl: 'https://gitlab.com/api/v4' },
+    ]);
+    expect(config.search.maxPageLimit).toBe(50);
   });
 
   it('inside list items and pg connection objects', async () => {
