@@ -1,10 +1,13 @@
 import { type FormEvent, useState } from 'react';
 import { Link, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
-import { usePageTitle, useExtensions } from './plugin-api.ts';
+import { type SearchBoxProps, usePageTitle, useExtensions } from './plugin-api.ts';
 import { useTheme } from './theme.ts';
 
-/** The search box in the top bar and on the home page: opens the catalog with a text filter. */
-export function SearchBox({ id, large }: { id: string; large?: boolean }) {
+/**
+ * The shell's own search box, used when no plugin provides one (`searchBox` in the plugin
+ * API): opens the catalog with a text filter.
+ */
+export function SearchBox({ id, large }: SearchBoxProps) {
   const navigate = useNavigate();
   const [text, setText] = useState('');
   const submit = (event: FormEvent) => {
@@ -35,14 +38,14 @@ export function SearchBox({ id, large }: { id: string; large?: boolean }) {
 
 function HomePage() {
   usePageTitle('Home');
-  const { homeCards } = useExtensions();
+  const { homeCards, searchBox: Search = SearchBox } = useExtensions();
   return (
     <div className="page">
       <h1>Welcome to Atrium</h1>
       <p className="muted">
         Find services, APIs, teams and everything else your organisation runs.
       </p>
-      <SearchBox id="home-search" large />
+      <Search id="home-search" large />
       <div className="card-grid">
         {homeCards.map(({ id, component: Card }) => (
           <Card key={id} />
@@ -84,7 +87,7 @@ function isActive(
 }
 
 export function App() {
-  const { routes, sidebarItems } = useExtensions();
+  const { routes, sidebarItems, searchBox: Search = SearchBox } = useExtensions();
   const { theme, toggle } = useTheme();
   const location = useLocation();
   const items = [{ to: '/', label: 'Home', order: 0 }, ...sidebarItems];
@@ -97,7 +100,7 @@ export function App() {
         <Link to="/" className="brand">
           Atrium
         </Link>
-        <SearchBox id="global-search" />
+        <Search id="global-search" />
         <button
           type="button"
           className="theme-toggle"

@@ -11,6 +11,9 @@
  *   kind or only the kinds listed (lower case, e.g. `['api']`).
  * - `entityCards`: cards on the entity page's Overview tab, for every kind or some kinds.
  * - `homeCards`: cards on the home page.
+ * - `searchBox`: the search box the shell shows in the top bar and on the home page. The
+ *   first installed plugin that provides one wins; without one the shell's own box filters
+ *   the catalog by name.
  *
  * Plugins reach the backend with `fetchJson` (errors name the failed request) and set the
  * document title with `usePageTitle`. The built-in catalog pages are registered through this
@@ -63,6 +66,12 @@ export interface HomeCard {
   component: ComponentType;
 }
 
+/** Props the shell passes to the search box: a unique element id, and `large` on the home page. */
+export interface SearchBoxProps {
+  id: string;
+  large?: boolean;
+}
+
 export interface WebPlugin {
   id: string;
   routes?: PluginRoute[];
@@ -70,6 +79,7 @@ export interface WebPlugin {
   entityTabs?: EntityTab[];
   entityCards?: EntityCard[];
   homeCards?: HomeCard[];
+  searchBox?: ComponentType<SearchBoxProps>;
 }
 
 /** Declares a web plugin (identity function, for type checking). */
@@ -85,6 +95,8 @@ export interface Extensions {
   entityTabs: EntityTab[];
   entityCards: EntityCard[];
   homeCards: HomeCard[];
+  /** The first plugin's search box, if any plugin has one. */
+  searchBox?: ComponentType<SearchBoxProps>;
 }
 
 const byOrder = <T extends { order?: number }>(a: T, b: T) => (a.order ?? 100) - (b.order ?? 100);
@@ -97,6 +109,7 @@ export function collectExtensions(plugins: WebPlugin[]): Extensions {
     entityTabs: plugins.flatMap((p) => p.entityTabs ?? []).sort(byOrder),
     entityCards: plugins.flatMap((p) => p.entityCards ?? []).sort(byOrder),
     homeCards: plugins.flatMap((p) => p.homeCards ?? []).sort(byOrder),
+    searchBox: plugins.find((p) => p.searchBox)?.searchBox,
   };
 }
 

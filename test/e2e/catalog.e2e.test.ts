@@ -180,15 +180,16 @@ describe('web app end to end', () => {
 
   it('finds an entity by typing part of its name in the global search', async () => {
     await page.goto('/');
-    await page.getByRole('searchbox', { name: 'Search the catalog' }).first().fill('booking-serv');
+    await page.getByRole('combobox', { name: 'Search Atrium' }).first().fill('booking-serv');
     await page.keyboard.press('Enter');
     await page.waitForURL(
-      (url) => url.pathname === '/catalog' && url.search === '?text=booking-serv',
+      (url) => url.pathname === '/search' && url.search === '?term=booking-serv',
     );
-    await expect.poll(total).toBe('1 entity');
-    await expect(page.locator('table tbody tr td a').first().textContent()).resolves.toBe(
-      'Booking Service',
-    );
+    await page
+      .getByTestId('search-result')
+      .getByRole('link', { name: 'Booking Service' })
+      .first()
+      .waitFor();
   });
 
   it('applies and clears kind and lifecycle filters', async () => {

@@ -13,7 +13,12 @@ import {
 import type { LocationReader } from './ingest/readers.ts';
 import { validateText } from './ingest/validate-text.ts';
 import { type CatalogRule, RuleSet } from './ingest/rules.ts';
-import type { ApplyResult, EntityStore, LocationSink } from './store/entity-store.ts';
+import type {
+  ApplyResult,
+  EntitiesChangedListener,
+  EntityStore,
+  LocationSink,
+} from './store/entity-store.ts';
 import {
   type LocationRow,
   type LocationStore,
@@ -75,6 +80,15 @@ export class CatalogService {
   onProgress(listener: (event: ProgressEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Entities changed by a committed write (location read, removal, delete by uid, orphan
+   * marking). The write's caller waits for the listener, so e.g. the search index is
+   * current when `POST /locations` returns. Only writes made by this process are seen.
+   */
+  onEntitiesChanged(listener: EntitiesChangedListener): () => void {
+    return this.deps.entities.onEntitiesChanged(listener);
   }
 
   /** Makes the stored config locations match config; removed ones release their entities. */

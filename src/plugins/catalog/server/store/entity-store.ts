@@ -79,6 +79,14 @@ export interface ApplyResult {
 
 const CHUNK = 500;
 
+/** What a committed write changed, as lowercased entity refs. */
+export interface EntitiesChangedEvent {
+  /** Inserted or changed (including entities just marked orphaned). */
+  upserted: string[];
+  deleted: string[];
+}
+export type EntitiesChangedListener = (event: EntitiesChangedEvent) => Promise<void> | void;
+
 /** Below this many stored entities, a location's first load rebuilds indexes at the end. */
 const BULK_LOAD_BELOW = 5000;
 
@@ -95,10 +103,36 @@ export class EntityStore {
   private readonly db: Kysely<CatalogTables>;
   private readonly dialect: Database['dialect'];
   private readonly reader: Kysely<CatalogTables>;
+  private readonly changeListeners = new Set<EntitiesChangedListener>();
   constructor(private readonly database: Database) {
     this.db = database.db as Kysely<CatalogTables>;
     this.reader = database.reader as Kysely<CatalogTables>;
     this.dialect = database.dialect;
+  }
+
+  /**
+   * Calls `listener` after each committed write that changed entities; the write's caller
+   * waits for it, so whatever the listener maintains (the search index) is current when an
+   * ingest call returns.
+   */
+  onEntitiesChanged(listener: EntitiesChangedListener): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private async emitChanged(upserted: string[], deleted: string[]): Promise<void> {
+    if (!upserted.length && !deleted.length) return;
+    for (const listener of this.changeListeners) {
+      try {
+        await listener({ upserted, deleted });
+      } catch (error) {
+        // The write is committed; a listener's failure must not turn it into an error.
+        process.emitWarning(
+          `Catalog change listener failed: ${(error as Error).message}`,
+          'AtriumCatalogWarning',
+        );
+      }
+    }
   }
 
   /**
@@ -120,6 +154,8 @@ export class EntityStore {
       conflicts: [],
     };
     const now = new Date().toISOString();
+    const upserted: string[] = [];
+    const deleted: string[] = [];
     await this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
       const owned = new Map<string, OwnedRow>();
@@ -153,6 +189,7 @@ export class EntityStore {
             seen,
             result,
             now,
+            written: upserted,
           });
         }
       };
@@ -194,16 +231,19 @@ export class EntityStore {
       if (orphanStrategy === 'delete') {
         await this.deleteRows(trx, gone);
         result.deleted += gone.length;
+        for (const row of gone) deleted.push(row.entity_ref);
       } else {
         for (const row of gone.filter((r) => !r.orphan)) {
           await this.markOrphan(trx, row.id, now);
           result.orphaned++;
+          upserted.push(row.entity_ref);
         }
       }
       if (result.inserted || result.updated || result.orphaned || result.deleted || failed.size) {
         await this.bumpGeneration(trx);
       }
     });
+    await this.emitChanged(upserted, deleted);
     return result;
   }
 
@@ -236,6 +276,8 @@ export class EntityStore {
       seen: Set<string>;
       result: ApplyResult;
       now: string;
+      /** Receives the refs of inserted and updated entities. */
+      written: string[];
     },
   ): Promise<void> {
     const { owned, seen, result, now } = state;
@@ -314,6 +356,8 @@ export class EntityStore {
           .execute();
       }
       await this.replaceDerived(trx, [...inserts, ...updates], updates);
+      for (const w of inserts) state.written.push(w.row.entity_ref);
+      for (const w of updates) state.written.push(w.row.entity_ref);
     }
   }
 
@@ -476,7 +520,9 @@ export class EntityStore {
 
   /** Orphans (or deletes) everything a removed location owned. */
   async releaseLocation(locationId: string, orphanStrategy: 'keep' | 'delete'): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    const upserted: string[] = [];
+    const deleted: string[] = [];
+    const count = await this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
       await this.bumpGeneration(trx);
       const rows = await trx
@@ -486,9 +532,14 @@ export class EntityStore {
         .execute();
       if (orphanStrategy === 'delete') {
         await this.deleteRows(trx, rows);
+        for (const row of rows) deleted.push(row.entity_ref);
       } else {
         const now = new Date().toISOString();
-        for (const row of rows) if (!row.orphan) await this.markOrphan(trx, row.id, now);
+        for (const row of rows) {
+          if (row.orphan) continue;
+          await this.markOrphan(trx, row.id, now);
+          upserted.push(row.entity_ref);
+        }
         await trx
           .updateTable('catalog_entities')
           .set({ location_id: null })
@@ -501,10 +552,13 @@ export class EntityStore {
         .execute();
       return rows.length;
     });
+    await this.emitChanged(upserted, deleted);
+    return count;
   }
 
   async deleteByUid(uid: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    let deletedRef: string | undefined;
+    const found = await this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
       await this.bumpGeneration(trx);
       const row = await trx
@@ -521,8 +575,11 @@ export class EntityStore {
           .where('location_id', '=', row.location_id)
           .execute();
       }
+      deletedRef = row.entity_ref;
       return true;
     });
+    if (deletedRef) await this.emitChanged([], [deletedRef]);
+    return found;
   }
 
   async rowByRef(ref: string): Promise<EntityRow | undefined> {

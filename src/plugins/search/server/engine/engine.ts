@@ -1,0 +1,528 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { AnyKysely, Database } from '../../../../core/database/database.ts';
+import type { Logger } from '../../../../core/logger.ts';
+import type { IndexableDocument, SearchIndex } from '../api.ts';
+import { filterTerm, type PreparedDocument, prepareDocument } from './documents.ts';
+import { type HighlightTags, highlightFields, type MatchMode } from './highlight.ts';
+import { infixWords, type ParsedTerm, parseTerm } from './terms.ts';
+
+/** One page of a search, as the engine is asked for it. */
+export interface EngineQuery {
+  term: string;
+  /** Document types to search; absent or empty: all. */
+  types?: string[];
+  /** Field → accepted values (any of, case-insensitive). */
+  filters?: Record<string, string[]>;
+  offset: number;
+  limit: number;
+  /** Highlight matches in `title` and `text` with these tags. */
+  tags?: HighlightTags;
+}
+
+export interface EngineHit {
+  type: string;
+  document: IndexableDocument;
+  /** Global 1-based position. */
+  rank: number;
+  /** How the document matched: whole words / word prefixes, or a fragment inside a word. */
+  match: MatchMode | 'all';
+  highlight?: { title?: string; text?: string };
+}
+
+export interface EnginePage {
+  /** Number of matching documents in all pages. */
+  total: number;
+  hits: EngineHit[];
+}
+
+/**
+ * A search engine: the write side every plugin sees ({@link SearchIndex}) plus queries.
+ *
+ * Ranking, on every engine: documents that match every word (as a word or the start of a
+ * word) come first — those with a word in the title, then in name/tags, then by the engine's
+ * relevance score (bm25 / ts_rank, exact words above prefixes); then documents that contain
+ * every word as a fragment of their title, name or tags (infix, "ets" → petstore), those with
+ * a fragment in the title first.
+ */
+export interface SearchEngine extends SearchIndex {
+  readonly dialect: Database['dialect'];
+  query(query: EngineQuery): Promise<EnginePage>;
+  /** Types that have been indexed at least once. */
+  types(): Promise<string[]>;
+  /** Types that a full reindex (`replaceAll`) has built at least once. */
+  completeTypes(): Promise<string[]>;
+  /** Documents visible to queries, of one type or all. */
+  count(type?: string): Promise<number>;
+  /** Removes the documents of these entities, of every type. */
+  removeEntities(refs: string[]): Promise<void>;
+  /** Facts worth telling an operator (e.g. a missing PostgreSQL extension). */
+  readonly notes: string[];
+}
+
+/** A document of the stream being written by `replaceAll`, and what happened meanwhile. */
+interface Pending {
+  generation: number;
+  /** Locations upserted or removed while the stream runs: the stream's copy is older. */
+  touched: Set<string>;
+  /** Entities removed while the stream runs. */
+  removedEntities: Set<string>;
+}
+
+/** Which documents of a term a query step is about (see {@link BaseSearchEngine.query}). */
+export interface MatchSpec {
+  /** Whole words / word prefixes, or fragments inside title, name and tags. */
+  mode: 'word' | 'infix';
+  parsed: ParsedTerm;
+  /**
+   * For word matches only: those with a word in the title; those with one in name/tags but
+   * not in the title; the rest. Absent: all of them.
+   */
+  part?: 'title' | 'keywords' | 'rest';
+}
+
+/** What every step of one query shares: a consistent read and the query's restrictions. */
+export interface QueryContext {
+  executor: AnyKysely;
+  /** The live generation of each searched type (and one being built), as of this read. */
+  live: Array<{ type: string; generation: number; pending: number | null }>;
+  /** False when the query names types and others exist. */
+  allTypes: boolean;
+  /** One list of filter terms (documents.ts `filterTerm`) per filtered field: any of each. */
+  filters: string[][];
+  /** Counts an engine found on the way to another (by step), to reuse within this query. */
+  memo: Map<string, number>;
+}
+
+export interface EngineOptions {
+  /**
+   * Match sets up to this size are ordered by relevance (bm25 / ts_rank); bigger ones, which
+   * only a very short or very common term produces, are ordered title hits first, then by
+   * index order, so that a two-letter prefix over 100,000 documents still answers at once.
+   * Fragment matches are looked for only when word matches are at most this many.
+   */
+  rankLimit?: number;
+}
+
+export const DEFAULT_RANK_LIMIT = 5000;
+
+const BATCH = 500;
+
+/**
+ * Index maintenance shared by both engines. Documents of a type belong to a generation;
+ * queries see the generation recorded in `search_types`. `replaceAll` writes a new
+ * generation beside the live one and switches in one short transaction, so readers never
+ * see an empty or half-built index, and upserts made meanwhile go to both generations.
+ */
+export abstract class BaseSearchEngine implements SearchEngine {
+  abstract readonly dialect: Database['dialect'];
+  readonly notes: string[] = [];
+  protected readonly db: AnyKysely;
+  protected readonly reader: AnyKysely;
+  private readonly pending = new Map<string, Pending>();
+  private readonly replacing = new Map<string, Promise<unknown>>();
+  private readonly knownTypes = new Set<string>();
+
+  protected readonly rankLimit: number;
+
+  constructor(
+    protected readonly database: Database,
+    protected readonly logger: Logger,
+    options: EngineOptions = {},
+  ) {
+    this.db = database.db;
+    this.reader = database.reader;
+    this.rankLimit = options.rankLimit ?? DEFAULT_RANK_LIMIT;
+  }
+
+  /** Serialises index writes across replicas (PostgreSQL); SQLite has one writer anyway. */
+  protected abstract lock(trx: AnyKysely): Promise<void>;
+  /** Fresh document ids (also the rowids of the SQLite FTS tables). */
+  protected abstract allocateIds(trx: AnyKysely, n: number): Promise<number[]>;
+  /** Inserts documents with their ids: the documents table, filters and full-text rows. */
+  protected abstract insertDocuments(
+    trx: AnyKysely,
+    type: string,
+    generation: number,
+    docs: Array<PreparedDocument & { id: number }>,
+  ): Promise<void>;
+  /** Deletes the documents that `where` (over `search_documents`) selects, with their rows. */
+  protected abstract deleteDocuments(trx: AnyKysely, where: RawBuilder<unknown>): Promise<void>;
+  /** Runs after a full rebuild switched generations: statistics, index merges. */
+  protected abstract afterRebuild(): Promise<void>;
+  private async ensureType(trx: AnyKysely, type: string): Promise<number> {
+    await trx
+      .insertInto('search_types')
+      .values({ type, generation: 1 })
+      .onConflict((oc) => oc.column('type').doNothing())
+      .execute();
+    const row = await trx
+      .selectFrom('search_types')
+      .select('generation')
+      .where('type', '=', type)
+      .executeTakeFirstOrThrow();
+    this.knownTypes.add(type);
+    return Number(row.generation);
+  }
+
+  private generations(type: string, current: number): number[] {
+    const pending = this.pending.get(type);
+    return pending && pending.generation !== current ? [current, pending.generation] : [current];
+  }
+
+  /** Writes prepared documents into the given generations, replacing same-location ones. */
+  private async write(
+    trx: AnyKysely,
+    type: string,
+    generations: number[],
+    docs: PreparedDocument[],
+  ): Promise<void> {
+    for (let i = 0; i < docs.length; i += BATCH) {
+      const part = docs.slice(i, i + BATCH);
+      await this.deleteDocuments(
+        trx,
+        sql`type = ${type} and generation in (${sql.join(generations)}) and location in (${sql.join(part.map((d) => d.location))})`,
+      );
+      for (const generation of generations) {
+        const ids = await this.allocateIds(trx, part.length);
+        await this.insertDocuments(
+          trx,
+          type,
+          generation,
+          part.map((d, j) => ({ ...d, id: ids[j]! })),
+        );
+      }
+    }
+  }
+
+  private static dedupe(docs: PreparedDocument[]): PreparedDocument[] {
+    const byLocation = new Map<string, PreparedDocument>();
+    for (const doc of docs) {
+      byLocation.delete(doc.location);
+      byLocation.set(doc.location, doc);
+    }
+    return [...byLocation.values()];
+  }
+
+  async upsert(type: string, docs: IndexableDocument[]): Promise<void> {
+    const prepared = BaseSearchEngine.dedupe(docs.map((d) => prepareDocument(type, d)));
+    await this.db.transaction().execute(async (trx) => {
+      await this.lock(trx);
+      const current = await this.ensureType(trx, type);
+      await this.write(trx, type, this.generations(type, current), prepared);
+      const pending = this.pending.get(type);
+      if (pending) for (const d of prepared) pending.touched.add(d.location);
+    });
+  }
+
+  async remove(type: string, locations: string[]): Promise<void> {
+    if (!locations.length) return;
+    await this.db.transaction().execute(async (trx) => {
+      await this.lock(trx);
+      for (let i = 0; i < locations.length; i += BATCH) {
+        const part = locations.slice(i, i + BATCH);
+        await this.deleteDocuments(trx, sql`type = ${type} and location in (${sql.join(part)})`);
+      }
+    });
+    const pending = this.pending.get(type);
+    if (pending) for (const l of locations) pending.touched.add(l);
+  }
+
+  async removeByEntity(type: string, entityRef: string): Promise<void> {
+    const ref = entityRef.toLowerCase();
+    await this.db.transaction().execute(async (trx) => {
+      await this.lock(trx);
+      await this.deleteDocuments(trx, sql`type = ${type} and entity_ref = ${ref}`);
+    });
+    this.pending.get(type)?.removedEntities.add(ref);
+  }
+
+  async removeEntities(refs: string[]): Promise<void> {
+    if (!refs.length) return;
+    const lower = refs.map((r) => r.toLowerCase());
+    await this.db.transaction().execute(async (trx) => {
+      await this.lock(trx);
+      for (let i = 0; i < lower.length; i += BATCH) {
+        await this.deleteDocuments(
+          trx,
+          sql`entity_ref in (${sql.join(lower.slice(i, i + BATCH))})`,
+        );
+      }
+    });
+    for (const pending of this.pending.values())
+      for (const ref of lower) pending.removedEntities.add(ref);
+  }
+
+  replaceAll(type: string, docs: AsyncIterable<IndexableDocument>): Promise<{ count: number }> {
+    // One rebuild of a type at a time; a second waits for the first, then runs on its own stream.
+    const previous = this.replacing.get(type) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.rebuild(type, docs));
+    this.replacing.set(type, run);
+    void run
+      .finally(() => {
+        if (this.replacing.get(type) === run) this.replacing.delete(type);
+      })
+      .catch(() => undefined);
+    return run;
+  }
+
+  private async rebuild(
+    type: string,
+    docs: AsyncIterable<IndexableDocument>,
+  ): Promise<{ count: number }> {
+    let generation = 0;
+    await this.db.transaction().execute(async (trx) => {
+      await this.lock(trx);
+      const current = await this.ensureType(trx, type);
+      // Left over by a rebuild that died (crash, lost connection): invisible, but in the way.
+      await this.deleteDocuments(trx, sql`type = ${type} and generation > ${current}`);
+      generation = current + 1;
+      await trx
+        .updateTable('search_types')
+        .set({ pending: generation })
+        .where('type', '=', type)
+        .execute();
+    });
+    const pending: Pending = { generation, touched: new Set(), removedEntities: new Set() };
+    this.pending.set(type, pending);
+    let count = 0;
+    let skipped = 0;
+    try {
+      let batch: PreparedDocument[] = [];
+      const flush = async () => {
+        const part = BaseSearchEngine.dedupe(batch);
+        batch = [];
+        if (!part.length) return;
+        await this.db.transaction().execute(async (trx) => {
+          await this.lock(trx);
+          // Checked inside the transaction: an upsert that committed first has the newer copy.
+          const fresh = part.filter(
+            (d) =>
+              !pending.touched.has(d.location) &&
+              !(d.entityRef && pending.removedEntities.has(d.entityRef)),
+          );
+          await this.write(trx, type, [generation], fresh);
+        });
+      };
+      for await (const doc of docs) {
+        try {
+          batch.push(prepareDocument(type, doc));
+          count++;
+        } catch (error) {
+          skipped++;
+          if (skipped <= 10)
+            this.logger.warn(`Skipped a document while reindexing: ${(error as Error).message}`);
+        }
+        if (batch.length >= BATCH) await flush();
+      }
+      await flush();
+      await this.db.transaction().execute(async (trx) => {
+        await this.lock(trx);
+        await trx
+          .updateTable('search_types')
+          .set({ generation, complete: 1, pending: null })
+          .where('type', '=', type)
+          .execute();
+        await this.deleteDocuments(trx, sql`type = ${type} and generation < ${generation}`);
+      });
+    } catch (error) {
+      await this.db
+        .transaction()
+        .execute(async (trx) => {
+          await this.lock(trx);
+          await this.deleteDocuments(trx, sql`type = ${type} and generation = ${generation}`);
+          await trx
+            .updateTable('search_types')
+            .set({ pending: null })
+            .where('type', '=', type)
+            .execute();
+        })
+        .catch(() => undefined);
+      throw error;
+    } finally {
+      this.pending.delete(type);
+    }
+    await this.afterRebuild().catch((error) =>
+      this.logger.warn(`Index maintenance after reindexing '${type}' failed`, {
+        error: (error as Error).message,
+      }),
+    );
+    if (skipped) this.logger.warn(`Reindex of '${type}' skipped ${skipped} invalid documents`);
+    return { count: count };
+  }
+
+  async types(): Promise<string[]> {
+    const rows = await this.reader.selectFrom('search_types').select('type').execute();
+    for (const r of rows) this.knownTypes.add(r.type);
+    return rows.map((r: { type: string }) => r.type).sort();
+  }
+
+  async completeTypes(): Promise<string[]> {
+    const rows = await this.reader
+      .selectFrom('search_types')
+      .select('type')
+      .where('complete', '=', 1)
+      .execute();
+    return rows.map((r: { type: string }) => r.type).sort();
+  }
+
+  /** Whether a type has been indexed; asks the database only for names not seen yet. */
+  async hasType(type: string): Promise<boolean> {
+    if (this.knownTypes.has(type)) return true;
+    return (await this.types()).includes(type);
+  }
+
+  async count(type?: string): Promise<number> {
+    let q = this.reader
+      .selectFrom('search_documents as d')
+      .select(sql<number>`count(*)`.as('n'))
+      .where(
+        sql<boolean>`d.generation = (select s.generation from search_types s where s.type = d.type)`,
+      );
+    if (type) q = q.where('d.type', '=', type);
+    const row = await q.executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Runs `fn` on one consistent read of the index (a reindex may switch meanwhile). */
+  protected abstract snapshot<T>(fn: (executor: AnyKysely) => Promise<T>): Promise<T>;
+  /** Documents a step covers, with the context's types, generations and filters. */
+  protected abstract countMatches(ctx: QueryContext, spec: MatchSpec): Promise<number>;
+  /**
+   * Ids of a step's documents in order, `limit` from `offset`: by relevance (title/name hits
+   * first, then score, then id) when the step's `size` is at most the rank limit, else by id.
+   */
+  protected abstract pageMatches(
+    ctx: QueryContext,
+    spec: MatchSpec,
+    offset: number,
+    limit: number,
+    size: number,
+  ): Promise<number[]>;
+  /** Documents an empty term lists (types, generations, filters only). */
+  protected abstract countAll(ctx: QueryContext): Promise<number>;
+  /** Ids in title order; `small` says the whole set is at most the rank limit. */
+  protected abstract pageAll(
+    ctx: QueryContext,
+    offset: number,
+    limit: number,
+    small: boolean,
+  ): Promise<number[]>;
+
+  async query(query: EngineQuery): Promise<EnginePage> {
+    const parsed = parseTerm(query.term);
+    const limit = this.rankLimit;
+    const { total, ids, bodies } = await this.snapshot(async (executor) => {
+      const types = (await executor
+        .selectFrom('search_types')
+        .select(['type', 'generation', 'pending'])
+        .execute()) as Array<{ type: string; generation: number; pending: number | null }>;
+      const wanted = query.types?.length ? new Set(query.types) : undefined;
+      const live = types
+        .filter((t) => !wanted || wanted.has(t.type))
+        .map((t) => ({
+          type: t.type,
+          generation: Number(t.generation),
+          pending: t.pending === null ? null : Number(t.pending),
+        }));
+      const ctx: QueryContext = {
+        executor,
+        live,
+        allTypes: live.length === types.length,
+        filters: Object.entries(query.filters ?? {})
+          .map(([key, values]) => [...new Set(values.map((v) => filterTerm(key, v)))])
+          .filter((terms) => terms.length > 0),
+        memo: new Map(),
+      };
+      if (!ctx.live.length) return { total: 0, ids: [], bodies: new Map() };
+      // The ranking as consecutive segments of known size; a page takes what falls in its window.
+      const segments: Array<{
+        count: number;
+        match: EngineHit['match'];
+        page: (offset: number, limit: number) => Promise<number[]>;
+      }> = [];
+      if (!parsed.words.length) {
+        const count = await this.countAll(ctx);
+        segments.push({
+          count,
+          match: 'all',
+          page: (o, l) => this.pageAll(ctx, o, l, count <= limit),
+        });
+      } else {
+        const words: MatchSpec = { mode: 'word', parsed };
+        const wordCount = await this.countMatches(ctx, words);
+        if (wordCount <= limit) {
+          segments.push({
+            count: wordCount,
+            match: 'word',
+            page: (o, l) => this.pageMatches(ctx, words, o, l, wordCount),
+          });
+          if (infixWords(parsed)) {
+            const infix: MatchSpec = { mode: 'infix', parsed };
+            const infixCount = await this.countMatches(ctx, infix);
+            segments.push({
+              count: infixCount,
+              match: 'infix',
+              page: (o, l) => this.pageMatches(ctx, infix, o, l, infixCount),
+            });
+          }
+        } else {
+          let rest = wordCount;
+          for (const part of ['title', 'keywords'] as const) {
+            const spec: MatchSpec = { ...words, part };
+            const count = await this.countMatches(ctx, spec);
+            rest -= count;
+            segments.push({
+              count,
+              match: 'word',
+              page: (o, l) => this.pageMatches(ctx, spec, o, l, count),
+            });
+          }
+          const spec: MatchSpec = { ...words, part: 'rest' };
+          segments.push({
+            count: rest,
+            match: 'word',
+            page: (o, l) => this.pageMatches(ctx, spec, o, l, rest),
+          });
+        }
+      }
+      const ids: Array<{ id: number; match: EngineHit['match'] }> = [];
+      let start = 0;
+      for (const segment of segments) {
+        const from = Math.max(query.offset, start);
+        const to = Math.min(query.offset + query.limit, start + segment.count);
+        if (from < to && segment.count > 0) {
+          for (const id of await segment.page(from - start, to - from))
+            ids.push({ id, match: segment.match });
+        }
+        start += segment.count;
+      }
+      const bodies = new Map<number, { type: string; body: string }>();
+      for (let i = 0; i < ids.length; i += BATCH) {
+        const part = ids.slice(i, i + BATCH).map((x) => x.id);
+        const rows = (await executor
+          .selectFrom('search_documents')
+          .select(['id', 'type', 'body'])
+          .where('id', 'in', part)
+          .execute()) as Array<{ id: number; type: string; body: string }>;
+        for (const row of rows) bodies.set(Number(row.id), row);
+      }
+      return { total: start, ids, bodies };
+    });
+    const hits: EngineHit[] = [];
+    ids.forEach(({ id, match }) => {
+      const row = bodies.get(id);
+      if (!row) return;
+      const document = JSON.parse(row.body) as IndexableDocument;
+      const hit: EngineHit = {
+        type: row.type,
+        document,
+        rank: query.offset + hits.length + 1,
+        match,
+      };
+      if (query.tags && match !== 'all')
+        hit.highlight = highlightFields(document, parsed, match, query.tags);
+      hits.push(hit);
+    });
+    return { total, hits };
+  }
+}

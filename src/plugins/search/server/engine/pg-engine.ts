@@ -1,0 +1,299 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { AnyKysely, Database } from '../../../../core/database/database.ts';
+import type { Logger } from '../../../../core/logger.ts';
+import { facetHash, type PreparedDocument } from './documents.ts';
+import {
+  BaseSearchEngine,
+  type EngineOptions,
+  type MatchSpec,
+  type QueryContext,
+} from './engine.ts';
+import { infixWords, isPrefix } from './terms.ts';
+
+/** ts_rank weights for D, C, B, A: text (no weight, counted as D), name/tags (B), title (A). */
+const RANK_WEIGHTS = sql.raw(`'{0.1, 0.2, 0.5, 1.0}'::float4[]`);
+
+/**
+ * A tsquery text: every word (or, with `any`, at least one) as itself or as a prefix
+ * (`(w | w:*)`). Words hold only letters and digits (see terms.ts), so they cannot be
+ * operators.
+ */
+export function tsQueryText(words: string[], any = false): string {
+  return words.map((w) => (isPrefix(w) ? `(${w} | ${w}:*)` : w)).join(any ? ' | ' : ' & ');
+}
+
+const tsQuery = (text: string) => sql`to_tsquery('simple', ${text})`;
+
+/**
+ * Words as PostgreSQL indexes them. Punctuation becomes a space first, so that words split
+ * exactly where SQLite's tokenizer and the query parser (terms.ts) split them.
+ */
+const words = (column: string) =>
+  sql.raw(
+    `to_tsvector('simple'::regconfig, regexp_replace(${column}, '[[:punct:][:space:]]+', ' ', 'g'))`,
+  );
+
+/**
+ * PostgreSQL: tsvectors with GIN indexes in a narrow `search_index` table (see
+ * migrations.ts), ranked by ts_rank; fragments inside title/name/tags through pg_trgm's GIN
+ * index on `infix` (or an unindexed LIKE scan when the extension is missing); filters through
+ * a GIN index on hashed filter terms.
+ */
+export class PgSearchEngine extends BaseSearchEngine {
+  readonly dialect = 'pg' as const;
+  private trigram = true;
+
+  constructor(database: Database, logger: Logger, options: EngineOptions = {}) {
+    super(database, logger, options);
+  }
+
+  async init(): Promise<void> {
+    const r = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_extension where extname = 'pg_trgm'`.execute(this.db);
+    this.trigram = Number(r.rows[0]?.n ?? 0) > 0;
+    if (!this.trigram) {
+      this.notes.push(
+        'PostgreSQL extension pg_trgm is not installed (CREATE EXTENSION pg_trgm needs a privileged role): fragment search ("ets" → petstore) scans every title without an index',
+      );
+    }
+  }
+
+  protected async lock(trx: AnyKysely): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtext('atrium-search-write'))`.execute(trx);
+  }
+
+  protected async allocateIds(trx: AnyKysely, n: number): Promise<number[]> {
+    if (!n) return [];
+    const r = await sql<{
+      id: number;
+    }>`select nextval('search_documents_id_seq')::bigint as id from generate_series(1, ${n})`.execute(
+      trx,
+    );
+    return r.rows.map((row) => Number(row.id));
+  }
+
+  protected async insertDocuments(
+    trx: AnyKysely,
+    type: string,
+    generation: number,
+    docs: Array<PreparedDocument & { id: number }>,
+  ): Promise<void> {
+    if (!docs.length) return;
+    await this.database.insertMany(
+      trx,
+      'search_documents',
+      docs.map((d) => ({
+        id: d.id,
+        type,
+        generation,
+        location: d.location,
+        entity_ref: d.entityRef,
+        title: d.title,
+        body: d.body,
+      })),
+    );
+    // One statement per batch; the vectors are computed by PostgreSQL from unnested arrays.
+    const column = <K extends keyof (PreparedDocument & { id: number })>(key: K) =>
+      docs.map((d) => d[key]);
+    await sql`insert into search_index
+        (id, type, generation, sort_title, ltitle, tsv, title_tsv, keywords_tsv, filter_hashes, infix)
+      select u.id, ${type}, ${generation}, u.sort_title, lower(u.title),
+        setweight(${words('u.title')}, 'A') || setweight(${words('u.keywords')}, 'B')
+          || strip(${words('u.text')}),
+        ${words('u.title')}, ${words('u.keywords')},
+        string_to_array(u.hashes, ',')::bigint[],
+        lower(u.title || ' ' || u.keywords)
+      from unnest(${column('id')}::bigint[], ${column('sortTitle')}::text[], ${column('title')}::text[],
+        ${column('keywords')}::text[], ${column('text')}::text[],
+        ${docs.map((d) => d.filterHashes.join(','))}::text[])
+        as u(id, sort_title, title, keywords, text, hashes)`.execute(trx);
+  }
+
+  protected async deleteDocuments(trx: AnyKysely, where: RawBuilder<unknown>): Promise<void> {
+    await sql`delete from search_index where id in (select id from search_documents where ${where})`.execute(
+      trx,
+    );
+    await sql`delete from search_documents where ${where}`.execute(trx);
+  }
+
+  protected async afterRebuild(): Promise<void> {
+    // Planner statistics: after a rebuild the old ones describe a different table.
+    await sql`analyze search_index`.execute(this.db);
+    await sql`analyze search_documents`.execute(this.db);
+  }
+
+  protected snapshot<T>(fn: (executor: AnyKysely) => Promise<T>): Promise<T> {
+    // Every step of a query sees the same generations, even if a reindex switches meanwhile.
+    return this.reader
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        // Counting a third of the index, the planner prefers reading the whole table; the
+        // GIN bitmap reads half as much. Disabling a plan makes its cost look huge, which
+        // would trigger JIT compilation (tens of ms for a millisecond query). Both local.
+        await sql`set local enable_seqscan = off`.execute(trx);
+        await sql`set local jit = off`.execute(trx);
+        return fn(trx);
+      });
+  }
+
+  /**
+   * Types, generations and filters on `search_index d`. Outside a reindex every stored
+   * document is live, so a query over all types needs no generation check.
+   */
+  private conditions(ctx: QueryContext): RawBuilder<unknown> {
+    const parts: RawBuilder<unknown>[] = [];
+    if (ctx.live.some((l) => l.pending !== null)) {
+      parts.push(
+        sql`(${sql.join(
+          ctx.live.map((l) => sql`(d.type = ${l.type} and d.generation = ${l.generation})`),
+          sql` or `,
+        )})`,
+      );
+    } else if (!ctx.allTypes) {
+      parts.push(sql`d.type in (${sql.join(ctx.live.map((l) => l.type))})`);
+    }
+    for (const terms of ctx.filters) {
+      // Constants, so the planner can tell a filter most documents pass (kind=component)
+      // from a rare one and choose between the GIN index and checking each match.
+      parts.push(sql`d.filter_hashes && ${terms.map((t) => String(facetHash(t)))}::bigint[]`);
+    }
+    return parts.length ? sql.join(parts, sql` and `) : sql`true`;
+  }
+
+  private where(ctx: QueryContext, spec: MatchSpec): RawBuilder<unknown> {
+    const all = sql`d.tsv @@ ${tsQuery(tsQueryText(spec.parsed.words))}`;
+    const base = this.conditions(ctx);
+    if (spec.mode === 'infix') {
+      const fragments = infixWords(spec.parsed)!.map((w) => sql`d.infix like ${`%${w}%`}`);
+      return sql`${sql.join(fragments, sql` and `)} and not (${all}) and ${base}`;
+    }
+    const any = tsQuery(tsQueryText(spec.parsed.words, true));
+    switch (spec.part) {
+      case 'title':
+        return sql`${all} and ${base} and d.title_tsv @@ ${any}`;
+      case 'keywords':
+        return sql`${all} and ${base} and d.keywords_tsv @@ ${any} and not (d.title_tsv @@ ${any})`;
+      case 'rest':
+        return sql`${all} and ${base} and not (d.title_tsv @@ ${any}) and not (d.keywords_tsv @@ ${any})`;
+      default:
+        return sql`${all} and ${base}`;
+    }
+  }
+
+  protected async countMatches(ctx: QueryContext, spec: MatchSpec): Promise<number> {
+    const memo = ctx.memo.get(`${spec.mode}:${spec.part ?? ''}`);
+    if (memo !== undefined) return memo;
+    if (spec.mode === 'word' && !spec.part) {
+      // One pass counts the title and name parts too, in case the set turns out too big to
+      // rank (each further pass would read every match again).
+      const any = tsQuery(tsQueryText(spec.parsed.words, true));
+      const r = await sql<{ n: number; t: number; k: number }>`select count(*)::int as n,
+          (count(*) filter (where d.title_tsv @@ ${any}))::int as t,
+          (count(*) filter (where d.keywords_tsv @@ ${any} and not (d.title_tsv @@ ${any})))::int as k
+        from search_index d where ${this.where(ctx, spec)}`.execute(ctx.executor);
+      const row = r.rows[0]!;
+      ctx.memo.set('word:title', Number(row.t));
+      ctx.memo.set('word:keywords', Number(row.k));
+      ctx.memo.set('word:rest', Number(row.n) - Number(row.t) - Number(row.k));
+      return Number(row.n);
+    }
+    const r = await sql<{
+      n: number;
+    }>`select count(*)::int as n from search_index d where ${this.where(ctx, spec)}`.execute(
+      ctx.executor,
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  protected async pageMatches(
+    ctx: QueryContext,
+    spec: MatchSpec,
+    offset: number,
+    limit: number,
+    size: number,
+  ): Promise<number[]> {
+    let order: RawBuilder<unknown>;
+    if (size > this.rankLimit) {
+      const estimate = await sql<{
+        n: number;
+      }>`select reltuples::bigint as n from pg_class where oid = 'search_index'::regclass`.execute(
+        ctx.executor,
+      );
+      // Tens of thousands of matches, one row in five or more: walking the primary key finds
+      // a page after a few rows. Fewer: collecting them first (below) costs less than a walk
+      // that may cross every row to reach them where they cluster (docs pages added last).
+      if (size > 4 * this.rankLimit && size * 5 >= Number(estimate.rows[0]?.n ?? 0)) {
+        await sql`set local enable_bitmapscan = off`.execute(ctx.executor);
+        const r = await sql<{ id: number }>`select d.id from search_index d
+          where ${this.where(ctx, spec)} order by d.id limit ${limit} offset ${offset}`.execute(
+          ctx.executor,
+        );
+        await sql`set local enable_bitmapscan = on`.execute(ctx.executor);
+        return r.rows.map((row) => Number(row.id));
+      }
+      const r = await sql<{ id: number }>`with m as materialized (
+          select d.id from search_index d where ${this.where(ctx, spec)}
+        )
+        select id from m order by id limit ${limit} offset ${offset}`.execute(ctx.executor);
+      return r.rows.map((row) => Number(row.id));
+    }
+    if (spec.mode === 'infix') {
+      const infix = infixWords(spec.parsed)!;
+      const inTitle = sql.join(
+        infix.map((w) => sql`d.ltitle like ${`%${w}%`}`),
+        sql` or `,
+      );
+      // Then shorter names first: the fragment is more of them (and word_similarity over
+      // thousands of rows costs more than the whole query may).
+      order = sql`(${inTitle}) desc, length(d.infix), d.id`;
+    } else {
+      const words = spec.parsed.words;
+      const any = tsQuery(tsQueryText(words, true));
+      const boost = spec.part
+        ? sql``
+        : sql`(d.title_tsv @@ ${any})::int * 2 + (d.keywords_tsv @@ ${any})::int desc,`;
+      // ts_rank does not prefer `pet` over `petstore` for `pet | pet:*`: exact words score again.
+      order = sql`${boost}
+        ts_rank(${RANK_WEIGHTS}, d.tsv, ${tsQuery(tsQueryText(words))})
+          + ts_rank(${RANK_WEIGHTS}, d.tsv, ${tsQuery(words.join(' | '))}) desc, d.id`;
+    }
+    const r = await sql<{ id: number }>`select d.id from search_index d
+      where ${this.where(ctx, spec)} order by ${order} limit ${limit} offset ${offset}`.execute(
+      ctx.executor,
+    );
+    return r.rows.map((row) => Number(row.id));
+  }
+
+  protected async countAll(ctx: QueryContext): Promise<number> {
+    const r = await sql<{
+      n: number;
+    }>`select count(*)::int as n from search_index d where ${this.conditions(ctx)}`.execute(
+      ctx.executor,
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  protected async pageAll(
+    ctx: QueryContext,
+    offset: number,
+    limit: number,
+    small: boolean,
+  ): Promise<number[]> {
+    if (small) {
+      const r = await sql<{ id: number }>`select d.id from search_index d
+        where ${this.conditions(ctx)} order by d.sort_title, d.id
+        limit ${limit} offset ${offset}`.execute(ctx.executor);
+      return r.rows.map((row) => Number(row.id));
+    }
+    // Most documents qualify: walking the title index finds a page in a few steps, where the
+    // planner would rather collect and sort them all. Local to this read's transaction.
+    await sql`set local enable_bitmapscan = off`.execute(ctx.executor);
+    const r = await sql<{ id: number }>`select d.id from search_index d
+      where ${this.conditions(ctx)} order by d.sort_title, d.id
+      limit ${limit} offset ${offset}`.execute(ctx.executor);
+    await sql`set local enable_bitmapscan = on`.execute(ctx.executor);
+    return r.rows.map((row) => Number(row.id));
+  }
+}

@@ -1,0 +1,317 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { AnyKysely } from '../../../../core/database/database.ts';
+import {
+  FILTER_SEPARATOR,
+  facetToken,
+  generationToken,
+  type PreparedDocument,
+} from './documents.ts';
+import { BaseSearchEngine, type MatchSpec, type QueryContext } from './engine.ts';
+import { infixWords, isPrefix } from './terms.ts';
+
+/** A word as an FTS5 string: always quoted, so it is never an operator or column name. */
+function quote(word: string): string {
+  return `"${word.replaceAll('"', '""')}"`;
+}
+
+/** Every word (or, with `any`, at least one), as itself or as the start of a word. */
+export function ftsWords(words: string[], any = false): string {
+  return words
+    .map((w) => (isPrefix(w) ? `(${quote(w)} OR ${quote(w)}*)` : quote(w)))
+    .join(any ? ' OR ' : ' AND ');
+}
+
+/**
+ * The query's restrictions as `facets` phrases: `positive` (named types, filters) must
+ * match; `pending` (generations a reindex is still writing) must not. In the usual case —
+ * all types, no filters, no reindex running — there are none, and a query costs only its
+ * words (a phrase that every document has would make FTS5 walk every document).
+ */
+function ftsConditions(ctx: QueryContext): { positive?: string; pending?: string } {
+  const parts: string[] = [];
+  if (!ctx.allTypes) parts.push(ctx.live.map((l) => quote(facetToken('t', l.type))).join(' OR '));
+  for (const terms of ctx.filters)
+    parts.push(terms.map((t) => quote(facetToken('f', t))).join(' OR '));
+  const pending = ctx.live
+    .filter((l) => l.pending !== null)
+    .map((l) => quote(generationToken(l.type, l.pending!)));
+  return {
+    positive: parts.length ? parts.map((p) => `{facets} : (${p})`).join(' AND ') : undefined,
+    pending: pending.length ? `{facets} : (${pending.join(' OR ')})` : undefined,
+  };
+}
+
+/**
+ * SQLite: FTS5 (unicode61 words, prefix indexes) for words ranked by bm25, and an FTS5
+ * trigram table over title, name and tags for fragments inside words. Both are contentless
+ * (the documents table holds what results return). The word table has a `facets` column of
+ * hashed type, generation and filter terms, so filtering and counting matches stays inside
+ * the full-text index.
+ */
+export class SqliteSearchEngine extends BaseSearchEngine {
+  readonly dialect = 'sqlite' as const;
+
+  /** Removes what a reindex that died (crash) left behind: SQLite has no other writer. */
+  async init(): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.deleteDocuments(
+        trx,
+        sql`generation > (select s.generation from search_types s where s.type = search_documents.type)`,
+      );
+      await trx.updateTable('search_types').set({ pending: null }).execute();
+    });
+  }
+
+  protected async lock(): Promise<void> {}
+
+  protected async allocateIds(trx: AnyKysely, n: number): Promise<number[]> {
+    const row = await sql<{
+      m: number;
+    }>`select coalesce(max(id), 0) as m from search_documents`.execute(trx);
+    const base = Number(row.rows[0]?.m ?? 0);
+    return Array.from({ length: n }, (_, i) => base + i + 1);
+  }
+
+  protected async insertDocuments(
+    trx: AnyKysely,
+    type: string,
+    generation: number,
+    docs: Array<PreparedDocument & { id: number }>,
+  ): Promise<void> {
+    await this.database.insertMany(
+      trx,
+      'search_documents',
+      docs.map((d) => ({
+        id: d.id,
+        type,
+        generation,
+        location: d.location,
+        entity_ref: d.entityRef,
+        title: d.title,
+        sort_title: d.sortTitle,
+        filters: d.filters,
+        body: d.body,
+      })),
+    );
+    const facets = `${facetToken('t', type)} ${generationToken(type, generation)}`;
+    await this.database.insertMany(
+      trx,
+      'search_fts',
+      docs.map((d) => ({
+        rowid: d.id,
+        title: d.title,
+        keywords: d.keywords,
+        text: d.text,
+        facets: `${facets} ${d.filterTokens}`,
+      })),
+    );
+    await this.database.insertMany(
+      trx,
+      'search_trigram',
+      docs.map((d) => ({ rowid: d.id, title: d.title, keywords: d.keywords })),
+    );
+  }
+
+  protected async deleteDocuments(trx: AnyKysely, where: RawBuilder<unknown>): Promise<void> {
+    const ids = sql`(select id from search_documents where ${where})`;
+    await sql`delete from search_fts where rowid in ${ids}`.execute(trx);
+    await sql`delete from search_trigram where rowid in ${ids}`.execute(trx);
+    await sql`delete from search_documents where ${where}`.execute(trx);
+  }
+
+  protected async afterRebuild(): Promise<void> {
+    // A bulk load leaves many small FTS segments (and the old generation's tombstones);
+    // merged, every later query reads one b-tree per table.
+    await sql`insert into search_fts(search_fts) values ('optimize')`.execute(this.db);
+    await sql`insert into search_trigram(search_trigram) values ('optimize')`.execute(this.db);
+  }
+
+  protected snapshot<T>(fn: (executor: AnyKysely) => Promise<T>): Promise<T> {
+    // One read transaction: every step sees the same generations (WAL snapshot).
+    return this.reader.transaction().execute(fn);
+  }
+
+  /** The FTS5 expression of a word step on `search_fts`. */
+  private expression(ctx: QueryContext, spec: MatchSpec): string {
+    const { positive, pending } = ftsConditions(ctx);
+    const words = spec.parsed.words;
+    const all = `(${ftsWords(words)})${positive ? ` AND ${positive}` : ''}`;
+    const any = `(${ftsWords(words, true)})`;
+    let expr: string;
+    switch (spec.part) {
+      case 'title':
+        expr = `${all} AND {title} : ${any}`;
+        break;
+      case 'keywords':
+        expr = `(${all} AND {keywords} : ${any}) NOT {title} : ${any}`;
+        break;
+      case 'rest':
+        expr = `(${all}) NOT {title keywords} : ${any}`;
+        break;
+      default:
+        expr = all;
+    }
+    return pending ? `(${expr}) NOT ${pending}` : expr;
+  }
+
+  /**
+   * A fragment step as `with` clauses ending in `f(id)`: trigram matches that are not word
+   * matches, restricted to live documents of the searched types passing the filters. Those
+   * restrictions are checked on the candidates' rows (few), not as a facet set (maybe most of
+   * the index). Every FTS5 subquery is materialized once.
+   */
+  private infix(ctx: QueryContext, spec: MatchSpec, scored: boolean): RawBuilder<unknown> {
+    const { positive, pending } = ftsConditions(ctx);
+    const match = infixWords(spec.parsed)!.map(quote).join(' AND ');
+    const words = this.expression(ctx, { mode: 'word', parsed: spec.parsed });
+    const restricted = positive || pending;
+    return sql`w as materialized (select rowid as id from search_fts where search_fts match ${words}),
+      c as materialized (
+        select rowid as id${scored ? sql`, bm25(search_trigram, 10.0, 5.0) as score` : sql``}
+        from search_trigram
+        where search_trigram match ${match} and rowid not in (select id from w)
+      ),
+      f as materialized (
+        ${
+          restricted
+            ? sql`select c.* from c cross join search_documents d on d.id = c.id
+                where ${sql.join([this.live(ctx), ...this.filterRows(ctx)], sql` and `)}`
+            : sql`select * from c`
+        }
+      )`;
+  }
+
+  protected async countMatches(ctx: QueryContext, spec: MatchSpec): Promise<number> {
+    const r =
+      spec.mode === 'word'
+        ? await sql<{ n: number }>`select count(*) as n from search_fts
+            where search_fts match ${this.expression(ctx, spec)}`.execute(ctx.executor)
+        : await sql<{ n: number }>`with ${this.infix(ctx, spec, false)}
+            select count(*) as n from f`.execute(ctx.executor);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  protected async pageMatches(
+    ctx: QueryContext,
+    spec: MatchSpec,
+    offset: number,
+    limit: number,
+    size: number,
+  ): Promise<number[]> {
+    const ranked = size <= this.rankLimit;
+    let rows: Array<{ id: number }>;
+    if (spec.mode === 'word') {
+      const match = this.expression(ctx, spec);
+      if (!ranked) {
+        rows = (
+          await sql<{
+            id: number;
+          }>`select rowid as id from search_fts where search_fts match ${match}
+            order by rowid limit ${limit} offset ${offset}`.execute(ctx.executor)
+        ).rows;
+      } else {
+        const any = `(${ftsWords(spec.parsed.words, true)})`;
+        // Within a part every document has the same title/name standing; without one, a word
+        // in the title counts twice what one in name/tags does.
+        const hits = spec.part
+          ? sql``
+          : sql`, t as materialized (
+                select rowid as id from search_fts where search_fts match ${`(${match}) AND {title} : ${any}`}
+              ),
+              k as materialized (
+                select rowid as id from search_fts where search_fts match ${`(${match}) AND {keywords} : ${any}`}
+              )`;
+        const boost = spec.part
+          ? sql``
+          : sql`(m.id in (select id from t)) * 2 + (m.id in (select id from k)) desc,`;
+        rows = (
+          await sql<{ id: number }>`with m as materialized (
+              select rowid as id, bm25(search_fts, 10.0, 5.0, 1.0, 0.0) as score
+              from search_fts where search_fts match ${match}
+            )${hits}
+            select m.id from m order by ${boost} m.score, m.id
+            limit ${limit} offset ${offset}`.execute(ctx.executor)
+        ).rows;
+      }
+    } else if (!ranked) {
+      rows = (
+        await sql<{ id: number }>`with ${this.infix(ctx, spec, false)}
+          select id from f order by id limit ${limit} offset ${offset}`.execute(ctx.executor)
+      ).rows;
+    } else {
+      const fragments = infixWords(spec.parsed)!.map(quote);
+      const inTitle = `(${fragments.join(' AND ')}) AND {title} : (${fragments.join(' OR ')})`;
+      rows = (
+        await sql<{ id: number }>`with ${this.infix(ctx, spec, true)},
+          t as materialized (
+            select rowid as id from search_trigram where search_trigram match ${inTitle}
+          )
+          select f.id from f order by (f.id in (select id from t)) desc, f.score, f.id
+          limit ${limit} offset ${offset}`.execute(ctx.executor)
+      ).rows;
+    }
+    return rows.map((r) => Number(r.id));
+  }
+
+  /** The live generations of the searched types, on `search_documents d`. */
+  private live(ctx: QueryContext): RawBuilder<unknown> {
+    return sql`(${sql.join(
+      ctx.live.map((l) => sql`(d.type = ${l.type} and d.generation = ${l.generation})`),
+      sql` or `,
+    )})`;
+  }
+
+  /** The filters, checked on `search_documents d` rows. */
+  private filterRows(ctx: QueryContext): RawBuilder<unknown>[] {
+    return ctx.filters.map(
+      (terms) =>
+        sql`(${sql.join(
+          terms.map((t) => sql`instr(d.filters, ${FILTER_SEPARATOR + t + FILTER_SEPARATOR}) > 0`),
+          sql` or `,
+        )})`,
+    );
+  }
+
+  protected async countAll(ctx: QueryContext): Promise<number> {
+    const { positive, pending } = ftsConditions(ctx);
+    const r = positive
+      ? await sql<{ n: number }>`select count(*) as n from search_fts
+          where search_fts match ${pending ? `(${positive}) NOT ${pending}` : positive}`.execute(
+          ctx.executor,
+        )
+      : pending || !ctx.allTypes
+        ? await sql<{ n: number }>`select count(*) as n from search_documents d
+            where ${this.live(ctx)}`.execute(ctx.executor)
+        : // Outside a reindex every stored document is live: a plain count reads the smallest index.
+          await sql<{ n: number }>`select count(*) as n from search_documents`.execute(
+            ctx.executor,
+          );
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  protected async pageAll(
+    ctx: QueryContext,
+    offset: number,
+    limit: number,
+    small: boolean,
+  ): Promise<number[]> {
+    const { positive } = ftsConditions(ctx);
+    // Few documents qualify: sort those. Most do: walking the title index finds a page in a
+    // few steps, checking each row's filters.
+    const rows = (
+      small && positive
+        ? await sql<{ id: number }>`with p as materialized (
+              select rowid as id from search_fts where search_fts match ${positive}
+            )
+            select d.id from search_documents d
+            where d.id in (select id from p) and ${this.live(ctx)}
+            order by d.sort_title, d.id limit ${limit} offset ${offset}`.execute(ctx.executor)
+        : await sql<{
+            id: number;
+          }>`select d.id from search_documents d indexed by search_documents_title
+            where ${sql.join([this.live(ctx), ...this.filterRows(ctx)], sql` and `)}
+            order by d.sort_title, d.id limit ${limit} offset ${offset}`.execute(ctx.executor)
+    ).rows;
+    return rows.map((r) => Number(r.id));
+  }
+}
