@@ -82,6 +82,11 @@ export async function startTestServer(options: {
       },
       catalog: { refresh: { interval: false }, ...options.catalog },
       ...options.extraConfig,
+      // Tests publish template repositories into temporary folders.
+      scaffolder: {
+        localRepositoryRoots: [join(dir, 'repos'), tmpdir()],
+        ...(options.extraConfig?.scaffolder as object | undefined),
+      },
     }),
   );
   const { config } = await loadConfig({ configPaths: [configFile], cwd: dir, env: {} });

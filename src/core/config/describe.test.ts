@@ -106,6 +106,11 @@ describe('describeConfigKeys', () => {
         continue;
       }
       if (row.key === 'backend.database.connection.port') continue; // node-postgres default, not filled in
+      if (row.key === 'scaffolder.localRepositoryRoots') {
+        expect(config.scaffolder.localRepositoryRoots).toHaveLength(1);
+        expect(config.scaffolder.localRepositoryRoots[0]).toMatch(/[\\/]data[\\/]repos$/);
+        continue;
+      }
       if (row.key === 'techdocs.publisher.local.publishDirectory') {
         // Paths are resolved against the config file's directory when loaded.
         expect(config.techdocs.publisher.local.publishDirectory).toMatch(/[\\/]data[\\/]techdocs$/);

@@ -36,6 +36,7 @@ describe('loadConfig: files and defaults', () => {
         defaultAuthor: { name: 'Scaffolder', email: 'scaffolder@atrium.local' },
         defaultCommitMessage: 'Initial commit',
         workspaceDir: join(tmpdir(), 'atrium-scaffolder'),
+        localRepositoryRoots: [join(cwd, 'data', 'repos')],
         concurrency: 4,
         defaultEnvironment: { parameters: {}, secrets: {} },
       },

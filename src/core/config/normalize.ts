@@ -160,6 +160,13 @@ function normalizeScaffolder(data: Data, ctx: NormalizeContext): ScaffolderConfi
       ctx,
       join(tmpdir(), 'atrium-scaffolder'),
     ),
+    localRepositoryRoots: Array.isArray(data.localRepositoryRoots)
+      ? (data.localRepositoryRoots as string[]).map((root) =>
+          configPath(root, ['scaffolder', 'localRepositoryRoots'], ctx, root),
+        )
+      : (schemaDefault('scaffolder.localRepositoryRoots') as string[]).map((root) =>
+          resolve(ctx.cwd, root),
+        ),
     concurrency:
       (data.concurrency as number | undefined) ??
       (schemaDefault('scaffolder.concurrency') as number),

@@ -514,6 +514,14 @@ export const CONFIG_SCHEMA: SchemaNode = {
           description:
             'Directory under which each task gets its own workspace (removed when the task ends). Relative to the directory of the config file that sets it.',
         },
+        localRepositoryRoots: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          default: ['./data/repos'],
+          'x-valid': 'a list of folder paths',
+          description:
+            'Folders where `publish:git` may create or push to local bare repositories (a remote given as a path or `file://` URL must be inside one; a relative path like `team/app.git` is placed in the first). Relative to the directory of the config file that sets it (the working directory for the default). `[]` forbids local remotes.',
+        },
         concurrency: {
           type: 'integer',
           minimum: 1,

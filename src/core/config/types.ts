@@ -50,6 +50,11 @@ export interface ScaffolderConfig {
   defaultCommitMessage: string;
   /** Absolute directory holding task workspaces. Default `<tmpdir>/atrium-scaffolder`. */
   workspaceDir: string;
+  /**
+   * Absolute folders where `publish:git` may create or push to local bare repositories.
+   * Default `[<cwd>/data/repos]`; `[]` forbids local remotes.
+   */
+  localRepositoryRoots: string[];
   /** Tasks run at once per server. Default 4. */
   concurrency: number;
   /** `environment.parameters` / `environment.secrets` in templates. Default empty. */

@@ -1,5 +1,5 @@
-import { existsSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { InputError } from '../../../../core/errors.ts';
 
 function isInside(root: string, path: string): boolean {
@@ -7,17 +7,33 @@ function isInside(root: string, path: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
-/** The real path of `path`, or of its nearest existing ancestor joined with the rest. */
-function realOrNearest(path: string): string {
+/**
+ * Where `path` really leads: the real path of its nearest existing ancestor joined with the
+ * rest. A symlink met on the way, dangling ones included (a write would create its target),
+ * is followed by its link text.
+ */
+function realOrNearest(path: string, depth = 0): string {
+  if (depth > 40) throw new InputError(`'${path}' has too many levels of symlinks`);
   let current = path;
   const rest: string[] = [];
-  while (!existsSync(current)) {
+  for (;;) {
+    let link = false;
+    let exists = true;
+    try {
+      link = lstatSync(current).isSymbolicLink();
+    } catch {
+      exists = false;
+    }
+    if (link) {
+      const target = resolve(dirname(current), readlinkSync(current));
+      return realOrNearest(resolve(target, ...rest), depth + 1);
+    }
+    if (exists) return resolve(realpathSync(current), ...rest);
     const parent = dirname(current);
-    if (parent === current) break;
-    rest.unshift(current.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+    if (parent === current) return resolve(current, ...rest);
+    rest.unshift(basename(current));
     current = parent;
   }
-  return resolve(realpathSync(current), ...rest);
 }
 
 /**

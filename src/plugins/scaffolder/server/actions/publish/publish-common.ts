@@ -1,0 +1,96 @@
+import { stat } from 'node:fs/promises';
+import type { AtriumConfig } from '../../../../../core/config/index.ts';
+import { InputError } from '../../../../../core/errors.ts';
+import type { JsonObject } from '../../../../../model/entity.ts';
+import { integrationForHost } from '../../templating/index.ts';
+import type { ActionContext } from '../types.ts';
+import { resolveSafeChildPath } from '../workspace-paths.ts';
+
+/** The folder to publish: the workspace, or `sourcePath` inside it. */
+export async function resolveSourceDir(ctx: ActionContext, sourcePath?: string): Promise<string> {
+  const dir = resolveSafeChildPath(ctx.workspacePath, sourcePath ?? '.', 'sourcePath');
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new InputError(`sourcePath: '${sourcePath}' is not a directory in the workspace`);
+  }
+  return dir;
+}
+
+export interface CommitInput {
+  gitCommitMessage?: string;
+  gitAuthorName?: string;
+  gitAuthorEmail?: string;
+}
+
+export function commitSettings(config: AtriumConfig, input: CommitInput) {
+  return {
+    commitMessage: input.gitCommitMessage || config.scaffolder.defaultCommitMessage,
+    author: {
+      name: input.gitAuthorName || config.scaffolder.defaultAuthor.name,
+      email: input.gitAuthorEmail || config.scaffolder.defaultAuthor.email,
+    },
+  };
+}
+
+/** The commit inputs every publish action shares (names as in Backstage). */
+export const COMMIT_INPUT_PROPERTIES: JsonObject = {
+  sourcePath: {
+    title: 'Source path',
+    description: 'Folder of the workspace to publish (default: the whole workspace)',
+    type: 'string',
+  },
+  gitCommitMessage: {
+    title: 'Git commit message',
+    description: 'Message of the first commit (default: scaffolder.defaultCommitMessage)',
+    type: 'string',
+  },
+  gitAuthorName: {
+    title: 'Git author name',
+    description: 'Author of the first commit (default: scaffolder.defaultAuthor.name)',
+    type: 'string',
+  },
+  gitAuthorEmail: {
+    title: 'Git author email',
+    description: 'Author email of the first commit (default: scaffolder.defaultAuthor.email)',
+    type: 'string',
+  },
+};
+
+const DEFAULT_API: Record<'github' | 'gitlab', (host: string) => string> = {
+  github: (host) => (host === 'github.com' ? 'https://api.github.com' : `https://${host}/api/v3`),
+  gitlab: (host) => `https://${host}/api/v4`,
+};
+
+/**
+ * The API base and token for `host`, which must be a `type` integration (configured, or the
+ * built-in github.com / gitlab.com). An input token wins over the configured one.
+ */
+export function hostCredentials(
+  config: AtriumConfig,
+  type: 'github' | 'gitlab',
+  host: string,
+  inputToken: string | undefined,
+): { apiBaseUrl: string; token: string; fromInput: boolean } {
+  const entry = integrationForHost(host, config.integrations);
+  if (entry && entry.type !== type) {
+    throw new InputError(`repoUrl: ${host} is configured as a ${entry.type} host, not ${type}`);
+  }
+  const apiBaseUrl = (entry?.apiBaseUrl ?? DEFAULT_API[type](host)).replace(/\/+$/, '');
+  const token = inputToken || entry?.token;
+  if (!token) {
+    throw new InputError(
+      `No token for ${host}: set integrations.${type}[].token in app-config.yaml or pass the token input`,
+    );
+  }
+  return { apiBaseUrl, token, fromInput: Boolean(inputToken) };
+}
+
+/** Inputs Backstage's action takes that Atrium's does not act on: said in the log, not dropped silently. */
+export function warnIgnoredInputs(ctx: ActionContext, actionId: string, names: string[]): void {
+  const given = names.filter((name) => ctx.input[name] !== undefined);
+  if (given.length) {
+    ctx.logger.warn(
+      `Ignored input${given.length > 1 ? 's' : ''} ${given.join(', ')}: Atrium's ${actionId} does not support ${given.length > 1 ? 'them' : 'it'} yet`,
+    );
+  }
+}

@@ -1,0 +1,112 @@
+import { setMaxListeners } from 'node:events';
+import {
+  createExtensionPoint,
+  createServiceRef,
+  definePlugin,
+  extend,
+  type PluginDefinition,
+} from '../../../core/plugin-api.ts';
+import { catalogServiceRef } from '../../catalog/server/plugin.ts';
+import { builtinActions } from './actions/builtin.ts';
+import { ActionRegistry } from './actions/registry.ts';
+import type { ActionContribution } from './actions/types.ts';
+import type { DryRunDeps } from './dry-run/dry-run.ts';
+import { registerScaffolderRoutes } from './routes/index.ts';
+import { EventHub } from './tasks/event-hub.ts';
+import { scaffolderMigrations } from './tasks/migrations.ts';
+import { TaskRunner } from './tasks/runner.ts';
+import { SecretBox } from './tasks/secret-box.ts';
+import { TaskService } from './tasks/task-service.ts';
+import { TaskStore } from './tasks/task-store.ts';
+import { SecureTemplater } from './templating/index.ts';
+
+/** Template actions: built-ins and any plugin's own (`extend(scaffolderActionsExtensionPoint, …)`). */
+export const scaffolderActionsExtensionPoint =
+  createExtensionPoint<ActionContribution>('scaffolder.actions');
+
+export interface ScaffolderApi {
+  registry: ActionRegistry;
+  templater: SecureTemplater;
+  store: TaskStore;
+  tasks: TaskService;
+  runner: TaskRunner | undefined;
+  dryRun: DryRunDeps;
+}
+/** The scaffolder's services, for other plugins and the CLI. */
+export const scaffolderServiceRef = createServiceRef<ScaffolderApi>('scaffolder');
+
+export interface ScaffolderPluginOptions {
+  /** Run queued tasks in this process (default true; false for an API-only replica). */
+  runTasks?: boolean;
+  /** Runner timings; tests shorten them. */
+  heartbeatMs?: number;
+  staleAfterMs?: number;
+  pollMs?: number;
+}
+
+/** Software templates: actions, the task queue and runner, and `/api/scaffolder`. */
+export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginDefinition {
+  return definePlugin({
+    id: 'scaffolder',
+    migrations: scaffolderMigrations,
+    dependsOn: ['catalog'],
+    extensionPoints: [scaffolderActionsExtensionPoint],
+    extensions: builtinActions.map((action) => extend(scaffolderActionsExtensionPoint, action)),
+    async setup(env) {
+      const { config, logger, database } = env;
+      const catalog = env.use(catalogServiceRef);
+      const registry = new ActionRegistry(env.extensions(scaffolderActionsExtensionPoint), {
+        config,
+        catalog,
+      });
+      const templater = new SecureTemplater({ integrations: config.integrations });
+      const store = new TaskStore(database, await SecretBox.open(database));
+      const hub = new EventHub();
+      const settings = config.scaffolder;
+      const runner =
+        options.runTasks === false
+          ? undefined
+          : new TaskRunner({
+              store,
+              registry,
+              templater,
+              hub,
+              logger,
+              workspaceRoot: settings.workspaceDir,
+              concurrency: settings.concurrency,
+              environment: settings.defaultEnvironment,
+              heartbeatMs: options.heartbeatMs,
+              staleAfterMs: options.staleAfterMs,
+              pollMs: options.pollMs,
+            });
+      const tasks = new TaskService({ store, runner, registry, templater, catalog, hub });
+      const dryRun: DryRunDeps = {
+        registry,
+        templater,
+        workspaceRoot: settings.workspaceDir,
+        environment: settings.defaultEnvironment,
+        check: (template, values, secrets) => tasks.check(template, values, secrets),
+      };
+      const shutdown = new AbortController();
+      // One listener per open event stream: many are expected.
+      setMaxListeners(0, shutdown.signal);
+      registerScaffolderRoutes(env, {
+        store,
+        service: tasks,
+        registry,
+        catalog,
+        hub,
+        dryRun,
+        shutdown: shutdown.signal,
+      });
+      env.provide(scaffolderServiceRef, { registry, templater, store, tasks, runner, dryRun });
+      // Stop hooks run last-registered first: the runner records its interrupted tasks
+      // (which open streams still deliver), then the streams end.
+      env.onStop(() => shutdown.abort());
+      if (runner) {
+        env.onStart(() => runner.start());
+        env.onStop(() => runner.stop());
+      }
+    },
+  });
+}
