@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { slugify } from './markdown.ts';
+import { renderForTest } from './render.testkit.ts';
+
+describe('page Markdown', () => {
+  it('gives headings MkDocs ids with a permalink, and a TOC of h2–h4', () => {
+    const { html, env } = renderForTest(
+      '# Title\n\n## Quote engine\n\n### Café & more!\n\n#### Deep\n\n##### Too deep\n\n## Quote engine\n',
+    );
+    expect(html).toContain(
+      '<h2 id="quote-engine">Quote engine <a class="headerlink" href="#quote-engine" aria-hidden="true">¶</a></h2>',
+    );
+    expect(env.h1).toBe('Title');
+    expect(env.toc).toEqual([
+      { level: 2, id: 'quote-engine', text: 'Quote engine' },
+      { level: 3, id: 'cafe-more', text: 'Café & more!' },
+      { level: 4, id: 'deep', text: 'Deep' },
+      { level: 2, id: 'quote-engine_1', text: 'Quote engine' },
+    ]);
+  });
+
+  it('slugs like Python-Markdown', () => {
+    const ids = new Set<string>();
+    expect(slugify('Hello, World!', ids)).toBe('hello-world');
+    expect(slugify('Hello, World!', ids)).toBe('hello-world_1');
+    expect(slugify('日本語', ids)).toBe('_1');
+    expect(slugify('a - b__c', ids)).toBe('a-b__c');
+  });
+
+  it('highlights fenced code by language and leaves unknown languages plain', () => {
+    const { html } = renderForTest(
+      '```python\ndef f(x):\n    return x\n```\n\n```mermaid\ngraph LR\n  a --> b\n```\n\n```\n<b>plain</b>\n```',
+    );
+    expect(html).toContain(
+      '<pre><code class="hljs language-python"><span class="hljs-keyword">def</span> <span class="hljs-title function_">f</span>',
+    );
+    expect(html).toContain(
+      '<pre><code class="hljs language-mermaid">graph LR\n  a --&gt; b\n</code></pre>',
+    );
+    expect(html).toContain('<pre><code class="hljs">&lt;b&gt;plain&lt;/b&gt;\n</code></pre>');
+  });
+
+  it('renders admonitions with their body as Markdown', () => {
+    const { html } = renderForTest(
+      '!!! warning "Mind the gap"\n    Some **bold** text.\n\n    - a list\n\nafter\n',
+    );
+    expect(html).toBe(
+      '<div class="admonition warning">\n<p class="admonition-title">Mind the gap</p>\n<p>Some <strong>bold</strong> text.</p>\n<ul>\n<li>a list</li>\n</ul>\n</div>\n<p>after</p>\n',
+    );
+  });
+
+  it('renders default titles, no-title admonitions and unknown types', () => {
+    expect(renderForTest('!!! tip\n    x').html).toContain('<p class="admonition-title">Tip</p>');
+    expect(renderForTest('!!! note ""\n    x').html).toBe(
+      '<div class="admonition note">\n<p>x</p>\n</div>\n',
+    );
+    expect(renderForTest('!!! made-up\n    x').html).toContain(
+      '<div class="admonition">\n<p class="admonition-title">Made up</p>',
+    );
+  });
+
+  it('renders ??? as collapsed and ???+ as expanded details', () => {
+    expect(renderForTest('??? question "Why?"\n    Because.').html).toBe(
+      '<details class="question">\n<summary>Why?</summary>\n<p>Because.</p>\n</details>\n',
+    );
+    expect(renderForTest('???+ note\n    Open.').html).toContain('<details class="note" open>');
+  });
+
+  it('nests admonitions and keeps code inside them', () => {
+    const { html } = renderForTest(
+      '!!! note\n    outer\n\n    !!! danger\n        inner\n\n    ```bash\n    echo hi\n    ```\n',
+    );
+    expect(html).toContain('<div class="admonition danger">');
+    expect(html).toContain('<p>inner</p>');
+    expect(html).toContain(
+      '<code class="hljs language-bash"><span class="hljs-built_in">echo</span> hi',
+    );
+  });
+
+  it('links bare URLs but not file names that look like domains', () => {
+    expect(renderForTest('See https://example.com/x and runbook.md or notes.io').html).toBe(
+      '<p>See <a href="https://example.com/x" rel="noopener noreferrer">https://example.com/x</a> and runbook.md or notes.io</p>\n',
+    );
+  });
+
+  it('reads the directive admonitions of Backstage examples', () => {
+    expect(renderForTest(':::note{severity="warning"}\nCareful **now**.\n:::\n').html).toBe(
+      '<div class="admonition warning">\n<p>Careful <strong>now</strong>.</p>\n</div>\n',
+    );
+    expect(renderForTest(':::tip[Pro tip]\nx\n:::').html).toContain(
+      '<p class="admonition-title">Pro tip</p>',
+    );
+    expect(renderForTest(':::note\nnever closed').html).toBe('<p>:::note\nnever closed</p>\n');
+  });
+
+  it('renders footnotes, task lists and tables', () => {
+    const { html } = renderForTest(
+      'Text[^1].\n\n[^1]: The note.\n\n- [x] done\n- [ ] todo\n\n| a | b |\n|:-|-:|\n| 1 | 2 |\n',
+    );
+    expect(html).toContain('<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup>');
+    expect(html).toContain(
+      '<li id="fn1" class="footnote-item"><p>The note. <a href="#fnref1" class="footnote-backref">',
+    );
+    expect(html).toContain(
+      '<li class="task-list-item"><input type="checkbox" disabled checked class="task-list-item-checkbox" /> done</li>',
+    );
+    expect(html).toContain('<th style="text-align:left">a</th>');
+    expect(html).toContain('<td style="text-align:right">2</td>');
+  });
+});

@@ -1,0 +1,71 @@
+import { definePlugin, extend, type PluginDefinition } from '../../../core/plugin-api.ts';
+import { catalogServiceRef } from '../../catalog/server/plugin.ts';
+import { searchCollatorsExtensionPoint, searchIndexServiceRef } from '../../search/server/api.ts';
+import {
+  docsSearchDocuments,
+  readSearchIndex,
+  TECHDOCS_DOCUMENT_TYPE,
+  techdocsCollator,
+  entityRefOf,
+} from './collator.ts';
+import { registerTechdocsRoutes } from './routes/index.ts';
+import { resolveDocsRef } from './source/docs-ref.ts';
+import { readDocsTree } from './source/read-tree.ts';
+import { type DocsStorage, LocalDocsStorage } from './storage/index.ts';
+import { BuildRecords, techdocsMigrations } from './sync/build-records.ts';
+import { DocsSync } from './sync/docs-sync.ts';
+
+/**
+ * TechDocs: docs built from mkdocs.yml + Markdown on demand, published to storage, served to
+ * the reader page and pushed into search (COMPAT.md §7).
+ */
+export function techdocsPlugin(): PluginDefinition {
+  // The collator is contributed before setup creates the storage; it reads it through this.
+  let storage: DocsStorage | undefined;
+  return definePlugin({
+    id: 'techdocs',
+    dependsOn: ['catalog', 'search'],
+    migrations: techdocsMigrations,
+    extensions: [
+      extend(
+        searchCollatorsExtensionPoint,
+        techdocsCollator(() => storage),
+      ),
+    ],
+    async setup(env) {
+      const { config, logger, database } = env;
+      const docs = new LocalDocsStorage(config.techdocs.publisher.local.publishDirectory);
+      storage = docs;
+      const records = new BuildRecords(database);
+      const search = env.use(searchIndexServiceRef);
+      const catalog = () => env.use(catalogServiceRef);
+      const sync = new DocsSync({
+        storage: docs,
+        records,
+        logger,
+        builder: config.techdocs.builder,
+        readTree: (url, options) => readDocsTree(url, { ...options, config }),
+        async onPublished(entity, triplet) {
+          const index = await readSearchIndex(docs, triplet);
+          const entityRef = entityRefOf(entity);
+          await search.removeByEntity(TECHDOCS_DOCUMENT_TYPE, entityRef);
+          if (index) {
+            await search.upsert(
+              TECHDOCS_DOCUMENT_TYPE,
+              docsSearchDocuments(entity, triplet, index),
+            );
+          }
+        },
+      });
+      registerTechdocsRoutes(env, {
+        catalog,
+        storage: docs,
+        records,
+        sync,
+        builder: config.techdocs.builder,
+        resolveSource: resolveDocsRef,
+      });
+      env.onStop(() => sync.stop());
+    },
+  });
+}
