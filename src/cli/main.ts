@@ -2,6 +2,9 @@ import { Command } from 'commander';
 import { startCommand } from './start.ts';
 import { validateCommand } from './validate.ts';
 import { importCommand } from './import.ts';
+import { searchReindexCommand } from './search.ts';
+import { docsBuildCommand, docsPublishCommand } from './docs.ts';
+import { templateRunCommand, type TemplateRunOptions } from './template.ts';
 
 const program = new Command();
 program.name('atrium').description('Atrium developer portal').version('0.1.0');
@@ -38,6 +41,61 @@ program
   .option('--dry-run', 'show what would be imported without registering')
   .action(async (target: string, options: { server: string; dryRun?: boolean }) => {
     process.exitCode = await importCommand(target, options);
+  });
+
+const docs = program
+  .command('docs')
+  .description('Build and publish TechDocs sites (mkdocs.yml + docs/)');
+
+docs
+  .command('build')
+  .description('Build a docs folder into a site; prints file:line: message per problem')
+  .argument('[dir]', 'folder holding mkdocs.yml and the docs folder', '.')
+  .option('-o, --out <dir>', 'output folder (replaced)', 'site')
+  .option('--site-name <name>', 'site name when there is no mkdocs.yml')
+  .action(async (dir: string, options: { out: string; siteName?: string }) => {
+    process.exitCode = await docsBuildCommand(dir, options);
+  });
+
+docs
+  .command('publish')
+  .description('Publish a built site into the configured docs storage')
+  .requiredOption('--entity <namespace/kind/name>', 'entity the docs belong to')
+  .option('-d, --directory <dir>', 'built site folder', 'site')
+  .option('-c, --config <file>', 'config file (repeatable; replaces the default list)', collect)
+  .action(async (options: { entity: string; directory: string; config?: string[] }) => {
+    process.exitCode = await docsPublishCommand(options);
+  });
+
+const template = program.command('template').description('Software templates (scaffolder)');
+
+template
+  .command('run')
+  .description(
+    'Run a template on this machine without a server: prints each step and the output; catalog actions use a temporary catalog loaded from the config',
+  )
+  .argument('<template>', 'template.yaml (kind Template, scaffolder.backstage.io/v1beta3)')
+  .option('--values <file>', 'YAML file with the form values (parameter defaults are filled in)')
+  .option('--secrets <file>', 'YAML file with the task secrets')
+  .option('--dry-run', 'skip actions that act outside the workspace (publish, register, wait)')
+  .option('-o, --out <dir>', 'write the resulting workspace here (must be empty or absent)')
+  .option('-c, --config <file>', 'config file (repeatable; replaces the default list)', collect)
+  .action(async (file: string, options: TemplateRunOptions) => {
+    process.exitCode = await templateRunCommand(file, options);
+  });
+
+const search = program.command('search').description('Search index commands');
+search
+  .command('reindex')
+  .description('Rebuild the search index on a running server (every type, or those given)')
+  .option(
+    '-s, --server <url>',
+    'server base URL',
+    process.env.ATRIUM_URL ?? 'http://localhost:7007',
+  )
+  .option('-t, --type <type>', 'document type to rebuild (repeatable)', collect)
+  .action(async (options: { server: string; type?: string[] }) => {
+    process.exitCode = await searchReindexCommand(options);
   });
 
 program.parseAsync(process.argv).catch((error: Error) => {
