@@ -638,6 +638,44 @@ describe.each(ENGINES)('techdocs API on %s', (engine) => {
   });
 });
 
+describe.each(ENGINES)('techdocs building local docs at start on %s', (engine) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      engine,
+      catalog: { locations: [{ type: 'file', target: join(ROOT, 'examples/catalog-info.yaml') }] },
+      extraConfig: { techdocs: { buildOnStart: true } },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('builds every local docs folder in the background, so search finds pages never opened', async () => {
+    const published = async () => {
+      const sites = await (await fetch(`${server.url}${API}/sites`)).json();
+      return sites.items
+        .filter((s: { published: boolean }) => s.published)
+        .map((s: { entityRef: string }) => s.entityRef)
+        .sort();
+    };
+    await expect
+      .poll(published, { timeout: 30_000, interval: 250 })
+      .toEqual([
+        'component:default/booking-service',
+        'component:default/tracking-service',
+        'component:payments/payment-gateway',
+      ]);
+    const result = await (
+      await fetch(`${server.url}/api/search/query?types[0]=techdocs&term=runbook`)
+    ).json();
+    expect(result.results.length).toBeGreaterThan(0);
+    expect(result.results[0].document.location).toMatch(/^\/docs\/default\/component\//);
+  });
+});
+
 describe.each(ENGINES)('techdocs with an external builder on %s', (engine) => {
   let server: TestServer;
   let publishDir: string;

@@ -82,6 +82,11 @@ export async function startTestServer(options: {
       },
       catalog: { refresh: { interval: false }, ...options.catalog },
       ...options.extraConfig,
+      // Docs are built when a test opens them, never behind its back.
+      techdocs: {
+        buildOnStart: false,
+        ...(options.extraConfig?.techdocs as object | undefined),
+      },
       // Tests publish template repositories into temporary folders.
       scaffolder: {
         localRepositoryRoots: [join(dir, 'repos'), tmpdir()],

@@ -42,6 +42,7 @@ describe('loadConfig: files and defaults', () => {
       },
       techdocs: {
         builder: 'local',
+        buildOnStart: true,
         publisher: { type: 'local', local: { publishDirectory: join(cwd, 'data', 'techdocs') } },
       },
       search: { maxTermLength: 100, maxPageLimit: 100 },

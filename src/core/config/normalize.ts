@@ -183,6 +183,9 @@ function normalizeTechDocs(data: Data, ctx: NormalizeContext): TechDocsConfig {
     builder:
       (data.builder as 'local' | 'external' | undefined) ??
       (schemaDefault('techdocs.builder') as 'local'),
+    buildOnStart:
+      (data.buildOnStart as boolean | undefined) ??
+      (schemaDefault('techdocs.buildOnStart') as boolean),
     publisher: {
       type: 'local',
       local: {

@@ -565,6 +565,12 @@ export const CONFIG_SCHEMA: SchemaNode = {
           description:
             "`local`: the server builds an entity's docs when they are first opened or their source changed. `external`: sites are built and published by CI (`atrium docs build` + `atrium docs publish`); the server only serves them.",
         },
+        buildOnStart: {
+          type: 'boolean',
+          default: true,
+          description:
+            'With the `local` builder: build, in the background after start, the docs of every entity whose docs are a folder on this server (`dir:` refs of `file` locations), so their pages are searchable before anyone opens them. Sources read over the network are built when first opened.',
+        },
         publisher: {
           type: 'object',
           description: 'Where built sites are stored.',

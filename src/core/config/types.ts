@@ -64,6 +64,8 @@ export interface ScaffolderConfig {
 export interface TechDocsConfig {
   /** `local` (default): the server builds docs on demand; `external`: CI publishes them. */
   builder: 'local' | 'external';
+  /** Build local-folder docs in the background after start (so search covers them). Default true. */
+  buildOnStart: boolean;
   publisher: {
     /** Only `local` for now. */
     type: 'local';

@@ -1,5 +1,6 @@
 import { definePlugin, extend, type PluginDefinition } from '../../../core/plugin-api.ts';
-import { catalogServiceRef } from '../../catalog/server/plugin.ts';
+import type { Entity } from '../../../model/entity.ts';
+import { type CatalogApi, catalogServiceRef } from '../../catalog/server/plugin.ts';
 import { searchCollatorsExtensionPoint, searchIndexServiceRef } from '../../search/server/api.ts';
 import {
   docsSearchDocuments,
@@ -9,7 +10,8 @@ import {
   entityRefOf,
 } from './collator.ts';
 import { registerTechdocsRoutes } from './routes/index.ts';
-import { resolveDocsRef } from './source/docs-ref.ts';
+import { addressOf } from './routes/shared.ts';
+import { ANNOTATION_TECHDOCS_REF, type DocsSource, resolveDocsRef } from './source/docs-ref.ts';
 import { readDocsTree } from './source/read-tree.ts';
 import { type DocsStorage, LocalDocsStorage } from './storage/index.ts';
 import { BuildRecords, techdocsMigrations } from './sync/build-records.ts';
@@ -65,7 +67,52 @@ export function techdocsPlugin(): PluginDefinition {
         builder: config.techdocs.builder,
         resolveSource: resolveDocsRef,
       });
-      env.onStop(() => sync.stop());
+      let stopping = false;
+      env.onStart(() => {
+        if (config.techdocs.builder !== 'local' || !config.techdocs.buildOnStart) return;
+        // Not awaited: the server is ready at once; pages become searchable as sites land.
+        void buildLocalSites(catalog(), sync, () => stopping).catch((error) =>
+          logger.warn('Building docs at start failed', { error: String(error) }),
+        );
+      });
+      env.onStop(() => {
+        stopping = true;
+        return sync.stop();
+      });
     },
   });
+}
+
+/**
+ * Builds, one after another, the docs of every entity whose docs are a local folder (the
+ * same check as opening them: unchanged sources are not rebuilt). Failures are recorded per
+ * entity by the sync, as when a reader opens them.
+ */
+async function buildLocalSites(
+  catalog: CatalogApi,
+  sync: DocsSync,
+  stopped: () => boolean,
+): Promise<void> {
+  const entities: Entity[] = [];
+  for await (const page of catalog.query.listAll({
+    filter: { [`metadata.annotations.${ANNOTATION_TECHDOCS_REF}`]: { $exists: true } },
+  })) {
+    entities.push(...(page as Entity[]));
+  }
+  for (const entity of entities) {
+    if (stopped()) return;
+    let source: DocsSource;
+    try {
+      source = resolveDocsRef(entity);
+    } catch {
+      continue; // a bad annotation is reported when someone opens the docs
+    }
+    if (source.type !== 'dir') continue;
+    const { triplet, entityRef } = addressOf({
+      namespace: entity.metadata.namespace ?? 'default',
+      kind: entity.kind,
+      name: entity.metadata.name,
+    });
+    await sync.sync({ entity, entityRef, triplet, source }).outcome.catch(() => undefined);
+  }
 }
