@@ -13,12 +13,12 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { stringify } from 'yaml';
 import { createApp } from '../../src/core/app.ts';
 import { loadConfig } from '../../src/core/config/index.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { installedPlugins } from '../../src/plugins/index.ts';
+import { type Engine, freshDatabase } from '../../test/helpers/server.ts';
 import { generateTemplate } from './generate.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,33 +40,6 @@ interface Event {
   createdAt: string;
 }
 
-async function database(engine: string, dir: string) {
-  if (engine === 'sqlite') {
-    return {
-      config: { client: 'better-sqlite3', connection: { filename: join(dir, 'bench.sqlite') } },
-      drop: async () => {},
-    };
-  }
-  const admin = process.env.ATRIUM_TEST_PG;
-  if (!admin) throw new Error('--engine pg needs ATRIUM_TEST_PG');
-  const name = `atrium_bench_scaffolder_${Date.now().toString(36)}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return {
-    config: { client: 'pg', connection: url.toString() },
-    async drop() {
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 function parseSse(text: string): Event[] {
   return text
     .split('\n\n')
@@ -86,7 +59,7 @@ async function main() {
   const files = Number(args.files);
   const runs = Number(args.runs);
   const dir = mkdtempSync(join(tmpdir(), 'atrium-bench-scaffolder-'));
-  const db = await database(args.engine!, dir);
+  const db = await freshDatabase(args.engine as Engine, dir);
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   try {
     const written = generateTemplate(join(dir, 'template'), files);
