@@ -121,6 +121,10 @@ export class PgSearchEngine extends BaseSearchEngine {
     // Planner statistics: after a rebuild the old ones describe a different table.
     await sql`analyze search_index`.execute(this.db);
     await sql`analyze search_documents`.execute(this.db);
+    // Counting matches from the GIN index alone skips reading rows only where the visibility
+    // map says a page is all-visible, which VACUUM writes; a rebuild also leaves the previous
+    // generation's rows dead. VACUUM cannot run in a transaction and need not delay anyone.
+    sql`vacuum search_index, search_documents`.execute(this.db).catch(() => undefined);
   }
 
   protected snapshot<T>(fn: (executor: AnyKysely) => Promise<T>): Promise<T> {
