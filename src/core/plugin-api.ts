@@ -26,6 +26,7 @@ export type { Database } from './database/database.ts';
 export type { Migration } from './database/migrations.ts';
 export type { Logger } from './logger.ts';
 export * from './errors.ts';
+export { type EventStream, openEventStream } from './http/event-stream.ts';
 
 /** Who is calling. Until sign-in exists every caller is the guest user. */
 export interface Identity {

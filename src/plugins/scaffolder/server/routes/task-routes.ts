@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../../../core/errors.ts';
-import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
+import { openEventStream, type PluginEnvironment } from '../../../../core/plugin-api.ts';
 import type { JsonObject } from '../../../../model/entity.ts';
 import type { TaskEvent } from '../../common/api-types.ts';
 import { templateRefOf } from '../templates.ts';
@@ -151,46 +151,48 @@ export function registerTaskRoutes(env: PluginEnvironment, deps: RouteDeps) {
     return events;
   };
 
+  /**
+   * What both event routes start with: the task must exist, and the wait for events ends when
+   * the client leaves or the server shuts down.
+   */
+  const openEventsRequest = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { taskId } = request.params as { taskId: string };
+    const { after } = request.query as { after?: number };
+    if (!(await store.row(taskId)))
+      throw new NotFoundError(`Task with id ${taskId} does not exist`);
+    const closed = new AbortController();
+    reply.raw.on('close', () => closed.abort());
+    shutdown.addEventListener('abort', () => closed.abort(), {
+      once: true,
+      signal: closed.signal,
+    });
+    return { taskId, after, closed: closed.signal };
+  };
+
   env.route({
     method: 'GET',
     url: '/v2/tasks/:taskId/eventstream',
     permission: P.taskRead,
     schema: { params: taskIdParams, querystring: afterQuery },
     async handler(request: FastifyRequest, reply: FastifyReply) {
-      const { taskId } = request.params as { taskId: string };
-      const { after } = request.query as { after?: number };
-      if (!(await store.row(taskId)))
-        throw new NotFoundError(`Task with id ${taskId} does not exist`);
-      const closed = new AbortController();
-      reply.raw.on('close', () => closed.abort());
-      shutdown.addEventListener('abort', () => closed.abort(), {
-        once: true,
-        signal: closed.signal,
-      });
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      reply.raw.flushHeaders?.();
+      const { taskId, after, closed } = await openEventsRequest(request, reply);
+      const stream = openEventStream(reply);
       let cursor = after;
       try {
-        while (!closed.signal.aborted) {
+        while (!closed.aborted) {
           const seen = hub.version(taskId);
           const events = await eventsAfter(taskId, cursor);
           for (const event of events) {
-            reply.raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+            stream.send(event.type, event);
             cursor = Math.max(cursor ?? 0, event.id);
           }
           if (events.some((e) => e.type === 'completion')) break;
-          await hub.wait(taskId, REREAD_MS, closed.signal, seen);
+          await hub.wait(taskId, REREAD_MS, closed, seen);
         }
       } catch (error) {
         env.logger.warn(`Event stream of task ${taskId} failed`, { error: String(error) });
       } finally {
-        reply.raw.end();
+        stream.end();
       }
     },
   });
@@ -201,24 +203,15 @@ export function registerTaskRoutes(env: PluginEnvironment, deps: RouteDeps) {
     permission: P.taskRead,
     schema: { params: taskIdParams, querystring: afterQuery },
     async handler(request: FastifyRequest, reply: FastifyReply) {
-      const { taskId } = request.params as { taskId: string };
-      const { after } = request.query as { after?: number };
-      if (!(await store.row(taskId)))
-        throw new NotFoundError(`Task with id ${taskId} does not exist`);
-      const closed = new AbortController();
-      reply.raw.on('close', () => closed.abort());
-      shutdown.addEventListener('abort', () => closed.abort(), {
-        once: true,
-        signal: closed.signal,
-      });
+      const { taskId, after, closed } = await openEventsRequest(request, reply);
       const deadline = Date.now() + LONG_POLL_MS;
-      while (!closed.signal.aborted) {
+      while (!closed.aborted) {
         const seen = hub.version(taskId);
         const events = await eventsAfter(taskId, after);
         if (events.length) return events;
         const left = deadline - Date.now();
         if (left <= 0) break;
-        await hub.wait(taskId, Math.min(REREAD_MS, left), closed.signal, seen);
+        await hub.wait(taskId, Math.min(REREAD_MS, left), closed, seen);
       }
       return [];
     },

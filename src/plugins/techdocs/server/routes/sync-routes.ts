@@ -1,6 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AtriumError, InputError } from '../../../../core/errors.ts';
-import type { Logger, PluginEnvironment } from '../../../../core/plugin-api.ts';
+import {
+  type Logger,
+  openEventStream,
+  type PluginEnvironment,
+} from '../../../../core/plugin-api.ts';
 import { type BuildLogLine, type BuildsResponse, formatLogLine } from '../../common/api-types.ts';
 import { BuildFailed } from '../sync/docs-sync.ts';
 import type { RunningSync } from '../sync/running-builds.ts';
@@ -23,26 +27,12 @@ function clientMessage(error: unknown, logger: Logger): string {
 
 /** Streams a running sync as Server-Sent Events until it ends or the client leaves. */
 function streamSync(reply: FastifyReply, sync: RunningSync, logger: Logger): Promise<void> {
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-content-type-options': 'nosniff',
-  });
-  const send = (event: string, data: unknown) => {
-    if (!raw.writableEnded && !raw.destroyed) {
-      raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    }
-  };
+  const stream = openEventStream(reply);
+  const send = (event: string, data: unknown) => stream.send(event, data);
   // Comments keep proxies from closing a stream that waits on a long build.
-  const keepAlive = setInterval(() => {
-    if (!raw.writableEnded && !raw.destroyed) raw.write(': keep-alive\n\n');
-  }, 15_000);
+  const keepAlive = setInterval(() => stream.comment('keep-alive'), 15_000);
   const unfollow = sync.follow((line: BuildLogLine) => send('log', formatLogLine(line)));
-  raw.on('close', unfollow);
+  reply.raw.on('close', unfollow);
   return sync.outcome
     .then(
       (outcome) => send('finish', { updated: outcome.updated }),
@@ -51,7 +41,7 @@ function streamSync(reply: FastifyReply, sync: RunningSync, logger: Logger): Pro
     .finally(() => {
       clearInterval(keepAlive);
       unfollow();
-      if (!raw.writableEnded) raw.end();
+      stream.end();
     });
 }
 
