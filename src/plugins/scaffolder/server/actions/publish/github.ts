@@ -1,11 +1,5 @@
 import { Octokit } from '@octokit/rest';
-import {
-  AuthenticationError,
-  ConflictError,
-  InputError,
-  NotAllowedError,
-  NotFoundError,
-} from '../../../../../core/errors.ts';
+import { InputError } from '../../../../../core/errors.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
 import { parseRepoUrl } from '../../templating/index.ts';
 import type { ActionDeps, TemplateAction } from '../types.ts';
@@ -15,6 +9,8 @@ import {
   commitSettings,
   hostCredentials,
   resolveSourceDir,
+  type ScmApi,
+  scmApiError,
   warnIgnoredInputs,
 } from './publish-common.ts';
 import { parseGitRemote } from './remote-url.ts';
@@ -74,6 +70,13 @@ interface GithubRequestError {
   response?: { data?: { message?: string; errors?: Array<{ message?: string; code?: string }> } };
 }
 
+const GITHUB_API: ScmApi = {
+  name: 'GitHub',
+  tokenKey: 'integrations.github[].token',
+  refusalStatuses: [422],
+  alreadyExists: /already exists/i,
+};
+
 /** An API failure as a task error that says what was attempted on which repository. */
 function githubError(error: unknown, doing: string, host: string): Error {
   const e = error as GithubRequestError;
@@ -85,27 +88,14 @@ function githubError(error: unknown, doing: string, host: string): Error {
   ]
     .filter(Boolean)
     .join('; ');
-  switch (e.status) {
-    case 401:
-      return new AuthenticationError(
-        `GitHub at ${host} rejected the token while ${doing} (401: ${details}); check integrations.github[].token or the token input`,
-      );
-    case 403:
-      return new NotAllowedError(`GitHub at ${host} refused ${doing} (403: ${details})`);
-    case 404:
-      return new NotFoundError(`GitHub at ${host} found nothing while ${doing} (404: ${details})`);
-    case 422:
-      if (/already exists/i.test(details)) {
-        return new ConflictError(
-          `Cannot create ${doing.replace(/^creating /, '')}: it already exists on ${host} (${details})`,
-        );
-      }
-      return new InputError(`GitHub at ${host} refused ${doing} (422: ${details})`);
-    default:
-      return new Error(
-        `GitHub at ${host} failed while ${doing}${e.status ? ` (${e.status}: ${details})` : `: ${(error as Error)?.message ?? String(error)}`}`,
-      );
-  }
+  // Without a status (a network failure) the error's own message says what happened.
+  return scmApiError(
+    GITHUB_API,
+    host,
+    doing,
+    e.status,
+    e.status ? details : ((error as Error)?.message ?? String(error)),
+  );
 }
 
 export function createPublishGithubAction(deps: ActionDeps): TemplateAction<PublishGithubInput> {

@@ -1,11 +1,5 @@
 import { Gitlab } from '@gitbeaker/rest';
-import {
-  AuthenticationError,
-  ConflictError,
-  InputError,
-  NotAllowedError,
-  NotFoundError,
-} from '../../../../../core/errors.ts';
+import { InputError } from '../../../../../core/errors.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
 import { parseRepoUrl } from '../../templating/index.ts';
 import type { ActionDeps, TemplateAction } from '../types.ts';
@@ -15,6 +9,8 @@ import {
   commitSettings,
   hostCredentials,
   resolveSourceDir,
+  type ScmApi,
+  scmApiError,
   warnIgnoredInputs,
 } from './publish-common.ts';
 import { parseGitRemote } from './remote-url.ts';
@@ -51,6 +47,13 @@ function statusOf(error: unknown): number | undefined {
   return (error as { cause?: { response?: { status?: number } } }).cause?.response?.status;
 }
 
+const GITLAB_API: ScmApi = {
+  name: 'GitLab',
+  tokenKey: 'integrations.gitlab[].token',
+  refusalStatuses: [400, 422],
+  alreadyExists: /has already been taken/i,
+};
+
 /** An API failure as a task error that says what was attempted on which project. */
 function gitlabError(error: unknown, doing: string, host: string, signal: AbortSignal): Error {
   if (signal.aborted) {
@@ -58,30 +61,13 @@ function gitlabError(error: unknown, doing: string, host: string, signal: AbortS
     aborted.name = 'AbortError';
     return aborted;
   }
-  const status = statusOf(error);
-  const details = (error as Error)?.message ?? String(error);
-  switch (status) {
-    case 401:
-      return new AuthenticationError(
-        `GitLab at ${host} rejected the token while ${doing} (401: ${details}); check integrations.gitlab[].token or the token input`,
-      );
-    case 403:
-      return new NotAllowedError(`GitLab at ${host} refused ${doing} (403: ${details})`);
-    case 404:
-      return new NotFoundError(`GitLab at ${host} found nothing while ${doing} (404: ${details})`);
-    case 400:
-    case 422:
-      if (/has already been taken/i.test(details)) {
-        return new ConflictError(
-          `Cannot create ${doing.replace(/^creating /, '')}: it already exists on ${host} (${details})`,
-        );
-      }
-      return new InputError(`GitLab at ${host} refused ${doing} (${status}: ${details})`);
-    default:
-      return new Error(
-        `GitLab at ${host} failed while ${doing}${status ? ` (${status}: ${details})` : `: ${details}`}`,
-      );
-  }
+  return scmApiError(
+    GITLAB_API,
+    host,
+    doing,
+    statusOf(error),
+    (error as Error)?.message ?? String(error),
+  );
 }
 
 export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<PublishGitlabInput> {

@@ -1,6 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { AtriumConfig } from '../../../../../core/config/index.ts';
-import { InputError } from '../../../../../core/errors.ts';
+import {
+  AuthenticationError,
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '../../../../../core/errors.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
 import { integrationForHost } from '../../templating/index.ts';
 import type { ActionContext } from '../types.ts';
@@ -93,4 +99,46 @@ export function warnIgnoredInputs(ctx: ActionContext, actionId: string, names: s
       `Ignored input${given.length > 1 ? 's' : ''} ${given.join(', ')}: Atrium's ${actionId} does not support ${given.length > 1 ? 'them' : 'it'} yet`,
     );
   }
+}
+
+/** How one hosting service's API reports the failures `scmApiError` tells apart. */
+export interface ScmApi {
+  name: 'GitHub' | 'GitLab';
+  /** Where its token is configured, for the 401 message. */
+  tokenKey: string;
+  /** Statuses with which it refuses a request's content. */
+  refusalStatuses: number[];
+  /** How a refusal says the repository exists already. */
+  alreadyExists: RegExp;
+}
+
+/** An API failure as a task error that says what was attempted (`doing`) on which host. */
+export function scmApiError(
+  api: ScmApi,
+  host: string,
+  doing: string,
+  status: number | undefined,
+  details: string,
+): Error {
+  const where = `${api.name} at ${host}`;
+  if (status === 401) {
+    return new AuthenticationError(
+      `${where} rejected the token while ${doing} (401: ${details}); check ${api.tokenKey} or the token input`,
+    );
+  }
+  if (status === 403) return new NotAllowedError(`${where} refused ${doing} (403: ${details})`);
+  if (status === 404) {
+    return new NotFoundError(`${where} found nothing while ${doing} (404: ${details})`);
+  }
+  if (status !== undefined && api.refusalStatuses.includes(status)) {
+    if (api.alreadyExists.test(details)) {
+      return new ConflictError(
+        `Cannot create ${doing.replace(/^creating /, '')}: it already exists on ${host} (${details})`,
+      );
+    }
+    return new InputError(`${where} refused ${doing} (${status}: ${details})`);
+  }
+  return new Error(
+    `${where} failed while ${doing}${status ? ` (${status}: ${details})` : `: ${details}`}`,
+  );
 }
