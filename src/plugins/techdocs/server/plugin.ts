@@ -1,5 +1,4 @@
 import { definePlugin, extend, type PluginDefinition } from '../../../core/plugin-api.ts';
-import type { Entity } from '../../../model/entity.ts';
 import { type CatalogApi, catalogServiceRef } from '../../catalog/server/plugin.ts';
 import { searchCollatorsExtensionPoint, searchIndexServiceRef } from '../../search/server/api.ts';
 import {
@@ -11,7 +10,7 @@ import {
 } from './collator.ts';
 import { registerTechdocsRoutes } from './routes/index.ts';
 import { addressOf } from './routes/shared.ts';
-import { ANNOTATION_TECHDOCS_REF, type DocsSource, resolveDocsRef } from './source/docs-ref.ts';
+import { type DocsSource, listDocumentedEntities, resolveDocsRef } from './source/docs-ref.ts';
 import { readDocsTree } from './source/read-tree.ts';
 import { type DocsStorage, LocalDocsStorage } from './storage/index.ts';
 import { BuildRecords, techdocsMigrations } from './sync/build-records.ts';
@@ -93,13 +92,7 @@ async function buildLocalSites(
   sync: DocsSync,
   stopped: () => boolean,
 ): Promise<void> {
-  const entities: Entity[] = [];
-  for await (const page of catalog.query.listAll({
-    filter: { [`metadata.annotations.${ANNOTATION_TECHDOCS_REF}`]: { $exists: true } },
-  })) {
-    entities.push(...(page as Entity[]));
-  }
-  for (const entity of entities) {
+  for (const entity of await listDocumentedEntities(catalog.query)) {
     if (stopped()) return;
     let source: DocsSource;
     try {

@@ -1,8 +1,7 @@
 import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
-import type { Entity } from '../../../../model/entity.ts';
 import type { DocsSite, DocsSitesResponse } from '../../common/api-types.ts';
 import type { SiteMetadata } from '../../common/index.ts';
-import { ANNOTATION_TECHDOCS_REF } from '../source/docs-ref.ts';
+import { listDocumentedEntities } from '../source/docs-ref.ts';
 import { addressOf, noQuery, P, type RouteDeps } from './shared.ts';
 
 /** Metadata files read at once while listing sites. */
@@ -32,13 +31,13 @@ export function registerSitesRoutes(env: PluginEnvironment, deps: RouteDeps) {
     schema: { querystring: noQuery },
     async handler(): Promise<DocsSitesResponse> {
       const { query } = deps.catalog();
-      const entities: Entity[] = [];
-      for await (const page of query.listAll({
-        filter: { [`metadata.annotations.${ANNOTATION_TECHDOCS_REF}`]: { $exists: true } },
-        fields: ['kind', 'metadata', 'spec.type', 'spec.owner', 'spec.lifecycle'],
-      })) {
-        entities.push(...(page as Entity[]));
-      }
+      const entities = await listDocumentedEntities(query, [
+        'kind',
+        'metadata',
+        'spec.type',
+        'spec.owner',
+        'spec.lifecycle',
+      ]);
       const addresses = entities.map((e) =>
         addressOf({
           namespace: e.metadata.namespace ?? 'default',

@@ -8,8 +8,24 @@ import {
   type Entity,
 } from '../../../../model/entity.ts';
 import { parseLocationRef } from '../../../../model/ref.ts';
+import type { EntityQuery } from '../../../catalog/server/query/entity-query.ts';
 
 export const ANNOTATION_TECHDOCS_REF = 'backstage.io/techdocs-ref';
+
+/** Every entity with a techdocs-ref (the Docs section, builds at start), with `fields` only. */
+export async function listDocumentedEntities(
+  query: EntityQuery,
+  fields?: string[],
+): Promise<Entity[]> {
+  const entities: Entity[] = [];
+  for await (const page of query.listAll({
+    filter: { [`metadata.annotations.${ANNOTATION_TECHDOCS_REF}`]: { $exists: true } },
+    ...(fields ? { fields } : {}),
+  })) {
+    entities.push(...(page as Entity[]));
+  }
+  return entities;
+}
 
 /**
  * Where an entity's docs source is, as the metadata route reports it (`locationMetadata`):
