@@ -31,10 +31,12 @@ interface ResultSet {
   nextPageCursor?: string;
   previousPageCursor?: string;
   numberOfResults?: number;
+  numberOfResultsIsLowerBound?: boolean;
 }
 
 const MAX_TERM = 60;
 const MAX_PAGE = 40;
+const COUNT_LIMIT = 200;
 
 for (const engine of ENGINES) {
   describe(`search API (${engine})`, () => {
@@ -66,7 +68,9 @@ for (const engine of ENGINES) {
       server = await startTestServer({
         engine,
         catalog: { locations: [{ type: 'file', target: join(EXAMPLES, 'catalog-info.yaml') }] },
-        extraConfig: { search: { maxTermLength: MAX_TERM, maxPageLimit: MAX_PAGE } },
+        extraConfig: {
+          search: { maxTermLength: MAX_TERM, maxPageLimit: MAX_PAGE, countLimit: COUNT_LIMIT },
+        },
       });
     });
     afterAll(async () => {
@@ -175,6 +179,41 @@ for (const engine of ENGINES) {
       expect(overlap).toEqual([]);
       // Default page size is 25.
       expect((await ok('term=')).results).toHaveLength(Math.min(25, first.numberOfResults ?? 0));
+    });
+
+    it('counts up to search.countLimit, then says the count is a lower bound', async () => {
+      const index = server.app.use(searchIndexServiceRef);
+      const pages = Array.from({ length: COUNT_LIMIT + 30 }, (_, i) => ({
+        title: `Quokka habitat ${i}`,
+        text: 'marsupial notes',
+        location: `/docs/default/component/quokka/page-${i}/`,
+        entityRef: 'component:default/quokka',
+      }));
+      await index.upsert('techdocs', pages);
+      try {
+        const first = await ok(`term=quokka&types%5B0%5D=techdocs&pageLimit=${MAX_PAGE}`);
+        expect(first.numberOfResults).toBe(COUNT_LIMIT);
+        expect(first.numberOfResultsIsLowerBound).toBe(true);
+        const seen = new Set(first.results.map((r) => r.document.location));
+        let last = first;
+        while (last.nextPageCursor) {
+          last = await ok(
+            `term=quokka&types%5B0%5D=techdocs&pageLimit=${MAX_PAGE}&pageCursor=${last.nextPageCursor}`,
+          );
+          for (const r of last.results) seen.add(r.document.location);
+        }
+        expect(seen.size).toBe(pages.length);
+        // The last page counted past the limit: the exact number, without the flag.
+        expect(last.numberOfResults).toBe(pages.length);
+        expect(last.numberOfResultsIsLowerBound).toBeUndefined();
+        const few = await ok('term=quokka%20habitat%207&types%5B0%5D=techdocs');
+        expect(few.numberOfResultsIsLowerBound).toBeUndefined();
+      } finally {
+        await index.remove(
+          'techdocs',
+          pages.map((p) => p.location),
+        );
+      }
     });
 
     it('rejects bad input with 400s that name the field', async () => {

@@ -181,6 +181,32 @@ for (const engineName of ENGINES) {
       expect(pet.total).toBe(3);
     });
 
+    if (engineName === 'pg') {
+      it('filters alike through the GIN index (rare terms) and checked per match (common ones)', async () => {
+        const queries: Array<Partial<EngineQuery> & { term: string }> = [
+          { term: '', types: ['catalog'], filters: { kind: ['component'] } },
+          { term: 'pet', filters: { owner: ['team-b'], lifecycle: ['EXPERIMENTAL'] } },
+          { term: '', filters: { tags: ['REST', 'payments'] } },
+          { term: 'roll', filters: { kind: ['group', 'component'] } },
+        ];
+        const run = async () =>
+          Promise.all(queries.map(async (query) => titles((await q(query)).hits)));
+        // After the rebuild in beforeEach, ANALYZE counted every term of this small index as
+        // common: the engine checks them per match.
+        const internals = engine as unknown as { filterShares: Map<string, number> };
+        const perMatch = await run();
+        expect(internals.filterShares.size).toBeGreaterThan(0);
+        const shares = internals.filterShares;
+        internals.filterShares = new Map();
+        try {
+          expect(await run()).toEqual(perMatch);
+        } finally {
+          internals.filterShares = shares;
+        }
+        expect(perMatch.map((t) => t.length)).toEqual([3, 1, 2, 3]);
+      });
+    }
+
     it('filters case-insensitively, arrays are any-of, and types narrow the search', async () => {
       const comp = await q({ term: '', types: ['catalog'], filters: { kind: ['component'] } });
       expect(titles(comp.hits)).toEqual(['Billing Service', 'carpet-cleaner', 'Pet Adoption']);
@@ -357,6 +383,50 @@ for (const engineName of ENGINES) {
         titles((await q({ term: '', types: ['catalog'], limit: 50 })).hits),
       );
       expect(list.total).toBe(CATALOG.length + items.length);
+    });
+
+    it('stops counting at the count limit, says so, and still pages to the last match', async () => {
+      const capped = await createSearchEngine(database, createLogger({ level: 'error' }), {
+        rankLimit: 2,
+        countLimit: 4,
+      });
+      const items = Array.from({ length: 6 }, (_, i) =>
+        entityDoc(`widget-${i}`, { title: `Widget ${i}`, text: 'x' }),
+      ).concat(
+        Array.from({ length: 5 }, (_, i) =>
+          entityDoc(`part-${i}`, { title: `Part ${i}`, text: 'fits any widget' }),
+        ),
+      );
+      await engine.upsert('catalog', items);
+      const first = await capped.query({ term: 'widget', offset: 0, limit: 3 });
+      expect(first).toMatchObject({ total: 4, exact: false });
+      expect(first.hits).toHaveLength(3);
+      // Each page counts just past itself, so "is there a next page" stays right to the end.
+      const seen: string[] = [];
+      const totals: Array<[number, boolean]> = [];
+      for (let offset = 0; offset < 20; offset += 3) {
+        const r = await capped.query({ term: 'widget', offset, limit: 3 });
+        totals.push([r.total, r.exact]);
+        seen.push(...titles(r.hits));
+        if (r.hits.length < 3) break;
+      }
+      expect(new Set(seen).size).toBe(11);
+      expect(seen.slice(0, 6).every((t) => t.startsWith('Widget'))).toBe(true);
+      expect(totals.at(-1)).toEqual([11, true]);
+      expect(totals.slice(0, -1).every(([, exact]) => !exact)).toBe(true);
+      // Below the limit the count is exact; the full engine counts everything.
+      expect(await capped.query({ term: 'widget 3', offset: 0, limit: 3 })).toMatchObject({
+        total: 2,
+        exact: true,
+      });
+      expect(await q({ term: 'widget' })).toMatchObject({ total: 11, exact: true });
+      // An empty term lists under the same limit.
+      const list = await capped.query({ term: '', types: ['catalog'], offset: 0, limit: 2 });
+      expect(list).toMatchObject({ total: 4, exact: false });
+      // Fragment matches after few word matches are capped too.
+      const infix = await capped.query({ term: 'idge', offset: 0, limit: 2 });
+      expect(infix.hits.every((h) => h.match === 'infix')).toBe(true);
+      expect(infix).toMatchObject({ total: 4, exact: false });
     });
 
     it('upsert replaces the document with the same location', async () => {

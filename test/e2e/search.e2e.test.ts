@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../src/cli/web-build.ts';
+import { searchIndexServiceRef } from '../../src/plugins/search/server/api.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { ENGINES, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -46,6 +47,9 @@ async function snapshotWebBuild(dest: string): Promise<string> {
     `No complete web build in ${WEB_DIST} (run the tests through vitest's global setup)`,
   );
 }
+
+/** Low, so that a test can pass it with a hundred-odd documents. */
+const COUNT_LIMIT = 100;
 
 const HOSTILE_YAML = `apiVersion: backstage.io/v1alpha1
 kind: Component
@@ -94,6 +98,7 @@ describe.each(ENGINES)('search end to end on %s', (engine) => {
           { type: 'file', target: join(dir, 'hostile.yaml') },
         ],
       },
+      extraConfig: { search: { countLimit: COUNT_LIMIT } },
     });
     // Docs are built on demand; build one site (through the TechDocs API) so that its pages
     // are in the index before the browser searches.
@@ -337,6 +342,36 @@ describe.each(ENGINES)('search end to end on %s', (engine) => {
     await page.getByLabel('Search term').fill('service');
     await page.getByLabel('Search term').press('Enter');
     await page.waitForURL((url) => url.search === '?term=service');
+  });
+
+  it('says "100+ results" where counting stopped, in the tabs too', async () => {
+    const index = server.app.use(searchIndexServiceRef);
+    const notes = Array.from({ length: COUNT_LIMIT + 20 }, (_, i) => ({
+      title: `Quokka note ${i}`,
+      text: 'marsupial',
+      location: `/docs/payments/component/payment-gateway/quokka-${i}/`,
+      entityRef: 'component:payments/payment-gateway',
+    }));
+    await index.upsert('techdocs', notes);
+    try {
+      await page.goto('/search?term=quokka');
+      await expect.poll(resultCount).toBe(`${COUNT_LIMIT}+ results, showing 1–10`);
+      const tabs = page.getByRole('navigation', { name: 'Result types' });
+      await expect
+        .poll(() => tabs.getByRole('link', { name: /^All/ }).textContent())
+        .toBe(`All ${COUNT_LIMIT}+`);
+      await expect(tabs.getByRole('link', { name: /^Documentation/ }).textContent()).resolves.toBe(
+        `Documentation ${COUNT_LIMIT}+`,
+      );
+      // A narrower term is counted exactly.
+      await page.goto('/search?term=quokka%20note%2042');
+      await expect.poll(resultCount).toBe('1 result');
+    } finally {
+      await index.remove(
+        'techdocs',
+        notes.map((n) => n.location),
+      );
+    }
   });
 
   it('finds docs pages, and links to the page and the heading', async () => {

@@ -45,7 +45,7 @@ describe('loadConfig: files and defaults', () => {
         buildOnStart: true,
         publisher: { type: 'local', local: { publishDirectory: join(cwd, 'data', 'techdocs') } },
       },
-      search: { maxTermLength: 100, maxPageLimit: 100 },
+      search: { maxTermLength: 100, maxPageLimit: 100, countLimit: 10000 },
     });
   });
 

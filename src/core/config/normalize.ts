@@ -110,6 +110,9 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
       maxPageLimit:
         (obj(data.search).maxPageLimit as number | undefined) ??
         (schemaDefault('search.maxPageLimit') as number),
+      countLimit:
+        (obj(data.search).countLimit as number | undefined) ??
+        (schemaDefault('search.countLimit') as number),
     },
   };
 }

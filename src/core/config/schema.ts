@@ -619,6 +619,15 @@ export const CONFIG_SCHEMA: SchemaNode = {
           'x-valid': 'an integer between 1 and 1000',
           description: 'Largest `pageLimit` a query may ask for.',
         },
+        countLimit: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 10000000,
+          default: 10000,
+          'x-valid': 'an integer between 100 and 10000000',
+          description:
+            'Matches are counted up to this number (or just past the page asked for); above it `numberOfResults` is a lower bound and `numberOfResultsIsLowerBound` is true. Exact counts of very broad terms (two letters over 100,000 documents) cost tens of milliseconds per query on PostgreSQL.',
+        },
       },
     },
     auth: {

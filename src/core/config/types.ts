@@ -79,6 +79,8 @@ export interface SearchConfig {
   maxTermLength: number;
   /** Largest accepted `pageLimit`. Default 100. */
   maxPageLimit: number;
+  /** Matches are counted up to this number; above it the total is a lower bound. Default 10,000. */
+  countLimit: number;
 }
 
 export interface AppConfig {

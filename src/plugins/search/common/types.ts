@@ -38,7 +38,10 @@ export interface SearchResultSet {
   results: SearchResult[];
   nextPageCursor?: string;
   previousPageCursor?: string;
+  /** Counted up to 10,000 (or just past the page asked for): see `numberOfResultsIsLowerBound`. */
   numberOfResults?: number;
+  /** Atrium's addition: counting stopped, at least `numberOfResults` documents match. */
+  numberOfResultsIsLowerBound?: boolean;
 }
 
 /** Parameters of `GET /api/search/query`, sent with bracket syntax (`types[0]=…`, `filters[kind]=…`). */

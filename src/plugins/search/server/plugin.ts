@@ -31,7 +31,9 @@ export function searchPlugin(): PluginDefinition {
     extensions: [extend(searchCollatorsExtensionPoint, catalogCollator)],
     async setup(env) {
       const { logger } = env;
-      const engine = await createSearchEngine(env.database, logger);
+      const engine = await createSearchEngine(env.database, logger, {
+        countLimit: env.config.search.countLimit,
+      });
       for (const note of engine.notes) logger.warn(note);
       const reindexer = new Reindexer(
         env.extensions(searchCollatorsExtensionPoint),

@@ -89,6 +89,7 @@ export function registerSearchRoutes(
         results.push(result);
       });
       const out: SearchResultSet = { results, numberOfResults: page.total };
+      if (!page.exact) out.numberOfResultsIsLowerBound = true;
       if (offset + page.hits.length < page.total) out.nextPageCursor = encodeCursor(q.page + 1);
       if (q.page > 0) out.previousPageCursor = encodeCursor(q.page - 1);
       return out;

@@ -279,7 +279,12 @@ function useTypeCounts(query: SearchQuery, enabled: boolean) {
   return KNOWN_TYPES.map((type, i) => {
     const q = counts[i]!;
     const missing = q.error instanceof ApiError && q.error.status >= 400 && q.error.status < 500;
-    return { type, count: q.data?.numberOfResults, missing };
+    return {
+      type,
+      count: q.data?.numberOfResults,
+      atLeast: q.data?.numberOfResultsIsLowerBound === true,
+      missing,
+    };
   });
 }
 
@@ -289,13 +294,20 @@ function TypeTabs({
   hrefFor,
 }: {
   current: string;
-  tabs: Array<{ type: string; count?: number }>;
+  tabs: Array<{ type: string; count?: number; atLeast?: boolean }>;
   hrefFor(type: string): string;
 }) {
   const counted = tabs.every((t) => t.count !== undefined);
   const all = counted ? tabs.reduce((sum, t) => sum + (t.count ?? 0), 0) : undefined;
-  const entries = [{ type: '', label: 'All', count: all }].concat(
-    tabs.map((t) => ({ type: t.type, label: typeLabel(t.type), count: t.count })),
+  const entries = [
+    { type: '', label: 'All', count: all, atLeast: tabs.some((t) => t.atLeast) },
+  ].concat(
+    tabs.map((t) => ({
+      type: t.type,
+      label: typeLabel(t.type),
+      count: t.count,
+      atLeast: t.atLeast === true,
+    })),
   );
   return (
     <nav className="tabs" aria-label="Result types">
@@ -306,11 +318,18 @@ function TypeTabs({
           aria-current={t.type === current ? 'page' : undefined}
         >
           {t.label}
-          {t.count !== undefined && <span className="tab-count"> {t.count}</span>}
+          {t.count !== undefined && (
+            <span className="tab-count"> {formatCount(t.count, t.atLeast)}</span>
+          )}
         </Link>
       ))}
     </nav>
   );
+}
+
+/** The server stops counting at 10,000: "10,000+" then. */
+function formatCount(n: number, atLeast: boolean): string {
+  return `${n.toLocaleString('en-US')}${atLeast ? '+' : ''}`;
 }
 
 function State({ title, children }: { title: string; children?: ReactNode }) {
@@ -365,7 +384,7 @@ export function SearchPage() {
   const enabled = Boolean(term) || anyFilter;
   const tabs = useTypeCounts(base, enabled).filter((t) => !t.missing || t.type === type);
   if (type && !tabs.some((t) => t.type === type))
-    tabs.push({ type, count: undefined, missing: false });
+    tabs.push({ type, count: undefined, atLeast: false, missing: false });
 
   const query: SearchQuery = {
     ...base,
@@ -390,6 +409,7 @@ export function SearchPage() {
   const first = data?.results[0]?.rank;
   const last = data?.results[data.results.length - 1]?.rank;
   const total = data?.numberOfResults;
+  const atLeast = data?.numberOfResultsIsLowerBound === true;
 
   return (
     <div className="page search-page">
@@ -456,7 +476,9 @@ export function SearchPage() {
       ) : data ? (
         <>
           <p className="muted" aria-live="polite" data-testid="result-count">
-            {total !== undefined ? `${total} ${total === 1 ? 'result' : 'results'}` : ''}
+            {total !== undefined
+              ? `${formatCount(total, atLeast)} ${total === 1 && !atLeast ? 'result' : 'results'}`
+              : ''}
             {first !== undefined &&
             last !== undefined &&
             (total === undefined || total > data.results.length)

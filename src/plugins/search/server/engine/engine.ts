@@ -30,8 +30,13 @@ export interface EngineHit {
 }
 
 export interface EnginePage {
-  /** Number of matching documents in all pages. */
+  /**
+   * Number of matching documents in all pages, counted up to the count limit (or just past the
+   * requested page, when that is further): see `exact`.
+   */
   total: number;
+  /** False when counting stopped at the limit: at least `total` documents match. */
+  exact: boolean;
   hits: EngineHit[];
 }
 
@@ -42,7 +47,9 @@ export interface EnginePage {
  * word) come first — those with a word in the title, then in name/tags, then by the engine's
  * relevance score (bm25 / ts_rank, exact words above prefixes); then documents that contain
  * every word as a fragment of their title, name or tags (infix, "ets" → petstore), those with
- * a fragment in the title first.
+ * a fragment in the title first. Above the rank limit, word matches are ordered title hits,
+ * then name/tag hits, then the rest, each in the engine's storage order (FTS5 rowids; the
+ * table's blocks on PostgreSQL), and fragments are not looked for.
  */
 export interface SearchEngine extends SearchIndex {
   readonly dialect: Database['dialect'];
@@ -77,8 +84,11 @@ export interface MatchSpec {
    * For word matches only: those with a word in the title; those with one in name/tags but
    * not in the title; the rest. Absent: all of them.
    */
-  part?: 'title' | 'keywords' | 'rest';
+  part?: MatchPart;
 }
+
+export type MatchPart = 'title' | 'keywords' | 'rest';
+const PARTS: MatchPart[] = ['title', 'keywords', 'rest'];
 
 /** What every step of one query shares: a consistent read and the query's restrictions. */
 export interface QueryContext {
@@ -89,8 +99,6 @@ export interface QueryContext {
   allTypes: boolean;
   /** One list of filter terms (documents.ts `filterTerm`) per filtered field: any of each. */
   filters: string[][];
-  /** Counts an engine found on the way to another (by step), to reuse within this query. */
-  memo: Map<string, number>;
 }
 
 export interface EngineOptions {
@@ -101,9 +109,17 @@ export interface EngineOptions {
    * Fragment matches are looked for only when word matches are at most this many.
    */
   rankLimit?: number;
+  /**
+   * Totals stop here: a two-letter prefix can match a third of the index, and an exact
+   * count would read every match — most of a query's time on PostgreSQL. Above it the total
+   * is a lower bound (`EnginePage.exact` false), as Elasticsearch reports 10,000 hits by
+   * default. (Counting itself goes on to the rank limit + 1, to choose the order.)
+   */
+  countLimit?: number;
 }
 
 export const DEFAULT_RANK_LIMIT = 5000;
+export const DEFAULT_COUNT_LIMIT = 10_000;
 
 const BATCH = 500;
 
@@ -123,6 +139,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
   private readonly knownTypes = new Set<string>();
 
   protected readonly rankLimit: number;
+  private readonly countLimit: number;
 
   constructor(
     protected readonly database: Database,
@@ -132,6 +149,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
     this.db = database.db;
     this.reader = database.reader;
     this.rankLimit = options.rankLimit ?? DEFAULT_RANK_LIMIT;
+    this.countLimit = options.countLimit ?? DEFAULT_COUNT_LIMIT;
   }
 
   /** Serialises index writes across replicas (PostgreSQL); SQLite has one writer anyway. */
@@ -385,21 +403,29 @@ export abstract class BaseSearchEngine implements SearchEngine {
 
   /** Runs `fn` on one consistent read of the index (a reindex may switch meanwhile). */
   protected abstract snapshot<T>(fn: (executor: AnyKysely) => Promise<T>): Promise<T>;
-  /** Documents a step covers, with the context's types, generations and filters. */
-  protected abstract countMatches(ctx: QueryContext, spec: MatchSpec): Promise<number>;
   /**
-   * Ids of a step's documents in order, `limit` from `offset`: by relevance (title/name hits
-   * first, then score, then id) when the step's `size` is at most the rank limit, else by id.
+   * Documents a step covers, with the context's types, generations and filters, counted up to
+   * `cap`: the result is min(count, cap).
    */
-  protected abstract pageMatches(
+  protected abstract countMatches(ctx: QueryContext, spec: MatchSpec, cap: number): Promise<number>;
+  /**
+   * Ids of a step's documents by relevance (title/name hits first, then score, then id),
+   * `limit` from `offset`. Asked only of sets up to the rank limit.
+   */
+  protected abstract rankMatches(
     ctx: QueryContext,
     spec: MatchSpec,
     offset: number,
     limit: number,
-    size: number,
   ): Promise<number[]>;
-  /** Documents an empty term lists (types, generations, filters only). */
-  protected abstract countAll(ctx: QueryContext): Promise<number>;
+  /**
+   * Ids of a step's first `n` documents (fewer when it has fewer) in the engine's storage
+   * order: any order, as long as it is the same on every call while the index is unchanged,
+   * and costs about `n` rows rather than the whole step.
+   */
+  protected abstract firstMatches(ctx: QueryContext, spec: MatchSpec, n: number): Promise<number[]>;
+  /** Documents an empty term lists (types, generations, filters only), up to `cap`. */
+  protected abstract countAll(ctx: QueryContext, cap: number): Promise<number>;
   /** Ids in title order; `small` says the whole set is at most the rank limit. */
   protected abstract pageAll(
     ctx: QueryContext,
@@ -411,7 +437,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
   async query(query: EngineQuery): Promise<EnginePage> {
     const parsed = parseTerm(query.term);
     const limit = this.rankLimit;
-    const { total, ids, bodies } = await this.snapshot(async (executor) => {
+    const { total, exact, ids, bodies } = await this.snapshot(async (executor) => {
       const types = (await executor
         .selectFrom('search_types')
         .select(['type', 'generation', 'pending'])
@@ -431,71 +457,61 @@ export abstract class BaseSearchEngine implements SearchEngine {
         filters: Object.entries(query.filters ?? {})
           .map(([key, values]) => [...new Set(values.map((v) => filterTerm(key, v)))])
           .filter((terms) => terms.length > 0),
-        memo: new Map(),
       };
-      if (!ctx.live.length) return { total: 0, ids: [], bodies: new Map() };
-      // The ranking as consecutive segments of known size; a page takes what falls in its window.
-      const segments: Array<{
-        count: number;
-        match: EngineHit['match'];
-        page: (offset: number, limit: number) => Promise<number[]>;
-      }> = [];
+      if (!ctx.live.length) return { total: 0, exact: true, ids: [], bodies: new Map() };
+      const end = query.offset + query.limit;
+      // Past the page asked for, so that a capped count still says whether another follows;
+      // past the rank limit, so that it says how to order them.
+      const shown = Math.max(this.countLimit, end + 1);
+      const cap = Math.max(shown, limit + 1);
+      const ids: Array<{ id: number; match: EngineHit['match'] }> = [];
+      /** Adds the part of a ranking segment [start, start + size) that falls in the page. */
+      const take = async (
+        start: number,
+        size: number,
+        match: EngineHit['match'],
+        page: (offset: number, limit: number) => Promise<number[]>,
+      ) => {
+        const from = Math.max(query.offset, start);
+        const to = Math.min(end, start + size);
+        if (from < to)
+          for (const id of await page(from - start, to - from)) ids.push({ id, match });
+      };
+      let total: number;
       if (!parsed.words.length) {
-        const count = await this.countAll(ctx);
-        segments.push({
-          count,
-          match: 'all',
-          page: (o, l) => this.pageAll(ctx, o, l, count <= limit),
-        });
+        total = await this.countAll(ctx, cap);
+        await take(0, total, 'all', (o, l) => this.pageAll(ctx, o, l, total <= limit));
       } else {
         const words: MatchSpec = { mode: 'word', parsed };
-        const wordCount = await this.countMatches(ctx, words);
+        const wordCount = await this.countMatches(ctx, words, cap);
+        total = wordCount;
         if (wordCount <= limit) {
-          segments.push({
-            count: wordCount,
-            match: 'word',
-            page: (o, l) => this.pageMatches(ctx, words, o, l, wordCount),
-          });
+          await take(0, wordCount, 'word', (o, l) => this.rankMatches(ctx, words, o, l));
           if (infixWords(parsed)) {
             const infix: MatchSpec = { mode: 'infix', parsed };
-            const infixCount = await this.countMatches(ctx, infix);
-            segments.push({
-              count: infixCount,
-              match: 'infix',
-              page: (o, l) => this.pageMatches(ctx, infix, o, l, infixCount),
-            });
+            const infixCount = await this.countMatches(ctx, infix, cap - wordCount);
+            total += infixCount;
+            await take(wordCount, infixCount, 'infix', (o, l) =>
+              infixCount <= limit
+                ? this.rankMatches(ctx, infix, o, l)
+                : this.firstMatches(ctx, infix, o + l).then((first) => first.slice(o)),
+            );
           }
         } else {
-          let rest = wordCount;
-          for (const part of ['title', 'keywords'] as const) {
-            const spec: MatchSpec = { ...words, part };
-            const count = await this.countMatches(ctx, spec);
-            rest -= count;
-            segments.push({
-              count,
-              match: 'word',
-              page: (o, l) => this.pageMatches(ctx, spec, o, l, count),
-            });
+          // Too many to rank: title hits, name/tag hits, the rest, each in storage order. Only
+          // the parts before the page's end are read, and each only up to it: none is counted.
+          let start = 0;
+          for (const part of PARTS) {
+            const need = end - start;
+            if (need <= 0) break;
+            const first = await this.firstMatches(ctx, { ...words, part }, need);
+            await take(start, first.length, 'word', async (o, l) => first.slice(o, o + l));
+            start += first.length;
           }
-          const spec: MatchSpec = { ...words, part: 'rest' };
-          segments.push({
-            count: rest,
-            match: 'word',
-            page: (o, l) => this.pageMatches(ctx, spec, o, l, rest),
-          });
         }
       }
-      const ids: Array<{ id: number; match: EngineHit['match'] }> = [];
-      let start = 0;
-      for (const segment of segments) {
-        const from = Math.max(query.offset, start);
-        const to = Math.min(query.offset + query.limit, start + segment.count);
-        if (from < to && segment.count > 0) {
-          for (const id of await segment.page(from - start, to - from))
-            ids.push({ id, match: segment.match });
-        }
-        start += segment.count;
-      }
+      const exact = total < shown;
+      if (!exact) total = shown;
       const bodies = new Map<number, { type: string; body: string }>();
       for (let i = 0; i < ids.length; i += BATCH) {
         const part = ids.slice(i, i + BATCH).map((x) => x.id);
@@ -506,7 +522,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
           .execute()) as Array<{ id: number; type: string; body: string }>;
         for (const row of rows) bodies.set(Number(row.id), row);
       }
-      return { total: start, ids, bodies };
+      return { total, exact, ids, bodies };
     });
     const hits: EngineHit[] = [];
     ids.forEach(({ id, match }) => {
@@ -523,6 +539,6 @@ export abstract class BaseSearchEngine implements SearchEngine {
         hit.highlight = highlightFields(document, parsed, match, query.tags);
       hits.push(hit);
     });
-    return { total, hits };
+    return { total, exact, hits };
   }
 }

@@ -22,6 +22,15 @@ export function tsQueryText(words: string[], any = false): string {
   return words.map((w) => (isPrefix(w) ? `(${w} | ${w}:*)` : w)).join(any ? ' | ' : ' & ');
 }
 
+/**
+ * A filter term on more than this share of documents is checked on each match rather than
+ * through its GIN index: ANDing the word matches with 60,000 postings of kind=component costs
+ * 4–5 ms per step, checking 1,500 matches' arrays under one. Rare terms (an owner) keep it.
+ */
+const COMMON_FILTER_SHARE = 0.05;
+/** How long the filter-term frequencies read from pg_stats are trusted. */
+const FILTER_STATS_MS = 60_000;
+
 const tsQuery = (text: string) => sql`to_tsquery('simple', ${text})`;
 
 /**
@@ -42,6 +51,9 @@ const words = (column: string) =>
 export class PgSearchEngine extends BaseSearchEngine {
   readonly dialect = 'pg' as const;
   private trigram = true;
+  /** Share of documents per filter-term hash (ANALYZE's most common elements). */
+  private filterShares = new Map<string, number>();
+  private filterSharesRead = 0;
 
   constructor(database: Database, logger: Logger, options: EngineOptions = {}) {
     super(database, logger, options);
@@ -121,13 +133,31 @@ export class PgSearchEngine extends BaseSearchEngine {
     // Planner statistics: after a rebuild the old ones describe a different table.
     await sql`analyze search_index`.execute(this.db);
     await sql`analyze search_documents`.execute(this.db);
+    this.filterSharesRead = 0;
     // Counting matches from the GIN index alone skips reading rows only where the visibility
     // map says a page is all-visible, which VACUUM writes; a rebuild also leaves the previous
     // generation's rows dead. VACUUM cannot run in a transaction and need not delay anyone.
     sql`vacuum search_index, search_documents`.execute(this.db).catch(() => undefined);
   }
 
-  protected snapshot<T>(fn: (executor: AnyKysely) => Promise<T>): Promise<T> {
+  /** Reads how common each frequent filter term is, at most once a minute. */
+  private async readFilterShares(): Promise<void> {
+    if (Date.now() - this.filterSharesRead < FILTER_STATS_MS) return;
+    this.filterSharesRead = Date.now();
+    const r = await sql<{ elems: string[] | null; freqs: number[] | null }>`
+      select most_common_elems::text::bigint[]::text[] as elems,
+        most_common_elem_freqs::float8[] as freqs
+      from pg_stats where schemaname = current_schema()
+        and tablename = 'search_index' and attname = 'filter_hashes'`.execute(this.reader);
+    const elems = r.rows[0]?.elems ?? [];
+    const freqs = r.rows[0]?.freqs ?? [];
+    this.filterShares = new Map(elems.map((hash, i) => [hash, Number(freqs[i] ?? 0)]));
+  }
+
+  protected async snapshot<T>(fn: (executor: AnyKysely) => Promise<T>): Promise<T> {
+    await this.readFilterShares().catch((error) => {
+      this.logger.debug('Could not read filter statistics', { error: (error as Error).message });
+    });
     // Every step of a query sees the same generations, even if a reindex switches meanwhile.
     return this.reader
       .transaction()
@@ -138,6 +168,8 @@ export class PgSearchEngine extends BaseSearchEngine {
         // would trigger JIT compilation (tens of ms for a millisecond query). Both local.
         await sql`set local enable_seqscan = off`.execute(trx);
         await sql`set local jit = off`.execute(trx);
+        // Workers would return a large result's rows in a different order on each call.
+        await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
         return fn(trx);
       });
   }
@@ -159,9 +191,14 @@ export class PgSearchEngine extends BaseSearchEngine {
       parts.push(sql`d.type in (${sql.join(ctx.live.map((l) => l.type))})`);
     }
     for (const terms of ctx.filters) {
-      // Constants, so the planner can tell a filter most documents pass (kind=component)
-      // from a rare one and choose between the GIN index and checking each match.
-      parts.push(sql`d.filter_hashes && ${terms.map((t) => String(facetHash(t)))}::bigint[]`);
+      const hashes = terms.map((t) => String(facetHash(t)));
+      const share = hashes.reduce((sum, h) => sum + (this.filterShares.get(h) ?? 0), 0);
+      // The planner underrates reading a long posting list; coalesce() hides the index.
+      const column =
+        share > COMMON_FILTER_SHARE
+          ? sql`coalesce(d.filter_hashes, '{}'::bigint[])`
+          : sql`d.filter_hashes`;
+      parts.push(sql`${column} && ${hashes}::bigint[]`);
     }
     return parts.length ? sql.join(parts, sql` and `) : sql`true`;
   }
@@ -174,11 +211,14 @@ export class PgSearchEngine extends BaseSearchEngine {
       return sql`${sql.join(fragments, sql` and `)} and not (${all}) and ${base}`;
     }
     const any = tsQuery(tsQueryText(spec.parsed.words, true));
+    // `tsv` holds the title and name words too: for one word, a title or name hit implies
+    // `all`, and leaving it out spares reading a second index for the same rows.
+    const allOf = spec.parsed.words.length === 1 ? sql`true` : all;
     switch (spec.part) {
       case 'title':
-        return sql`${all} and ${base} and d.title_tsv @@ ${any}`;
+        return sql`d.title_tsv @@ ${any} and ${allOf} and ${base}`;
       case 'keywords':
-        return sql`${all} and ${base} and d.keywords_tsv @@ ${any} and not (d.title_tsv @@ ${any})`;
+        return sql`d.keywords_tsv @@ ${any} and ${allOf} and ${base} and not (d.title_tsv @@ ${any})`;
       case 'rest':
         return sql`${all} and ${base} and not (d.title_tsv @@ ${any}) and not (d.keywords_tsv @@ ${any})`;
       default:
@@ -186,63 +226,20 @@ export class PgSearchEngine extends BaseSearchEngine {
     }
   }
 
-  protected async countMatches(ctx: QueryContext, spec: MatchSpec): Promise<number> {
-    const memo = ctx.memo.get(`${spec.mode}:${spec.part ?? ''}`);
-    if (memo !== undefined) return memo;
-    if (spec.mode === 'word' && !spec.part) {
-      // One pass counts the title and name parts too, in case the set turns out too big to
-      // rank (each further pass would read every match again).
-      const any = tsQuery(tsQueryText(spec.parsed.words, true));
-      const r = await sql<{ n: number; t: number; k: number }>`select count(*)::int as n,
-          (count(*) filter (where d.title_tsv @@ ${any}))::int as t,
-          (count(*) filter (where d.keywords_tsv @@ ${any} and not (d.title_tsv @@ ${any})))::int as k
-        from search_index d where ${this.where(ctx, spec)}`.execute(ctx.executor);
-      const row = r.rows[0]!;
-      ctx.memo.set('word:title', Number(row.t));
-      ctx.memo.set('word:keywords', Number(row.k));
-      ctx.memo.set('word:rest', Number(row.n) - Number(row.t) - Number(row.k));
-      return Number(row.n);
-    }
-    const r = await sql<{
-      n: number;
-    }>`select count(*)::int as n from search_index d where ${this.where(ctx, spec)}`.execute(
-      ctx.executor,
-    );
+  protected async countMatches(ctx: QueryContext, spec: MatchSpec, cap: number): Promise<number> {
+    const r = await sql<{ n: number }>`select count(*)::int as n from (
+        select 1 from search_index d where ${this.where(ctx, spec)} limit ${cap}
+      ) m`.execute(ctx.executor);
     return Number(r.rows[0]?.n ?? 0);
   }
 
-  protected async pageMatches(
+  protected async rankMatches(
     ctx: QueryContext,
     spec: MatchSpec,
     offset: number,
     limit: number,
-    size: number,
   ): Promise<number[]> {
     let order: RawBuilder<unknown>;
-    if (size > this.rankLimit) {
-      const estimate = await sql<{
-        n: number;
-      }>`select reltuples::bigint as n from pg_class where oid = 'search_index'::regclass`.execute(
-        ctx.executor,
-      );
-      // Tens of thousands of matches, one row in five or more: walking the primary key finds
-      // a page after a few rows. Fewer: collecting them first (below) costs less than a walk
-      // that may cross every row to reach them where they cluster (docs pages added last).
-      if (size > 4 * this.rankLimit && size * 5 >= Number(estimate.rows[0]?.n ?? 0)) {
-        await sql`set local enable_bitmapscan = off`.execute(ctx.executor);
-        const r = await sql<{ id: number }>`select d.id from search_index d
-          where ${this.where(ctx, spec)} order by d.id limit ${limit} offset ${offset}`.execute(
-          ctx.executor,
-        );
-        await sql`set local enable_bitmapscan = on`.execute(ctx.executor);
-        return r.rows.map((row) => Number(row.id));
-      }
-      const r = await sql<{ id: number }>`with m as materialized (
-          select d.id from search_index d where ${this.where(ctx, spec)}
-        )
-        select id from m order by id limit ${limit} offset ${offset}`.execute(ctx.executor);
-      return r.rows.map((row) => Number(row.id));
-    }
     if (spec.mode === 'infix') {
       const infix = infixWords(spec.parsed)!;
       const inTitle = sql.join(
@@ -270,12 +267,20 @@ export class PgSearchEngine extends BaseSearchEngine {
     return r.rows.map((row) => Number(row.id));
   }
 
-  protected async countAll(ctx: QueryContext): Promise<number> {
-    const r = await sql<{
-      n: number;
-    }>`select count(*)::int as n from search_index d where ${this.conditions(ctx)}`.execute(
-      ctx.executor,
-    );
+  protected async firstMatches(ctx: QueryContext, spec: MatchSpec, n: number): Promise<number[]> {
+    // In the order the bitmap scan reads the table (block, then line): it stops after n rows,
+    // where any ORDER BY would read and sort every match (28,000 for "serv": 40 ms). The order
+    // is the same on every call while the table is unchanged (no parallel workers, see
+    // snapshot), so pages of a large result neither overlap nor skip.
+    const r = await sql<{ id: number }>`select d.id from search_index d
+      where ${this.where(ctx, spec)} limit ${n}`.execute(ctx.executor);
+    return r.rows.map((row) => Number(row.id));
+  }
+
+  protected async countAll(ctx: QueryContext, cap: number): Promise<number> {
+    const r = await sql<{ n: number }>`select count(*)::int as n from (
+        select 1 from search_index d where ${this.conditions(ctx)} limit ${cap}
+      ) m`.execute(ctx.executor);
     return Number(r.rows[0]?.n ?? 0);
   }
 

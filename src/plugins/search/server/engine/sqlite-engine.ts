@@ -181,62 +181,48 @@ export class SqliteSearchEngine extends BaseSearchEngine {
       )`;
   }
 
-  protected async countMatches(ctx: QueryContext, spec: MatchSpec): Promise<number> {
+  protected async countMatches(ctx: QueryContext, spec: MatchSpec, cap: number): Promise<number> {
     const r =
       spec.mode === 'word'
-        ? await sql<{ n: number }>`select count(*) as n from search_fts
-            where search_fts match ${this.expression(ctx, spec)}`.execute(ctx.executor)
+        ? await sql<{ n: number }>`select count(*) as n from (
+              select 1 from search_fts where search_fts match ${this.expression(ctx, spec)}
+              limit ${cap}
+            )`.execute(ctx.executor)
         : await sql<{ n: number }>`with ${this.infix(ctx, spec, false)}
-            select count(*) as n from f`.execute(ctx.executor);
+            select count(*) as n from (select 1 from f limit ${cap})`.execute(ctx.executor);
     return Number(r.rows[0]?.n ?? 0);
   }
 
-  protected async pageMatches(
+  protected async rankMatches(
     ctx: QueryContext,
     spec: MatchSpec,
     offset: number,
     limit: number,
-    size: number,
   ): Promise<number[]> {
-    const ranked = size <= this.rankLimit;
     let rows: Array<{ id: number }>;
     if (spec.mode === 'word') {
       const match = this.expression(ctx, spec);
-      if (!ranked) {
-        rows = (
-          await sql<{
-            id: number;
-          }>`select rowid as id from search_fts where search_fts match ${match}
-            order by rowid limit ${limit} offset ${offset}`.execute(ctx.executor)
-        ).rows;
-      } else {
-        const any = `(${ftsWords(spec.parsed.words, true)})`;
-        // Within a part every document has the same title/name standing; without one, a word
-        // in the title counts twice what one in name/tags does.
-        const hits = spec.part
-          ? sql``
-          : sql`, t as materialized (
-                select rowid as id from search_fts where search_fts match ${`(${match}) AND {title} : ${any}`}
-              ),
-              k as materialized (
-                select rowid as id from search_fts where search_fts match ${`(${match}) AND {keywords} : ${any}`}
-              )`;
-        const boost = spec.part
-          ? sql``
-          : sql`(m.id in (select id from t)) * 2 + (m.id in (select id from k)) desc,`;
-        rows = (
-          await sql<{ id: number }>`with m as materialized (
-              select rowid as id, bm25(search_fts, 10.0, 5.0, 1.0, 0.0) as score
-              from search_fts where search_fts match ${match}
-            )${hits}
-            select m.id from m order by ${boost} m.score, m.id
-            limit ${limit} offset ${offset}`.execute(ctx.executor)
-        ).rows;
-      }
-    } else if (!ranked) {
+      const any = `(${ftsWords(spec.parsed.words, true)})`;
+      // Within a part every document has the same title/name standing; without one, a word
+      // in the title counts twice what one in name/tags does.
+      const hits = spec.part
+        ? sql``
+        : sql`, t as materialized (
+              select rowid as id from search_fts where search_fts match ${`(${match}) AND {title} : ${any}`}
+            ),
+            k as materialized (
+              select rowid as id from search_fts where search_fts match ${`(${match}) AND {keywords} : ${any}`}
+            )`;
+      const boost = spec.part
+        ? sql``
+        : sql`(m.id in (select id from t)) * 2 + (m.id in (select id from k)) desc,`;
       rows = (
-        await sql<{ id: number }>`with ${this.infix(ctx, spec, false)}
-          select id from f order by id limit ${limit} offset ${offset}`.execute(ctx.executor)
+        await sql<{ id: number }>`with m as materialized (
+            select rowid as id, bm25(search_fts, 10.0, 5.0, 1.0, 0.0) as score
+            from search_fts where search_fts match ${match}
+          )${hits}
+          select m.id from m order by ${boost} m.score, m.id
+          limit ${limit} offset ${offset}`.execute(ctx.executor)
       ).rows;
     } else {
       const fragments = infixWords(spec.parsed)!.map(quote);
@@ -250,6 +236,22 @@ export class SqliteSearchEngine extends BaseSearchEngine {
           limit ${limit} offset ${offset}`.execute(ctx.executor)
       ).rows;
     }
+    return rows.map((r) => Number(r.id));
+  }
+
+  protected async firstMatches(ctx: QueryContext, spec: MatchSpec, n: number): Promise<number[]> {
+    // FTS5 yields matches in rowid order: the first n cost n steps.
+    const rows =
+      spec.mode === 'word'
+        ? (
+            await sql<{ id: number }>`select rowid as id from search_fts
+              where search_fts match ${this.expression(ctx, spec)}
+              order by rowid limit ${n}`.execute(ctx.executor)
+          ).rows
+        : (
+            await sql<{ id: number }>`with ${this.infix(ctx, spec, false)}
+              select id from f order by id limit ${n}`.execute(ctx.executor)
+          ).rows;
     return rows.map((r) => Number(r.id));
   }
 
@@ -272,7 +274,7 @@ export class SqliteSearchEngine extends BaseSearchEngine {
     );
   }
 
-  protected async countAll(ctx: QueryContext): Promise<number> {
+  protected async countAll(ctx: QueryContext, cap: number): Promise<number> {
     const { positive, pending } = ftsConditions(ctx);
     const r = positive
       ? await sql<{ n: number }>`select count(*) as n from search_fts
@@ -286,7 +288,8 @@ export class SqliteSearchEngine extends BaseSearchEngine {
           await sql<{ n: number }>`select count(*) as n from search_documents`.execute(
             ctx.executor,
           );
-    return Number(r.rows[0]?.n ?? 0);
+    // Counting whole indexes is cheap here; capped only so both engines report alike.
+    return Math.min(Number(r.rows[0]?.n ?? 0), cap);
   }
 
   protected async pageAll(
