@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,53 @@ describe('LocalDocsStorage', () => {
     expect((await storage.readFile(triplet, 'new/index.html'))?.toString()).toBe('new');
     expect((await storage.getMetadata(triplet))?.site_name).toBe('v2');
     expect(await readdir(path.join(root, 'default/component'))).toEqual(['x']);
+  });
+
+  it('serves the old site in the instant a republish has moved it aside', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'atrium-storage-'));
+    const storage = new LocalDocsStorage(root);
+    const triplet = parseTriplet('default/component/x');
+    await storage.publish(
+      triplet,
+      await site({ 'techdocs_metadata.json': metadata('v1', []), 'index.html': 'v1' }),
+    );
+    // What publish does between its two renames.
+    const parent = path.join(root, 'default/component');
+    await rename(path.join(parent, 'x'), path.join(parent, '.x.old-123-abcd'));
+    expect((await storage.readFile(triplet, 'index.html'))?.toString()).toBe('v1');
+    expect(await storage.readFile(triplet, 'missing.html')).toBeUndefined();
+    expect(await storage.readFile(triplet, '../x/index.html')).toBeUndefined();
+    expect(await storage.listSites()).toEqual([]);
+    expect(await storage.readFile(parseTriplet('default/component/y'), 'index.html')).toBe(
+      undefined,
+    );
+  });
+
+  it('never answers "missing" for a page while the site is republished again and again', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'atrium-storage-'));
+    const storage = new LocalDocsStorage(root);
+    const triplet = parseTriplet('default/component/busy');
+    const versions = await Promise.all(
+      Array.from({ length: 3 }, (_, i) =>
+        site({ 'techdocs_metadata.json': metadata(`v${i}`, []), 'index.html': `v${i}` }),
+      ),
+    );
+    await storage.publish(triplet, versions[0]!);
+    let publishing = true;
+    const misses: number[] = [];
+    let reads = 0;
+    const reader = (async () => {
+      while (publishing) {
+        const page = await storage.readFile(triplet, 'index.html');
+        reads++;
+        if (!page) misses.push(reads);
+      }
+    })();
+    for (let i = 0; i < 30; i++) await storage.publish(triplet, versions[i % 3]!);
+    publishing = false;
+    await reader;
+    expect(reads).toBeGreaterThan(10);
+    expect(misses).toEqual([]);
   });
 
   it('refuses to publish a folder that is not a built site, keeping the old site', async () => {

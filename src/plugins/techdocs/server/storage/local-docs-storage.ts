@@ -36,8 +36,8 @@ export class LocalDocsStorage implements DocsStorage {
     const retired = path.join(parent, `.${path.basename(target)}.old-${suffix}`);
     try {
       await copyTree(source, staging);
-      // rename() cannot replace a non-empty folder, so the old site steps aside first; the
-      // gap between the two renames is two syscalls long.
+      // rename() cannot replace a non-empty folder, so the old site steps aside first;
+      // between the two renames readers are served from it (readFile).
       let hadOld = false;
       try {
         await rename(target, retired);
@@ -71,21 +71,25 @@ export class LocalDocsStorage implements DocsStorage {
     const site = this.siteDir(triplet);
     const segments = safeSegments(relPath);
     if (!segments) return undefined;
-    const wanted = path.join(site, ...segments);
-    try {
-      const [realSite, realFile] = await Promise.all([realpath(site), realpath(wanted)]);
-      // Any symlink on the way (inside or out of the site) makes the real path differ.
-      if (realFile !== path.join(realSite, ...segments)) return undefined;
-      const stat = await lstat(realFile);
-      if (!stat.isFile()) return undefined;
-      return await readFile(realFile);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP') {
-        return undefined;
+    const found = await readInSite(site, segments);
+    if (found instanceof Buffer) return found;
+    // Not there: maybe a republish is moving folders this instant (see publish), the old
+    // site aside (serve it from there) or already gone (serve the new one in its place).
+    const parent = path.dirname(site);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const retired = (await readdir(parent).catch(() => [] as string[])).filter((name) =>
+        name.startsWith(`.${path.basename(site)}.old-`),
+      );
+      for (const name of retired) {
+        // Maybe half deleted already: only a file found there counts.
+        const old = await readInSite(path.join(parent, name), segments);
+        if (old instanceof Buffer) return old;
       }
-      throw error;
+      const again = await readInSite(site, segments);
+      if (again instanceof Buffer) return again;
+      if (!retired.length && again !== MISSING_SITE) return undefined;
     }
+    return undefined;
   }
 
   async listSites(): Promise<DocsTriplet[]> {
@@ -104,6 +108,37 @@ export class LocalDocsStorage implements DocsStorage {
 
   async remove(triplet: DocsTriplet): Promise<void> {
     await rm(this.siteDir(triplet), { recursive: true, force: true });
+  }
+}
+
+const MISSING_SITE = Symbol('missing site');
+
+/** A file of the site folder `site`, undefined when absent or unsafe, MISSING_SITE without the folder. */
+async function readInSite(
+  site: string,
+  segments: string[],
+): Promise<Buffer | undefined | typeof MISSING_SITE> {
+  const wanted = path.join(site, ...segments);
+  let realSite: string;
+  try {
+    realSite = await realpath(site);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return MISSING_SITE;
+    throw error;
+  }
+  try {
+    const realFile = await realpath(wanted);
+    // Any symlink on the way (inside or out of the site) makes the real path differ.
+    if (realFile !== path.join(realSite, ...segments)) return undefined;
+    const stat = await lstat(realFile);
+    if (!stat.isFile()) return undefined;
+    return await readFile(realFile);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP') {
+      return undefined;
+    }
+    throw error;
   }
 }
 
