@@ -617,6 +617,46 @@ describe.each(ENGINES)('techdocs API on %s', (engine) => {
     ).toContain('component:default/remote-docs');
   });
 
+  it("keeps docs pages in search current with their entity's owner, without a rebuild", async () => {
+    const file = join(examples, 'components/booking-service/catalog-info.yaml');
+    const original = readFileSync(file, 'utf8');
+    const refresh = () =>
+      fetch(`${server.url}/api/catalog/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ entityRef: 'component:default/booking-service' }),
+      });
+    const pagesOwnedBy = async (owner: string) => {
+      const result = await (
+        await fetch(
+          `${server.url}/api/search/query?term=quasar&types%5B0%5D=techdocs&filters%5Bowner%5D=${owner}`,
+        )
+      ).json();
+      return result.results.map((r: { document: { location: string } }) => r.document.location);
+    };
+    const lastBuild = async () =>
+      (await (await fetch(`${server.url}${API}/builds/default/component/booking-service`)).json())
+        .startedAt;
+    const before = await lastBuild();
+    expect(before).toEqual(expect.any(String));
+    expect(await pagesOwnedBy('team-booking')).toContain(
+      '/docs/default/component/booking-service/runbook/#quasar-alarms',
+    );
+    try {
+      writeFileSync(file, original.replace(/owner: team-booking/, 'owner: team-night-shift'));
+      expect((await refresh()).status).toBe(200);
+      await expect
+        .poll(() => pagesOwnedBy('team-night-shift'), { timeout: 10_000 })
+        .toContain('/docs/default/component/booking-service/runbook/#quasar-alarms');
+      expect(await pagesOwnedBy('team-booking')).toEqual([]);
+      expect(await lastBuild()).toBe(before);
+    } finally {
+      writeFileSync(file, original);
+      await refresh();
+      await expect.poll(() => pagesOwnedBy('team-booking'), { timeout: 10_000 }).not.toEqual([]);
+    }
+  });
+
   it('rebuilds the techdocs search documents from storage on a full reindex', async () => {
     const res = await fetch(`${server.url}/api/search/reindex`, {
       method: 'POST',

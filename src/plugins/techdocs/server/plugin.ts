@@ -8,6 +8,7 @@ import {
   techdocsCollator,
   entityRefOf,
 } from './collator.ts';
+import { syncDocsEntityFields } from './entity-fields-sync.ts';
 import { registerTechdocsRoutes } from './routes/index.ts';
 import { addressOf } from './routes/shared.ts';
 import { type DocsSource, listDocumentedEntities, resolveDocsRef } from './source/docs-ref.ts';
@@ -40,6 +41,7 @@ export function techdocsPlugin(): PluginDefinition {
       const records = new BuildRecords(database);
       const search = env.use(searchIndexServiceRef);
       const catalog = () => env.use(catalogServiceRef);
+      const fields = syncDocsEntityFields({ catalog: catalog(), storage: docs, search, logger });
       const sync = new DocsSync({
         storage: docs,
         records,
@@ -49,6 +51,7 @@ export function techdocsPlugin(): PluginDefinition {
         async onPublished(entity, triplet) {
           const index = await readSearchIndex(docs, triplet);
           const entityRef = entityRefOf(entity);
+          fields.published(entityRef);
           await search.removeByEntity(TECHDOCS_DOCUMENT_TYPE, entityRef);
           if (index) {
             await search.upsert(
@@ -74,9 +77,11 @@ export function techdocsPlugin(): PluginDefinition {
           logger.warn('Building docs at start failed', { error: String(error) }),
         );
       });
-      env.onStop(() => {
+      env.onStop(async () => {
         stopping = true;
-        return sync.stop();
+        fields.stop();
+        await sync.stop();
+        await fields.idle();
       });
     },
   });
