@@ -504,6 +504,38 @@ for (const engineName of ENGINES) {
       expect(await engine.completeTypes()).toEqual(['catalog', 'docs']);
     });
 
+    it("an upsert by another replica during a reindex survives the switch and beats the stream's copy", async () => {
+      // Another server on the same database: it knows of the reindex only through the database.
+      const replica = await createSearchEngine(database, createLogger({ level: 'error' }));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let yielded = 0;
+      async function* slow(): AsyncGenerator<IndexableDocument> {
+        // Read before the replica's change: the stream's copy is the older one.
+        yield entityDoc('pet-adoption', { title: 'Pet Adoption (stale copy)' });
+        for (let i = 0; i < 1200; i++) {
+          if (i === 700) await gate;
+          yielded++;
+          yield entityDoc(`later-${i}`, { text: 'rebuilt' });
+        }
+        // Read before the change too, but written after it (in the stream's last batch).
+        yield entityDoc('brand-new', { title: 'Brand New (stale copy)' });
+      }
+      const running = engine.replaceAll('catalog', slow());
+      while (yielded < 700) await new Promise((r) => setTimeout(r, 5));
+      await replica.upsert('catalog', [
+        entityDoc('pet-adoption', { title: 'Pet Adoption v3' }),
+        entityDoc('brand-new', { title: 'Brand New Thing' }),
+      ]);
+      release();
+      await running;
+      expect(titles((await q({ term: 'adoption' })).hits)).toEqual(['Pet Adoption v3']);
+      expect(titles((await q({ term: 'brand' })).hits)).toEqual(['Brand New Thing']);
+      expect((await q({ term: 'later' })).total).toBe(1200);
+    });
+
     it('a failed replaceAll leaves the previous index as it was', async () => {
       const before = await engine.count('catalog');
       async function* broken(): AsyncGenerator<IndexableDocument> {

@@ -167,7 +167,11 @@ export abstract class BaseSearchEngine implements SearchEngine {
   protected abstract deleteDocuments(trx: AnyKysely, where: RawBuilder<unknown>): Promise<void>;
   /** Runs after a full rebuild switched generations: statistics, index merges. */
   protected abstract afterRebuild(): Promise<void>;
-  private async ensureType(trx: AnyKysely, type: string): Promise<number> {
+  /** The type's live generation, and the one a reindex (on any replica) is writing. */
+  private async ensureType(
+    trx: AnyKysely,
+    type: string,
+  ): Promise<{ current: number; pending: number | null }> {
     await trx
       .insertInto('search_types')
       .values({ type, generation: 1 })
@@ -175,16 +179,26 @@ export abstract class BaseSearchEngine implements SearchEngine {
       .execute();
     const row = await trx
       .selectFrom('search_types')
-      .select('generation')
+      .select(['generation', 'pending'])
       .where('type', '=', type)
       .executeTakeFirstOrThrow();
     this.knownTypes.add(type);
-    return Number(row.generation);
+    return {
+      current: Number(row.generation),
+      pending: row.pending === null ? null : Number(row.pending),
+    };
   }
 
-  private generations(type: string, current: number): number[] {
-    const pending = this.pending.get(type);
-    return pending && pending.generation !== current ? [current, pending.generation] : [current];
+  /**
+   * Where an upsert writes: the live generation and, while a reindex runs (here or on another
+   * replica, as the database says), the one it is building, which would otherwise lose it.
+   */
+  private generations(type: string, at: { current: number; pending: number | null }): number[] {
+    const gens = new Set([at.current]);
+    if (at.pending !== null) gens.add(at.pending);
+    const local = this.pending.get(type);
+    if (local) gens.add(local.generation);
+    return [...gens];
   }
 
   /** Writes prepared documents into the given generations, replacing same-location ones. */
@@ -225,8 +239,8 @@ export abstract class BaseSearchEngine implements SearchEngine {
     const prepared = BaseSearchEngine.dedupe(docs.map((d) => prepareDocument(type, d)));
     await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
-      const current = await this.ensureType(trx, type);
-      await this.write(trx, type, this.generations(type, current), prepared);
+      const at = await this.ensureType(trx, type);
+      await this.write(trx, type, this.generations(type, at), prepared);
       const pending = this.pending.get(type);
       if (pending) for (const d of prepared) pending.touched.add(d.location);
     });
@@ -290,7 +304,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
     let generation = 0;
     await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
-      const current = await this.ensureType(trx, type);
+      const { current } = await this.ensureType(trx, type);
       // Left over by a rebuild that died (crash, lost connection): invisible, but in the way.
       await this.deleteDocuments(trx, sql`type = ${type} and generation > ${current}`);
       generation = current + 1;
@@ -312,13 +326,36 @@ export abstract class BaseSearchEngine implements SearchEngine {
         if (!part.length) return;
         await this.db.transaction().execute(async (trx) => {
           await this.lock(trx);
-          // Checked inside the transaction: an upsert that committed first has the newer copy.
-          const fresh = part.filter(
+          // Checked inside the transaction: an upsert that committed first has the newer copy,
+          // here (touched) or on another replica (already in the new generation).
+          const local = part.filter(
             (d) =>
               !pending.touched.has(d.location) &&
               !(d.entityRef && pending.removedEntities.has(d.entityRef)),
           );
-          await this.write(trx, type, [generation], fresh);
+          const written = local.length
+            ? new Set(
+                (
+                  (await trx
+                    .selectFrom('search_documents')
+                    .select('location')
+                    .where('type', '=', type)
+                    .where('generation', '=', generation)
+                    .where(
+                      'location',
+                      'in',
+                      local.map((d) => d.location),
+                    )
+                    .execute()) as Array<{ location: string }>
+                ).map((r) => r.location),
+              )
+            : new Set<string>();
+          await this.write(
+            trx,
+            type,
+            [generation],
+            local.filter((d) => !written.has(d.location)),
+          );
         });
       };
       for await (const doc of docs) {
