@@ -560,6 +560,11 @@ describe.each(ENGINES)('techdocs API on %s', (engine) => {
       await fetch(`${server.url}${API}/metadata/techdocs/default/component/remote-docs`)
     ).json();
     expect(metadata.site_name).toBe('Remote Docs');
+    // "Last built from <commit>": the commit the repository was read at.
+    const head = execFileSync('git', ['-C', join(dir, 'work-repo'), 'rev-parse', 'HEAD'])
+      .toString()
+      .trim();
+    expect(metadata.source_commit).toBe(head);
     const page = await fetch(
       `${server.url}${API}/static/docs/default/component/remote-docs/deploy/index.html`,
     );

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../core/config/index.ts';
+import { gitHeadCommit } from '../core/reading/git-checkout.ts';
 import {
   type BuildProblem,
   buildSite,
@@ -53,6 +54,7 @@ export async function docsBuildCommand(
       outDir: path.resolve(options.out),
       log,
       defaultSiteName: options.siteName ?? path.basename(sourceDir),
+      sourceCommit: await gitHeadCommit(sourceDir, { clean: true }),
       onProgress(done, total) {
         if (!bar) return;
         if (!started) {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../src/cli/web-build.ts';
+import { gitHeadCommit } from '../../src/core/reading/git-checkout.ts';
 import { hashDocsSource } from '../../src/plugins/techdocs/server/build/index.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { ENGINES, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -222,8 +223,15 @@ describe.each(ENGINES)('docs reader end to end on %s', (engine) => {
     // navigation with the current page marked, and the build line
     const current = docsNav().locator('a[aria-current="page"]');
     await expect(current.textContent()).resolves.toBe('Overview');
+    // The demo's docs folder is in this repository: its commit, or with local changes the
+    // source hash.
+    const commit = await gitHeadCommit(join(ROOT, 'examples/components/booking-service'), {
+      clean: true,
+    });
     await expect(page.getByTestId('docs-built').textContent()).resolves.toMatch(
-      /^Last built from source [0-9a-f]{10} at /,
+      commit
+        ? new RegExp(`^Last built from commit ${commit.slice(0, 10)} at `)
+        : /^Last built from source [0-9a-f]{10} at /,
     );
     // highlighted code, an admonition and a table survive the reader's allowlist
     await expect(

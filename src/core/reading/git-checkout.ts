@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
@@ -197,4 +197,30 @@ export async function pathInCheckout(
     throw new InputError(`Could not read ${target}: it leads outside the repository`);
   }
   return real;
+}
+
+function gitOutput(args: string[]): Promise<string | undefined> {
+  return new Promise((done) => {
+    execFile('git', args, { timeout: 10_000, maxBuffer: 1024 * 1024 }, (error, stdout) =>
+      done(error ? undefined : stdout.trim()),
+    );
+  });
+}
+
+/**
+ * The commit checked out in the git work tree holding `dir`, or undefined (not in a work tree,
+ * git missing or refusing). With `clean`, also undefined when files under `dir` differ from
+ * that commit: the commit would not say what was read.
+ */
+export async function gitHeadCommit(
+  dir: string,
+  options: { clean?: boolean } = {},
+): Promise<string | undefined> {
+  const head = await gitOutput(['-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD']);
+  if (!head || !/^[0-9a-f]{40,64}$/.test(head)) return undefined;
+  if (options.clean) {
+    const changes = await gitOutput(['-C', dir, 'status', '--porcelain', '--', '.']);
+    if (changes === undefined || changes !== '') return undefined;
+  }
+  return head;
 }

@@ -25,6 +25,7 @@ import { copyTree, isInside } from './copy-tree.ts';
 import {
   type GitReadOptions,
   gitCheckout,
+  gitHeadCommit,
   pathInCheckout,
   scratchDir,
   tokenFor,
@@ -48,6 +49,8 @@ export interface ReadTreeResult {
   /** A scratch folder holding a copy of the tree; remove it with `cleanup()`. */
   dir: string;
   cleanup(): Promise<void>;
+  /** For git-hosted trees: the commit they were read at. */
+  commit?: string;
 }
 
 export interface ReadFileResult {
@@ -199,6 +202,7 @@ export async function readTree(target: string, opts: ReadTreeOptions): Promise<R
   assertAllowed(target, url, opts);
   const checkout = await gitCheckout(target, location, opts);
   try {
+    const commit = await gitHeadCommit(checkout);
     const path = await pathInCheckout(target, checkout, location);
     if (!(await stat(path)).isDirectory()) {
       throw new InputError(`${target} is a file, not a folder`);
@@ -210,7 +214,7 @@ export async function readTree(target: string, opts: ReadTreeOptions): Promise<R
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return { dir, commit, cleanup: () => rm(dir, { recursive: true, force: true }) };
   } finally {
     await rm(checkout, { recursive: true, force: true });
   }

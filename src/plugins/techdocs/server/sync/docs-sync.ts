@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../../core/errors.ts';
+import { gitHeadCommit } from '../../../../core/reading/git-checkout.ts';
 import type { Logger } from '../../../../core/plugin-api.ts';
 import type { Entity } from '../../../../model/entity.ts';
 import type { BuildLogLine, DocsProblem } from '../../common/api-types.ts';
@@ -17,7 +18,7 @@ import { type RunningSync, RunningSyncs, type SyncOutcome } from './running-buil
 export interface ReadTreeResult {
   dir: string;
   cleanup(): Promise<void>;
-  /** The commit the tree was read at, when the reader reports it (core readTree does not yet). */
+  /** The commit the tree was read at (git-hosted sources). */
   commit?: string;
 }
 export type TreeReader = (
@@ -174,7 +175,8 @@ export class DocsSync {
       return {
         dir,
         hash: await hashDocsSource(dir),
-        commit: tree?.commit,
+        // A local folder in a git checkout: its commit, unless it has uncommitted changes.
+        commit: tree ? tree.commit : await gitHeadCommit(dir, { clean: true }),
         cleanup: tree?.cleanup,
       };
     } catch (error) {
