@@ -191,6 +191,10 @@ describe('docs build: Backstage example docs', () => {
       '<li class="task-list-item"><input type="checkbox" disabled checked class="task-list-item-checkbox" /> Phase 1</li>',
     );
     expect(extensions).toContain('<div class="admonition error">\n<p>This is an error alert');
+    // pymdownx.emoji shortcodes, as Unicode
+    expect(extensions).toContain('Very nice job on documentation! 👍');
+    expect(extensions).toContain('Animals: 🐯 🐴 🐢 🐺 🐸');
+    expect(extensions).not.toContain(':thumbsup:');
     expect(site.metadata.pages!.find((p) => p.path === 'code/code-sample')).toMatchObject({
       title: 'Code Sample',
       prev: { path: 'sub-page', title: 'Subpage' },

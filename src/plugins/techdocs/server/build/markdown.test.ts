@@ -83,6 +83,14 @@ describe('page Markdown', () => {
     );
   });
 
+  it('turns emoji shortcodes into Unicode, outside code only, leaving icon codes as typed', () => {
+    expect(
+      renderForTest('Ship it :rocket: :material-account: `:rocket:`\n\n    :heart:\n').html,
+    ).toBe(
+      '<p>Ship it 🚀 :material-account: <code>:rocket:</code></p>\n<pre><code>:heart:\n</code></pre>\n',
+    );
+  });
+
   it('reads the directive admonitions of Backstage examples', () => {
     expect(renderForTest(':::note{severity="warning"}\nCareful **now**.\n:::\n').html).toBe(
       '<div class="admonition warning">\n<p>Careful <strong>now</strong>.</p>\n</div>\n',

@@ -1,6 +1,8 @@
 import hljs from 'highlight.js';
 import MarkdownIt, { type MarkdownIt as MarkdownItInstance, type StateCore } from 'markdown-it';
 import anchor from 'markdown-it-anchor';
+// @ts-expect-error markdown-it-emoji ships no type declarations
+import { full as emoji } from 'markdown-it-emoji';
 import footnote from 'markdown-it-footnote';
 // @ts-expect-error markdown-it-task-lists ships no type declarations
 import taskLists from 'markdown-it-task-lists';
@@ -71,6 +73,9 @@ export function createMarkdown(): MarkdownItInstance {
   md.use(admonitionPlugin);
   md.use(footnote);
   md.use(taskLists, { enabled: false });
+  // pymdownx.emoji (in techdocs-core): `:thumbsup:` → 👍, as Unicode text. Material's icon
+  // codes (`:material-account:`) name SVG icons, which stay as typed.
+  md.use(emoji);
   md.use(anchor, {
     level: [1, 2, 3, 4, 5, 6],
     tabIndex: false,
