@@ -325,6 +325,35 @@ describe.each(ENGINES)('docs reader end to end on %s', (engine) => {
     await content().getByRole('heading', { name: 'Booking Service', level: 1 }).waitFor();
   });
 
+  it('switches content tabs (=== "Tab") with the mouse and the arrow keys', async () => {
+    await page.goto('/docs/default/component/tracking-service/');
+    await content().getByRole('heading', { name: 'Subscribing', level: 3 }).waitFor();
+    const tabs = content().getByRole('tablist');
+    await expect(tabs.getByRole('tab').allTextContents()).resolves.toEqual([
+      'curl',
+      'Node.js',
+      'Portal',
+    ]);
+    const panel = () => content().getByRole('tabpanel');
+    await expect(panel().count()).resolves.toBe(1); // the others are hidden
+    await expect(panel().textContent()).resolves.toContain('curl -X POST');
+    await tabs.getByRole('tab', { name: 'Node.js' }).click();
+    await expect(panel().textContent()).resolves.toContain('await tracking.subscribe');
+    await expect(
+      tabs.getByRole('tab', { name: 'Node.js' }).getAttribute('aria-selected'),
+    ).resolves.toBe('true');
+    await page.keyboard.press('ArrowRight');
+    await expect(panel().textContent()).resolves.toContain('Notify me');
+    await expect(page.evaluate(() => document.activeElement?.textContent ?? '')).resolves.toBe(
+      'Portal',
+    );
+    await page.keyboard.press('Home');
+    await expect(panel().textContent()).resolves.toContain('curl -X POST');
+    // the highlighted code inside a tab survived both sanitisers
+    await expect(panel().locator('code.hljs').count()).resolves.toBe(1);
+    await shot('docs-content-tabs.png');
+  });
+
   it('shows the docs in the entity page’s Docs tab, and a friendly state without docs', async () => {
     await page.goto('/catalog/default/component/tracking-service');
     await page

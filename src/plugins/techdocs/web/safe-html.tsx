@@ -7,6 +7,7 @@
 import { createElement, type MouseEvent, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { resolveSitePath } from '../common/index.ts';
+import { type ContentTab, ContentTabs } from './ContentTabs.tsx';
 
 /** Where the links and images of a page go. */
 export interface LinkTargets {
@@ -148,7 +149,7 @@ const TAG_ATTRS: Record<string, Record<string, string>> = {
  * others are dropped so a page cannot borrow the portal's own classes.
  */
 const CLASS_TOKEN =
-  /^(hljs(-[\w-]+)?|[a-z]+_+|language-[\w+#-]+|admonition(-title)?|note|abstract|summary|tldr|info|todo|tip|hint|important|success|check|done|question|help|faq|warning|caution|attention|failure|fail|missing|danger|error|bug|example|quote|cite|inline|end|task-list(-item)?(-checkbox)?|contains-task-list|footnotes?(-[\w-]+)?|footnote-(ref|item|backref|sep)|headerlink|header-anchor|highlight)$/;
+  /^(hljs(-[\w-]+)?|[a-z]+_+|language-[\w+#-]+|admonition(-title)?|note|abstract|summary|tldr|info|todo|tip|hint|important|success|check|done|question|help|faq|warning|caution|attention|failure|fail|missing|danger|error|bug|example|quote|cite|inline|end|task-list(-item)?(-checkbox)?|contains-task-list|footnotes?(-[\w-]+)?|footnote-(ref|item|backref|sep)|headerlink|header-anchor|highlight|tabbed-(set|block|selected|title))$/;
 
 function classNames(value: string): string | undefined {
   const kept = value.split(/\s+/).filter((token) => CLASS_TOKEN.test(token));
@@ -236,10 +237,11 @@ export function imageSrc(src: string, targets: LinkTargets): string | undefined 
 /** Elements whose whitespace-only text children are layout noise (and invalid in tables). */
 const NO_TEXT = new Set(['table', 'thead', 'tbody', 'tfoot', 'tr', 'colgroup', 'ul', 'ol', 'dl']);
 
-function convertChildren(node: Node, targets: LinkTargets): ReactNode[] {
+function convertChildren(node: Node, targets: LinkTargets, skip?: Node): ReactNode[] {
   const out: ReactNode[] = [];
   const skipBlank = node.nodeType === Node.ELEMENT_NODE && NO_TEXT.has((node as Element).localName);
   node.childNodes.forEach((child, index) => {
+    if (child === skip) return;
     if (skipBlank && child.nodeType === Node.TEXT_NODE && !child.textContent?.trim()) return;
     const converted = convertNode(child, targets, index);
     if (converted !== null && converted !== undefined) out.push(converted);
@@ -299,9 +301,35 @@ function convertNode(node: Node, targets: LinkTargets, key: number): ReactNode {
     }
     return createElement('img', { ...props, src, loading: 'lazy', referrerPolicy: 'no-referrer' });
   }
+  if (tag === 'div' && element.classList.contains('tabbed-set')) {
+    const tabs = convertTabs(element, targets);
+    if (tabs) return createElement(ContentTabs, { key, ...tabs });
+  }
   const children = VOID.has(tag) ? [] : convertChildren(element, targets);
   if (tag === 'a') return convertLink(element, props, children, targets);
   return createElement(tag, props, ...(VOID.has(tag) ? [] : children));
+}
+
+/** A `.tabbed-set` of content tabs (see the server's content-tabs.ts) as tab data. */
+function convertTabs(
+  set: Element,
+  targets: LinkTargets,
+): { tabs: ContentTab[]; initial: number } | undefined {
+  const blocks = Array.from(set.children).filter(
+    (child) => child.localName === 'div' && child.classList.contains('tabbed-block'),
+  );
+  if (!blocks.length) return undefined;
+  const tabs = blocks.map((block, index) => {
+    const title = Array.from(block.children).find(
+      (child) => child.localName === 'p' && child.classList.contains('tabbed-title'),
+    );
+    return {
+      title: title?.textContent?.trim() || `Tab ${index + 1}`,
+      content: convertChildren(block, targets, title),
+    };
+  });
+  const selected = blocks.findIndex((block) => block.classList.contains('tabbed-selected'));
+  return { tabs, initial: Math.max(0, selected) };
 }
 
 function convertLink(

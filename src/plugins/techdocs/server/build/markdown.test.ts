@@ -91,6 +91,57 @@ describe('page Markdown', () => {
     );
   });
 
+  it('renders content tabs: consecutive tabs as one set, ===! starting another, ===+ chosen', () => {
+    const html = renderForTest(
+      [
+        '=== "macOS"',
+        '',
+        '    Run **brew**:',
+        '',
+        '    ```sh',
+        '    brew install atrium',
+        '    ```',
+        '',
+        '=== "Linux"',
+        '    Use `apt`.',
+        '',
+        'Between.',
+        '',
+        '===! "A"',
+        '',
+        '    a',
+        '',
+        '===+ "B"',
+        '',
+        '    b',
+        '',
+        '    !!! note',
+        '        nested',
+        '',
+        '===! "C"',
+        '    c',
+        '',
+        '    === "Inner"',
+        '        inner',
+        '',
+      ].join('\n'),
+    ).html;
+    const sets = html.split('<div class="tabbed-set">').length - 1;
+    expect(sets).toBe(4); // macOS+Linux, A+B, C, Inner
+    expect(html).toContain(
+      '<div class="tabbed-block">\n<p class="tabbed-title">macOS</p>\n<p>Run <strong>brew</strong>:</p>\n<pre><code class="hljs language-sh">',
+    );
+    expect(html).toContain(
+      '<div class="tabbed-block">\n<p class="tabbed-title">Linux</p>\n<p>Use <code>apt</code>.</p>\n</div>\n</div>\n<p>Between.</p>',
+    );
+    expect(html).toContain(
+      '<div class="tabbed-block tabbed-selected">\n<p class="tabbed-title">B</p>\n<p>b</p>\n<div class="admonition note">',
+    );
+    expect(html).toContain('<p class="tabbed-title">Inner</p>\n<p>inner</p>');
+    // Without a quoted title it is not a tab.
+    expect(renderForTest('=== macOS\n').html).toBe('<p>=== macOS</p>\n');
+  });
+
   it('reads the directive admonitions of Backstage examples', () => {
     expect(renderForTest(':::note{severity="warning"}\nCareful **now**.\n:::\n').html).toBe(
       '<div class="admonition warning">\n<p>Careful <strong>now</strong>.</p>\n</div>\n',

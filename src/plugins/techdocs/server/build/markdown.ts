@@ -8,6 +8,7 @@ import footnote from 'markdown-it-footnote';
 import taskLists from 'markdown-it-task-lists';
 import type { TocEntry } from '../../common/index.ts';
 import { admonitionPlugin } from './admonitions.ts';
+import { contentTabsPlugin } from './content-tabs.ts';
 
 /** What the renderer reads and fills for one page (markdown-it's `env`). */
 export interface PageEnv {
@@ -71,6 +72,7 @@ export function createMarkdown(): MarkdownItInstance {
   // Bare URLs become links, but not words that merely look like domains ('runbook.md').
   md.linkify.set({ fuzzyLink: false, fuzzyEmail: false });
   md.use(admonitionPlugin);
+  md.use(contentTabsPlugin);
   md.use(footnote);
   md.use(taskLists, { enabled: false });
   // pymdownx.emoji (in techdocs-core): `:thumbsup:` → 👍, as Unicode text. Material's icon

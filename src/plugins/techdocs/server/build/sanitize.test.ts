@@ -69,6 +69,14 @@ describe('sanitised pages', () => {
     expect(html).toContain('<p>text after</p>');
   });
 
+  it('escapes a hostile tab title as text, and its body is sanitised like any other', () => {
+    const { html } = renderForTest(
+      '=== "<img src=x onerror=alert(1)>"\n\n    <script>alert(2)</script>[x](javascript:alert(3))\n',
+    );
+    expect(executableParts(html)).toEqual([]);
+    expect(html).toContain('<p class="tabbed-title">&lt;img src=x onerror=alert(1)&gt;</p>');
+  });
+
   it('escapes a hostile admonition title as text', () => {
     const { html } = renderForTest(HOSTILE['admonition title']!);
     expect(html).toContain('<p class="admonition-title">&lt;img src=x onerror=alert(1)&gt;</p>');

@@ -55,7 +55,8 @@ const ALIGN = { 'text-align': [/^(left|right|center)$/] };
 
 /**
  * The allowlist every page goes through, Markdown-made and raw HTML alike: document
- * structure, highlight.js spans, admonitions, task-list checkboxes (disabled), footnotes.
+ * structure, highlight.js spans, admonitions, content tabs, task-list checkboxes (disabled),
+ * footnotes.
  * Nothing that runs code or loads active content: no script, style, iframe, object, svg, form,
  * no event-handler or style attributes (except table-cell alignment), and URLs limited to
  * http/https/mailto and relative (images: https and relative).
@@ -87,9 +88,16 @@ const BASE_OPTIONS: sanitizeHtml.IOptions = {
     code: ['hljs', 'language-*'],
     pre: ['hljs'],
     span: ['hljs-*', 'language-*', /^[a-z]+_+$/],
-    div: ['admonition', 'highlight', ...ADMONITION_TYPES],
+    div: [
+      'admonition',
+      'highlight',
+      'tabbed-set',
+      'tabbed-block',
+      'tabbed-selected',
+      ...ADMONITION_TYPES,
+    ],
     details: ADMONITION_TYPES,
-    p: ['admonition-title'],
+    p: ['admonition-title', 'tabbed-title'],
     a: ['headerlink', 'footnote-backref'],
     section: ['footnotes'],
     ol: ['footnotes-list'],
