@@ -734,6 +734,7 @@ describe.each(ENGINES)('techdocs with an external builder on %s', (engine) => {
         techdocs: {
           builder: 'external',
           publisher: { type: 'local', local: { publishDirectory: publishDir } },
+          searchScanSeconds: 1,
         },
       },
     });
@@ -756,6 +757,59 @@ describe.each(ENGINES)('techdocs with an external builder on %s', (engine) => {
     });
     expect(forced.status).toBe(400);
     expect((await forced.json()).error.message).toMatch(/external/);
+  });
+
+  it('puts the pages of a site CI published into search, follows republishes, and takes them out when it is gone', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'atrium-ci-job-'));
+    writeFileSync(
+      join(work, 'ci.yaml'),
+      stringify({
+        techdocs: { publisher: { type: 'local', local: { publishDirectory: publishDir } } },
+      }),
+    );
+    const source = join(work, 'tracking-service');
+    cpSync(join(ROOT, 'examples/components/tracking-service'), source, { recursive: true });
+    /** What a CI job does: atrium docs build, then atrium docs publish into the storage. */
+    const ciPublish = () => {
+      const cli = (...args: string[]) =>
+        execFileSync('node', [join(ROOT, 'bin/atrium.mjs'), ...args], { cwd: work, stdio: 'pipe' });
+      rmSync(join(work, 'site'), { recursive: true, force: true });
+      cli('docs', 'build', source, '--out', 'site');
+      cli(
+        'docs',
+        'publish',
+        '--entity',
+        'default/component/tracking-service',
+        '-d',
+        'site',
+        '-c',
+        'ci.yaml',
+      );
+    };
+    const hits = async (term: string) =>
+      (
+        await (
+          await fetch(`${server.url}/api/search/query?types%5B0%5D=techdocs&term=${term}`)
+        ).json()
+      ).results.map((r: { document: { location: string } }) => r.document.location);
+    try {
+      ciPublish();
+      await expect
+        .poll(() => hits('hypertable'), { timeout: 10_000 })
+        .toContain('/docs/default/component/tracking-service/');
+      appendFileSync(
+        join(source, 'docs/event-codes.md'),
+        '\n## Quokka codes\n\nQKA means a quokka.\n',
+      );
+      ciPublish();
+      await expect
+        .poll(() => hits('quokka'), { timeout: 10_000 })
+        .toContain('/docs/default/component/tracking-service/event-codes/#quokka-codes');
+      rmSync(join(publishDir, 'default/component/tracking-service'), { recursive: true });
+      await expect.poll(() => hits('hypertable'), { timeout: 10_000 }).toEqual([]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('serves a site that CI published into the storage folder', async () => {

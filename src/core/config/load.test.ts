@@ -43,6 +43,7 @@ describe('loadConfig: files and defaults', () => {
       techdocs: {
         builder: 'local',
         buildOnStart: true,
+        searchScanSeconds: 60,
         publisher: { type: 'local', local: { publishDirectory: join(cwd, 'data', 'techdocs') } },
       },
       search: { maxTermLength: 100, maxPageLimit: 100, countLimit: 10000 },

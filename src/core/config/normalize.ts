@@ -189,6 +189,9 @@ function normalizeTechDocs(data: Data, ctx: NormalizeContext): TechDocsConfig {
     buildOnStart:
       (data.buildOnStart as boolean | undefined) ??
       (schemaDefault('techdocs.buildOnStart') as boolean),
+    searchScanSeconds:
+      (data.searchScanSeconds as number | undefined) ??
+      (schemaDefault('techdocs.searchScanSeconds') as number),
     publisher: {
       type: 'local',
       local: {

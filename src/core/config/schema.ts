@@ -571,6 +571,15 @@ export const CONFIG_SCHEMA: SchemaNode = {
           description:
             'With the `local` builder: build, in the background after start, the docs of every entity whose docs are a folder on this server (`dir:` refs of `file` locations), so their pages are searchable before anyone opens them. Sources read over the network are built when first opened.',
         },
+        searchScanSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 86400,
+          default: 60,
+          'x-valid': 'an integer between 1 and 86400',
+          description:
+            'How often each server looks in the storage for sites published or replaced by CI (`atrium docs publish`) or removed, and puts their pages into search (or takes them out). Sites built by the server itself are indexed at once.',
+        },
         publisher: {
           type: 'object',
           description: 'Where built sites are stored.',

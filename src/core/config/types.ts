@@ -66,6 +66,8 @@ export interface TechDocsConfig {
   builder: 'local' | 'external';
   /** Build local-folder docs in the background after start (so search covers them). Default true. */
   buildOnStart: boolean;
+  /** Seconds between looks for sites published by CI, to index them for search. Default 60. */
+  searchScanSeconds: number;
   publisher: {
     /** Only `local` for now. */
     type: 'local';

@@ -1,14 +1,9 @@
 import { definePlugin, extend, type PluginDefinition } from '../../../core/plugin-api.ts';
 import { type CatalogApi, catalogServiceRef } from '../../catalog/server/plugin.ts';
 import { searchCollatorsExtensionPoint, searchIndexServiceRef } from '../../search/server/api.ts';
-import {
-  docsSearchDocuments,
-  readSearchIndex,
-  TECHDOCS_DOCUMENT_TYPE,
-  techdocsCollator,
-  entityRefOf,
-} from './collator.ts';
+import { techdocsCollator, entityRefOf } from './collator.ts';
 import { syncDocsEntityFields } from './entity-fields-sync.ts';
+import { PublishedSitesIndex } from './published-sites-index.ts';
 import { registerTechdocsRoutes } from './routes/index.ts';
 import { addressOf } from './routes/shared.ts';
 import { type DocsSource, listDocumentedEntities, resolveDocsRef } from './source/docs-ref.ts';
@@ -42,6 +37,13 @@ export function techdocsPlugin(): PluginDefinition {
       const search = env.use(searchIndexServiceRef);
       const catalog = () => env.use(catalogServiceRef);
       const fields = syncDocsEntityFields({ catalog: catalog(), storage: docs, search, logger });
+      const published = new PublishedSitesIndex({
+        database,
+        storage: docs,
+        search,
+        catalog,
+        logger,
+      });
       const sync = new DocsSync({
         storage: docs,
         records,
@@ -49,16 +51,8 @@ export function techdocsPlugin(): PluginDefinition {
         builder: config.techdocs.builder,
         readTree: (url, options) => readDocsTree(url, { ...options, config }),
         async onPublished(entity, triplet) {
-          const index = await readSearchIndex(docs, triplet);
-          const entityRef = entityRefOf(entity);
-          fields.published(entityRef);
-          await search.removeByEntity(TECHDOCS_DOCUMENT_TYPE, entityRef);
-          if (index) {
-            await search.upsert(
-              TECHDOCS_DOCUMENT_TYPE,
-              docsSearchDocuments(entity, triplet, index),
-            );
-          }
+          fields.published(entityRefOf(entity));
+          await published.indexSite(entity, triplet);
         },
       });
       registerTechdocsRoutes(env, {
@@ -71,6 +65,7 @@ export function techdocsPlugin(): PluginDefinition {
       });
       let stopping = false;
       env.onStart(() => {
+        published.start(config.techdocs.searchScanSeconds);
         if (config.techdocs.builder !== 'local' || !config.techdocs.buildOnStart) return;
         // Not awaited: the server is ready at once; pages become searchable as sites land.
         void buildLocalSites(catalog(), sync, () => stopping).catch((error) =>
@@ -81,7 +76,7 @@ export function techdocsPlugin(): PluginDefinition {
         stopping = true;
         fields.stop();
         await sync.stop();
-        await fields.idle();
+        await Promise.all([fields.idle(), published.stop()]);
       });
     },
   });

@@ -58,6 +58,17 @@ export const techdocsMigrations: Migration[] = [
         .execute();
     },
   },
+  {
+    // Which published site (by build time) each entity's docs pages in search come from.
+    name: '0002_search_state',
+    async up({ db }) {
+      await db.schema
+        .createTable('techdocs_search_state')
+        .addColumn('entity_ref', 'varchar(512)', (c) => c.primaryKey())
+        .addColumn('build_timestamp', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 /** A build log is kept whole up to this many lines; beyond, the first and last lines. */
