@@ -125,7 +125,10 @@ for (const engineName of ENGINES) {
           ? { client: 'pg', connection: cfg.connection }
           : { client: 'better-sqlite3', filename: cfg.connection.filename },
       );
-      expect(await runMigrations(database, 'search', searchMigrations)).toEqual(['0001_initial']);
+      expect(await runMigrations(database, 'search', searchMigrations)).toEqual([
+        '0001_initial',
+        '0002_removed_during_reindex',
+      ]);
       engine = await createSearchEngine(database, createLogger({ level: 'error' }));
       if (engineName === 'pg') expect(engine.notes).toEqual([]); // pg_trgm is available
     });
@@ -534,6 +537,41 @@ for (const engineName of ENGINES) {
       expect(titles((await q({ term: 'adoption' })).hits)).toEqual(['Pet Adoption v3']);
       expect(titles((await q({ term: 'brand' })).hits)).toEqual(['Brand New Thing']);
       expect((await q({ term: 'later' })).total).toBe(1200);
+    });
+
+    it('a removal by another replica during a reindex is not undone by the stream', async () => {
+      const replica = await createSearchEngine(database, createLogger({ level: 'error' }));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let yielded = 0;
+      async function* slow(): AsyncGenerator<IndexableDocument> {
+        for (let i = 0; i < 700; i++) {
+          yielded++;
+          yield entityDoc(`kept-${i}`, { text: 'rebuilt' });
+        }
+        // Read before the removals below, written after them (the batch is still open).
+        yield entityDoc('pet-adoption', { title: 'Pet Adoption' });
+        yield entityDoc('billing', { title: 'Billing Service' });
+        yield page('tracking', 'gone/', 'Gone page', 'obsolete words');
+        yielded++;
+        await gate;
+      }
+      const running = engine.replaceAll('catalog', slow());
+      while (yielded < 701) await new Promise((r) => setTimeout(r, 5));
+      await replica.removeEntities(['component:default/pet-adoption']);
+      await replica.removeByEntity('catalog', 'component:default/billing');
+      await replica.remove('catalog', ['/docs/default/component/tracking/gone/']);
+      release();
+      await running;
+      expect((await q({ term: 'kept' })).total).toBe(700);
+      expect((await q({ term: 'adoption' })).total).toBe(0);
+      expect((await q({ term: 'billing' })).total).toBe(0);
+      expect((await q({ term: 'obsolete' })).total).toBe(0);
+      // The next reindex starts clean: the same documents come back when the stream has them.
+      await engine.replaceAll('catalog', iterate(CATALOG));
+      expect(titles((await q({ term: 'adoption' })).hits)).toEqual(['Pet Adoption']);
     });
 
     it('a failed replaceAll leaves the previous index as it was', async () => {

@@ -109,4 +109,23 @@ export const searchMigrations: Migration[] = [
       }
     },
   },
+  {
+    // Removals made while a reindex runs (on any server), so that its stream, which may have
+    // read those documents before, does not bring them back (engine/engine.ts `rebuild`).
+    name: '0002_removed_during_reindex',
+    async up({ db }) {
+      await db.schema
+        .createTable('search_removed')
+        .addColumn('type', 'varchar(100)', (c) => c.notNull())
+        .addColumn('generation', 'bigint', (c) => c.notNull())
+        .addColumn('location', 'text')
+        .addColumn('entity_ref', 'varchar(512)')
+        .execute();
+      await db.schema
+        .createIndex('search_removed_generation')
+        .on('search_removed')
+        .columns(['type', 'generation'])
+        .execute();
+    },
+  },
 ];

@@ -66,15 +66,6 @@ export interface SearchEngine extends SearchIndex {
   readonly notes: string[];
 }
 
-/** A document of the stream being written by `replaceAll`, and what happened meanwhile. */
-interface Pending {
-  generation: number;
-  /** Locations upserted or removed while the stream runs: the stream's copy is older. */
-  touched: Set<string>;
-  /** Entities removed while the stream runs. */
-  removedEntities: Set<string>;
-}
-
 /** Which documents of a term a query step is about (see {@link BaseSearchEngine.query}). */
 export interface MatchSpec {
   /** Whole words / word prefixes, or fragments inside title, name and tags. */
@@ -127,14 +118,15 @@ const BATCH = 500;
  * Index maintenance shared by both engines. Documents of a type belong to a generation;
  * queries see the generation recorded in `search_types`. `replaceAll` writes a new
  * generation beside the live one and switches in one short transaction, so readers never
- * see an empty or half-built index, and upserts made meanwhile go to both generations.
+ * see an empty or half-built index. Changes made meanwhile, on any server, win over the
+ * stream's older copies: upserts go to both generations, removals are recorded in
+ * `search_removed` (see `stillFresh`).
  */
 export abstract class BaseSearchEngine implements SearchEngine {
   abstract readonly dialect: Database['dialect'];
   readonly notes: string[] = [];
   protected readonly db: AnyKysely;
   protected readonly reader: AnyKysely;
-  private readonly pending = new Map<string, Pending>();
   private readonly replacing = new Map<string, Promise<unknown>>();
   private readonly knownTypes = new Set<string>();
 
@@ -191,14 +183,12 @@ export abstract class BaseSearchEngine implements SearchEngine {
 
   /**
    * Where an upsert writes: the live generation and, while a reindex runs (here or on another
-   * replica, as the database says), the one it is building, which would otherwise lose it.
+   * replica), the one it is building, which would otherwise lose it.
    */
-  private generations(type: string, at: { current: number; pending: number | null }): number[] {
-    const gens = new Set([at.current]);
-    if (at.pending !== null) gens.add(at.pending);
-    const local = this.pending.get(type);
-    if (local) gens.add(local.generation);
-    return [...gens];
+  private generations(at: { current: number; pending: number | null }): number[] {
+    return at.pending === null || at.pending === at.current
+      ? [at.current]
+      : [at.current, at.pending];
   }
 
   /** Writes prepared documents into the given generations, replacing same-location ones. */
@@ -240,10 +230,34 @@ export abstract class BaseSearchEngine implements SearchEngine {
     await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
       const at = await this.ensureType(trx, type);
-      await this.write(trx, type, this.generations(type, at), prepared);
-      const pending = this.pending.get(type);
-      if (pending) for (const d of prepared) pending.touched.add(d.location);
+      await this.write(trx, type, this.generations(at), prepared);
     });
+  }
+
+  /**
+   * Records removals for the reindexes running now (on any server), whose streams may hold
+   * older copies of these documents; `rebuild` leaves those out.
+   */
+  private async tombstone(
+    trx: AnyKysely,
+    types: string[] | undefined,
+    rows: Array<{ location?: string; entity_ref?: string }>,
+  ): Promise<void> {
+    let q = trx
+      .selectFrom('search_types')
+      .select(['type', 'pending'])
+      .where('pending', 'is not', null);
+    if (types) q = q.where('type', 'in', types);
+    const running = (await q.execute()) as Array<{ type: string; pending: number }>;
+    const values = running.flatMap((r) =>
+      rows.map((row) => ({
+        type: r.type,
+        generation: Number(r.pending),
+        location: row.location ?? null,
+        entity_ref: row.entity_ref ?? null,
+      })),
+    );
+    if (values.length) await this.database.insertMany(trx, 'search_removed', values);
   }
 
   async remove(type: string, locations: string[]): Promise<void> {
@@ -254,9 +268,12 @@ export abstract class BaseSearchEngine implements SearchEngine {
         const part = locations.slice(i, i + BATCH);
         await this.deleteDocuments(trx, sql`type = ${type} and location in (${sql.join(part)})`);
       }
+      await this.tombstone(
+        trx,
+        [type],
+        locations.map((location) => ({ location })),
+      );
     });
-    const pending = this.pending.get(type);
-    if (pending) for (const l of locations) pending.touched.add(l);
   }
 
   async removeByEntity(type: string, entityRef: string): Promise<void> {
@@ -264,8 +281,8 @@ export abstract class BaseSearchEngine implements SearchEngine {
     await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
       await this.deleteDocuments(trx, sql`type = ${type} and entity_ref = ${ref}`);
+      await this.tombstone(trx, [type], [{ entity_ref: ref }]);
     });
-    this.pending.get(type)?.removedEntities.add(ref);
   }
 
   async removeEntities(refs: string[]): Promise<void> {
@@ -279,9 +296,51 @@ export abstract class BaseSearchEngine implements SearchEngine {
           sql`entity_ref in (${sql.join(lower.slice(i, i + BATCH))})`,
         );
       }
+      await this.tombstone(
+        trx,
+        undefined,
+        lower.map((entity_ref) => ({ entity_ref })),
+      );
     });
-    for (const pending of this.pending.values())
-      for (const ref of lower) pending.removedEntities.add(ref);
+  }
+
+  /**
+   * The documents of a reindex's batch that nothing newer has overtaken since its stream read
+   * them: not removed meanwhile (search_removed), not written into the new generation by an
+   * upsert (on this server or another). Called inside the batch's locked transaction.
+   */
+  private async stillFresh(
+    trx: AnyKysely,
+    type: string,
+    generation: number,
+    docs: PreparedDocument[],
+  ): Promise<PreparedDocument[]> {
+    if (!docs.length) return docs;
+    const removed = (await trx
+      .selectFrom('search_removed')
+      .select(['location', 'entity_ref'])
+      .where('type', '=', type)
+      .where('generation', '=', generation)
+      .execute()) as Array<{ location: string | null; entity_ref: string | null }>;
+    const written = (await trx
+      .selectFrom('search_documents')
+      .select('location')
+      .where('type', '=', type)
+      .where('generation', '=', generation)
+      .where(
+        'location',
+        'in',
+        docs.map((d) => d.location),
+      )
+      .execute()) as Array<{ location: string }>;
+    const overtaken = new Set([
+      ...removed.map((r) => r.location),
+      ...written.map((r) => r.location),
+    ]);
+    const goneEntities = new Set(removed.map((r) => r.entity_ref));
+    return docs.filter(
+      (d) => !overtaken.has(d.location) && !(d.entityRef && goneEntities.has(d.entityRef)),
+    );
   }
 
   replaceAll(type: string, docs: AsyncIterable<IndexableDocument>): Promise<{ count: number }> {
@@ -307,6 +366,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
       const { current } = await this.ensureType(trx, type);
       // Left over by a rebuild that died (crash, lost connection): invisible, but in the way.
       await this.deleteDocuments(trx, sql`type = ${type} and generation > ${current}`);
+      await trx.deleteFrom('search_removed').where('type', '=', type).execute();
       generation = current + 1;
       await trx
         .updateTable('search_types')
@@ -314,8 +374,6 @@ export abstract class BaseSearchEngine implements SearchEngine {
         .where('type', '=', type)
         .execute();
     });
-    const pending: Pending = { generation, touched: new Set(), removedEntities: new Set() };
-    this.pending.set(type, pending);
     let count = 0;
     let skipped = 0;
     try {
@@ -326,35 +384,11 @@ export abstract class BaseSearchEngine implements SearchEngine {
         if (!part.length) return;
         await this.db.transaction().execute(async (trx) => {
           await this.lock(trx);
-          // Checked inside the transaction: an upsert that committed first has the newer copy,
-          // here (touched) or on another replica (already in the new generation).
-          const local = part.filter(
-            (d) =>
-              !pending.touched.has(d.location) &&
-              !(d.entityRef && pending.removedEntities.has(d.entityRef)),
-          );
-          const written = local.length
-            ? new Set(
-                (
-                  (await trx
-                    .selectFrom('search_documents')
-                    .select('location')
-                    .where('type', '=', type)
-                    .where('generation', '=', generation)
-                    .where(
-                      'location',
-                      'in',
-                      local.map((d) => d.location),
-                    )
-                    .execute()) as Array<{ location: string }>
-                ).map((r) => r.location),
-              )
-            : new Set<string>();
           await this.write(
             trx,
             type,
             [generation],
-            local.filter((d) => !written.has(d.location)),
+            await this.stillFresh(trx, type, generation, part),
           );
         });
       };
@@ -378,6 +412,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
           .where('type', '=', type)
           .execute();
         await this.deleteDocuments(trx, sql`type = ${type} and generation < ${generation}`);
+        await trx.deleteFrom('search_removed').where('type', '=', type).execute();
       });
     } catch (error) {
       await this.db
@@ -385,6 +420,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
         .execute(async (trx) => {
           await this.lock(trx);
           await this.deleteDocuments(trx, sql`type = ${type} and generation = ${generation}`);
+          await trx.deleteFrom('search_removed').where('type', '=', type).execute();
           await trx
             .updateTable('search_types')
             .set({ pending: null })
@@ -393,8 +429,6 @@ export abstract class BaseSearchEngine implements SearchEngine {
         })
         .catch(() => undefined);
       throw error;
-    } finally {
-      this.pending.delete(type);
     }
     await this.afterRebuild().catch((error) =>
       this.logger.warn(`Index maintenance after reindexing '${type}' failed`, {
