@@ -2,46 +2,26 @@ import type { Logger } from '../../../core/logger.ts';
 import type { Entity } from '../../../model/entity.ts';
 import type { CatalogApi } from '../../catalog/server/plugin.ts';
 import type { EntitiesChangedEvent } from '../../catalog/server/store/entity-store.ts';
-import type { SearchIndex } from '../../search/server/api.ts';
-import { docsSearchDocuments, readSearchIndex, TECHDOCS_DOCUMENT_TYPE } from './collator.ts';
-import type { DocsStorage } from './storage/index.ts';
-
-/** Sites published by another replica or by CI are noticed within this time. */
-const SITES_TTL_MS = 60_000;
+import type { PublishedSitesIndex } from './published-sites-index.ts';
 
 /**
  * Docs pages in search carry their entity's title, owner, lifecycle and type (filters and
- * the result line). When the catalog changes an entity that has a published site, its pages
- * are pushed again with the new fields from the stored site: no rebuild, no reader waiting.
+ * the result line). When the catalog changes an entity whose pages are in search, they are
+ * pushed again with the new fields from the stored site: no rebuild, no reader waiting.
  * Deleted entities lose their pages through search's own catalog sync.
  */
 export function syncDocsEntityFields(deps: {
   catalog: CatalogApi;
-  storage: DocsStorage;
-  search: SearchIndex;
+  sites: Pick<PublishedSitesIndex, 'indexSite' | 'indexedAmong'>;
   logger: Logger;
-}): { published(entityRef: string): void; stop(): void; idle(): Promise<void> } {
-  const { catalog, storage, search, logger } = deps;
-  let sites: { refs: Set<string>; readAt: number } | undefined;
+}): { stop(): void; idle(): Promise<void> } {
+  const { catalog, sites, logger } = deps;
   let chain: Promise<void> = Promise.resolve();
 
-  const documented = async (): Promise<Set<string>> => {
-    if (!sites || Date.now() - sites.readAt > SITES_TTL_MS) {
-      const triplets = await storage.listSites();
-      sites = {
-        refs: new Set(triplets.map((t) => `${t.kind}:${t.namespace}/${t.name}`.toLowerCase())),
-        readAt: Date.now(),
-      };
-    }
-    return sites.refs;
-  };
-
   const apply = async (event: EntitiesChangedEvent) => {
-    const refs = await documented();
-    const changed = event.upserted.map((r) => r.toLowerCase()).filter((r) => refs.has(r));
+    const changed = await sites.indexedAmong(event.upserted);
     if (!changed.length) return;
-    const entities = await catalog.query.byRefs(changed, undefined, undefined);
-    for (const found of entities) {
+    for (const found of await catalog.query.byRefs(changed, undefined, undefined)) {
       if (!found) continue;
       const entity = found as Entity;
       const triplet = {
@@ -49,9 +29,7 @@ export function syncDocsEntityFields(deps: {
         kind: entity.kind,
         name: entity.metadata.name,
       };
-      const index = await readSearchIndex(storage, triplet);
-      if (!index) continue;
-      await search.upsert(TECHDOCS_DOCUMENT_TYPE, docsSearchDocuments(entity, triplet, index));
+      await sites.indexSite(entity, triplet);
     }
   };
 
@@ -66,9 +44,5 @@ export function syncDocsEntityFields(deps: {
         }),
       );
   });
-  return {
-    published: (entityRef) => sites?.refs.add(entityRef.toLowerCase()),
-    stop,
-    idle: () => chain,
-  };
+  return { stop, idle: () => chain };
 }

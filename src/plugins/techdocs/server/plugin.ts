@@ -1,7 +1,7 @@
 import { definePlugin, extend, type PluginDefinition } from '../../../core/plugin-api.ts';
 import { type CatalogApi, catalogServiceRef } from '../../catalog/server/plugin.ts';
 import { searchCollatorsExtensionPoint, searchIndexServiceRef } from '../../search/server/api.ts';
-import { techdocsCollator, entityRefOf } from './collator.ts';
+import { techdocsCollator } from './collator.ts';
 import { syncDocsEntityFields } from './entity-fields-sync.ts';
 import { PublishedSitesIndex } from './published-sites-index.ts';
 import { registerTechdocsRoutes } from './routes/index.ts';
@@ -36,7 +36,6 @@ export function techdocsPlugin(): PluginDefinition {
       const records = new BuildRecords(database);
       const search = env.use(searchIndexServiceRef);
       const catalog = () => env.use(catalogServiceRef);
-      const fields = syncDocsEntityFields({ catalog: catalog(), storage: docs, search, logger });
       const published = new PublishedSitesIndex({
         database,
         storage: docs,
@@ -44,6 +43,7 @@ export function techdocsPlugin(): PluginDefinition {
         catalog,
         logger,
       });
+      const fields = syncDocsEntityFields({ catalog: catalog(), sites: published, logger });
       const sync = new DocsSync({
         storage: docs,
         records,
@@ -51,7 +51,6 @@ export function techdocsPlugin(): PluginDefinition {
         builder: config.techdocs.builder,
         readTree: (url, options) => readDocsTree(url, { ...options, config }),
         async onPublished(entity, triplet) {
-          fields.published(entityRefOf(entity));
           await published.indexSite(entity, triplet);
         },
       });

@@ -64,6 +64,21 @@ export class PublishedSitesIndex {
     }
   }
 
+  /** Those of `refs` (any case) whose docs pages are in search. */
+  async indexedAmong(refs: string[]): Promise<string[]> {
+    const lower = [...new Set(refs.map((r) => r.toLowerCase()))];
+    const found: string[] = [];
+    for (let i = 0; i < lower.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('techdocs_search_state')
+        .select('entity_ref')
+        .where('entity_ref', 'in', lower.slice(i, i + 500))
+        .execute();
+      found.push(...rows.map((r) => r.entity_ref));
+    }
+    return found;
+  }
+
   /**
    * Indexes every site whose build time differs from the recorded one, and takes the pages
    * of sites no longer stored out of search. One scan at a time.
