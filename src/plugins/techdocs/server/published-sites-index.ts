@@ -4,7 +4,7 @@ import type { Logger } from '../../../core/logger.ts';
 import type { Entity } from '../../../model/entity.ts';
 import type { CatalogApi } from '../../catalog/server/plugin.ts';
 import type { SearchIndex } from '../../search/server/api.ts';
-import type { DocsTriplet } from '../common/index.ts';
+import type { DocsTriplet, SiteMetadata } from '../common/index.ts';
 import {
   docsSearchDocuments,
   entityRefOf,
@@ -18,6 +18,9 @@ interface Tables {
 }
 
 const refOf = (t: DocsTriplet) => `${t.kind}:${t.namespace}/${t.name}`.toLowerCase();
+
+/** A site's build time; 0 when a hand-written metadata file has none. */
+const builtAt = (metadata: SiteMetadata) => Number(metadata.build_timestamp) || 0;
 
 /**
  * Keeps the docs pages in search in step with the sites in storage, whoever published them.
@@ -55,7 +58,7 @@ export class PublishedSitesIndex {
       await search.upsert(TECHDOCS_DOCUMENT_TYPE, docsSearchDocuments(entity, triplet, index));
     }
     if (metadata) {
-      const row = { entity_ref: entityRef, build_timestamp: metadata.build_timestamp };
+      const row = { entity_ref: entityRef, build_timestamp: builtAt(metadata) };
       await this.db
         .insertInto('techdocs_search_state')
         .values(row)
@@ -107,7 +110,7 @@ export class PublishedSitesIndex {
       stored.add(ref);
       try {
         const metadata = await storage.getMetadata(triplet);
-        if (!metadata || recorded.get(ref) === metadata.build_timestamp) continue;
+        if (!metadata || recorded.get(ref) === builtAt(metadata)) continue;
         // Entities outside the catalog are left out, as by the full reindex's collator.
         const row = await this.deps.catalog().store.rowByRef(ref);
         if (!row) continue;
