@@ -87,7 +87,8 @@ export class LocalDocsStorage implements DocsStorage {
       }
       const again = await readInSite(site, segments);
       if (again instanceof Buffer) return again;
-      if (!retired.length && again !== MISSING_SITE) return undefined;
+      // No republish under way: the file (or the whole site) is not there.
+      if (!retired.length) return undefined;
     }
     return undefined;
   }
