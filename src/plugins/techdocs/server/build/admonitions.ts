@@ -1,4 +1,5 @@
 import type { MarkdownIt, StateBlock, Token } from 'markdown-it';
+import { indentedBodyEnd, tokenizeInside } from './nested-blocks.ts';
 
 /**
  * Python-Markdown / MkDocs Material admonitions, which markdown-it does not know:
@@ -99,30 +100,14 @@ function admonitionRule(state: StateBlock, startLine: number, endLine: number, s
     open: match[1] === '???+',
   };
 
-  // The body is every following line indented four columns deeper, blank lines included,
-  // up to the first line that is not.
-  let lastBody = startLine;
-  for (let line = startLine + 1; line < endLine; line++) {
-    if (state.isEmpty(line)) continue;
-    if (state.sCount[line]! - state.blkIndent < 4) break;
-    lastBody = line;
-  }
+  const lastBody = indentedBodyEnd(state, startLine, endLine);
 
   const open: Token = state.push('admonition_open', meta.collapsible ? 'details' : 'div', 1);
   open.block = true;
   open.meta = meta;
   open.map = [startLine, lastBody + 1];
 
-  const oldParent = state.parentType;
-  const oldLineMax = state.lineMax;
-  const oldIndent = state.blkIndent;
-  state.parentType = 'admonition' as typeof state.parentType;
-  state.lineMax = lastBody + 1;
-  state.blkIndent = oldIndent + 4;
-  state.md.block.tokenize(state, startLine + 1, lastBody + 1);
-  state.parentType = oldParent;
-  state.lineMax = oldLineMax;
-  state.blkIndent = oldIndent;
+  tokenizeInside(state, startLine + 1, lastBody + 1, { parentType: 'admonition', indent: 4 });
 
   const close: Token = state.push('admonition_close', meta.collapsible ? 'details' : 'div', -1);
   close.block = true;
@@ -175,13 +160,7 @@ function directiveRule(state: StateBlock, startLine: number, endLine: number, si
   open.block = true;
   open.meta = meta;
   open.map = [startLine, closeLine + 1];
-  const oldParent = state.parentType;
-  const oldLineMax = state.lineMax;
-  state.parentType = 'admonition' as typeof state.parentType;
-  state.lineMax = closeLine;
-  state.md.block.tokenize(state, startLine + 1, closeLine);
-  state.parentType = oldParent;
-  state.lineMax = oldLineMax;
+  tokenizeInside(state, startLine + 1, closeLine, { parentType: 'admonition', indent: 0 });
   const close: Token = state.push('admonition_close', 'div', -1);
   close.block = true;
   close.meta = meta;

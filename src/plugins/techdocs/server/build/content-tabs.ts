@@ -1,4 +1,5 @@
 import type { MarkdownIt, StateBlock, Token } from 'markdown-it';
+import { indentedBodyEnd, tokenizeInside } from './nested-blocks.ts';
 
 /**
  * Content tabs of pymdownx.tabbed (part of techdocs-core), which markdown-it does not know:
@@ -51,28 +52,13 @@ function tabsRule(state: StateBlock, startLine: number, endLine: number, silent:
   let line = startLine;
   let match: RegExpExecArray | null = first;
   while (match) {
-    // The body: every following line indented four columns deeper, blank lines included.
-    let lastBody = line;
-    for (let next = line + 1; next < endLine; next++) {
-      if (state.isEmpty(next)) continue;
-      if (state.sCount[next]! - state.blkIndent < 4) break;
-      lastBody = next;
-    }
+    const lastBody = indentedBodyEnd(state, line, endLine);
     const meta: TabMeta = { title: match[2]!, selected: match[1]!.includes('+') };
     const open: Token = state.push('tabbed_block_open', 'div', 1);
     open.block = true;
     open.meta = meta;
     open.map = [line, lastBody + 1];
-    const oldParent = state.parentType;
-    const oldLineMax = state.lineMax;
-    const oldIndent = state.blkIndent;
-    state.parentType = 'tabbed' as typeof state.parentType;
-    state.lineMax = lastBody + 1;
-    state.blkIndent = oldIndent + 4;
-    state.md.block.tokenize(state, line + 1, lastBody + 1);
-    state.parentType = oldParent;
-    state.lineMax = oldLineMax;
-    state.blkIndent = oldIndent;
+    tokenizeInside(state, line + 1, lastBody + 1, { parentType: 'tabbed', indent: 4 });
     const close: Token = state.push('tabbed_block_close', 'div', -1);
     close.block = true;
 
