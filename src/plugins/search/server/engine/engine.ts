@@ -155,6 +155,22 @@ export abstract class BaseSearchEngine implements SearchEngine {
     generation: number,
     docs: Array<PreparedDocument & { id: number }>,
   ): Promise<void>;
+  /** The `search_documents` columns both engines store for a document. */
+  protected static documentRow(
+    d: PreparedDocument & { id: number },
+    type: string,
+    generation: number,
+  ) {
+    return {
+      id: d.id,
+      type,
+      generation,
+      location: d.location,
+      entity_ref: d.entityRef,
+      title: d.title,
+      body: d.body,
+    };
+  }
   /** Deletes the documents that `where` (over `search_documents`) selects, with their rows. */
   protected abstract deleteDocuments(trx: AnyKysely, where: RawBuilder<unknown>): Promise<void>;
   /** Runs after a full rebuild switched generations: statistics, index merges. */

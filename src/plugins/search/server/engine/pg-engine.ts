@@ -95,15 +95,7 @@ export class PgSearchEngine extends BaseSearchEngine {
     await this.database.insertMany(
       trx,
       'search_documents',
-      docs.map((d) => ({
-        id: d.id,
-        type,
-        generation,
-        location: d.location,
-        entity_ref: d.entityRef,
-        title: d.title,
-        body: d.body,
-      })),
+      docs.map((d) => BaseSearchEngine.documentRow(d, type, generation)),
     );
     // One statement per batch; the vectors are computed by PostgreSQL from unnested arrays.
     const column = <K extends keyof (PreparedDocument & { id: number })>(key: K) =>
@@ -226,11 +218,20 @@ export class PgSearchEngine extends BaseSearchEngine {
     }
   }
 
-  protected async countMatches(ctx: QueryContext, spec: MatchSpec, cap: number): Promise<number> {
+  /** Rows of `search_index d` that `where` selects, counted up to `cap`. */
+  private async countUpTo(
+    ctx: QueryContext,
+    where: RawBuilder<unknown>,
+    cap: number,
+  ): Promise<number> {
     const r = await sql<{ n: number }>`select count(*)::int as n from (
-        select 1 from search_index d where ${this.where(ctx, spec)} limit ${cap}
+        select 1 from search_index d where ${where} limit ${cap}
       ) m`.execute(ctx.executor);
     return Number(r.rows[0]?.n ?? 0);
+  }
+
+  protected countMatches(ctx: QueryContext, spec: MatchSpec, cap: number): Promise<number> {
+    return this.countUpTo(ctx, this.where(ctx, spec), cap);
   }
 
   protected async rankMatches(
@@ -277,11 +278,8 @@ export class PgSearchEngine extends BaseSearchEngine {
     return r.rows.map((row) => Number(row.id));
   }
 
-  protected async countAll(ctx: QueryContext, cap: number): Promise<number> {
-    const r = await sql<{ n: number }>`select count(*)::int as n from (
-        select 1 from search_index d where ${this.conditions(ctx)} limit ${cap}
-      ) m`.execute(ctx.executor);
-    return Number(r.rows[0]?.n ?? 0);
+  protected countAll(ctx: QueryContext, cap: number): Promise<number> {
+    return this.countUpTo(ctx, this.conditions(ctx), cap);
   }
 
   protected async pageAll(

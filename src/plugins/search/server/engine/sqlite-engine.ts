@@ -82,15 +82,9 @@ export class SqliteSearchEngine extends BaseSearchEngine {
       trx,
       'search_documents',
       docs.map((d) => ({
-        id: d.id,
-        type,
-        generation,
-        location: d.location,
-        entity_ref: d.entityRef,
-        title: d.title,
+        ...BaseSearchEngine.documentRow(d, type, generation),
         sort_title: d.sortTitle,
         filters: d.filters,
-        body: d.body,
       })),
     );
     const facets = `${facetToken('t', type)} ${generationToken(type, generation)}`;
