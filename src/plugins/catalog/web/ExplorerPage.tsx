@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { usePageTitle } from '../../../web/plugin-api.ts';
 import { entityFacets, queryEntities } from './api.ts';
-import { EntityRefLink, entityPath, ErrorState, Loading } from './shared.tsx';
+import { EntityRefLink, entityPath, ErrorState, Loading, Pager } from './shared.tsx';
 
 const PAGE_SIZE = 20;
 
@@ -281,35 +281,25 @@ export function ExplorerPage() {
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label="Pages">
-            <button
-              type="button"
-              disabled={!result.data.pageInfo.prevCursor}
-              onClick={() =>
-                update(
-                  {
-                    cursor: page > 2 ? result.data.pageInfo.prevCursor : undefined,
-                    page: page > 2 ? String(page - 1) : undefined,
-                  },
-                  true,
-                )
-              }
-            >
-              ← Previous
-            </button>
-            <span>
-              Page {page} of {Math.max(1, Math.ceil(result.data.totalItems / PAGE_SIZE))}
-            </span>
-            <button
-              type="button"
-              disabled={!result.data.pageInfo.nextCursor}
-              onClick={() =>
-                update({ cursor: result.data.pageInfo.nextCursor, page: String(page + 1) }, true)
-              }
-            >
-              Next →
-            </button>
-          </nav>
+          <Pager
+            label="Pages"
+            page={page}
+            pages={Math.max(1, Math.ceil(result.data.totalItems / PAGE_SIZE))}
+            hasPrevious={Boolean(result.data.pageInfo.prevCursor)}
+            hasNext={Boolean(result.data.pageInfo.nextCursor)}
+            onPrevious={() =>
+              update(
+                {
+                  cursor: page > 2 ? result.data.pageInfo.prevCursor : undefined,
+                  page: page > 2 ? String(page - 1) : undefined,
+                },
+                true,
+              )
+            }
+            onNext={() =>
+              update({ cursor: result.data.pageInfo.nextCursor, page: String(page + 1) }, true)
+            }
+          />
         </>
       )}
     </div>

@@ -8,7 +8,7 @@ import { Link } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
 import { fetchJson, queryString } from '../../../web/plugin-api.ts';
 import { queryEntities } from './api.ts';
-import { entityPath, formatTime, QueryView } from './shared.tsx';
+import { entityPath, formatTime, Pager, QueryView } from './shared.tsx';
 
 /** Long generated names (Location entities) wrap instead of overflowing the card. */
 const WRAP = { overflowWrap: 'anywhere' } as const;
@@ -183,31 +183,22 @@ function OwnedList({ team }: { team: string }) {
               ))}
             </ul>
             {pages > 1 && (
-              <div className="pager">
-                <button
-                  type="button"
-                  disabled={!data.pageInfo.prevCursor || owned.isFetching}
-                  onClick={() => {
-                    setCursor(data.pageInfo.prevCursor);
-                    setPage((p) => Math.max(1, p - 1));
-                  }}
-                >
-                  ← Previous
-                </button>
-                <span>
-                  Page {page} of {pages}
-                </span>
-                <button
-                  type="button"
-                  disabled={!data.pageInfo.nextCursor || owned.isFetching}
-                  onClick={() => {
-                    setCursor(data.pageInfo.nextCursor);
-                    setPage((p) => p + 1);
-                  }}
-                >
-                  Next →
-                </button>
-              </div>
+              <Pager
+                label="Pages of owned entities"
+                page={page}
+                pages={pages}
+                hasPrevious={Boolean(data.pageInfo.prevCursor)}
+                hasNext={Boolean(data.pageInfo.nextCursor)}
+                busy={owned.isFetching}
+                onPrevious={() => {
+                  setCursor(data.pageInfo.prevCursor);
+                  setPage((p) => Math.max(1, p - 1));
+                }}
+                onNext={() => {
+                  setCursor(data.pageInfo.nextCursor);
+                  setPage((p) => p + 1);
+                }}
+              />
             )}
           </>
         )

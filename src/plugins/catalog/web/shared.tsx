@@ -63,6 +63,44 @@ export function SafeLink({ url, children }: { url: unknown; children?: ReactNode
   );
 }
 
+/** Previous / next under a paged list, with "Page n of m" when the number of pages is known. */
+export function Pager({
+  label,
+  page,
+  pages,
+  hasPrevious,
+  hasNext,
+  onPrevious,
+  onNext,
+  busy = false,
+}: {
+  label: string;
+  page?: number;
+  pages?: number;
+  hasPrevious: boolean;
+  hasNext: boolean;
+  onPrevious(): void;
+  onNext(): void;
+  /** While the next page loads: both buttons wait. */
+  busy?: boolean;
+}) {
+  return (
+    <nav className="pager" aria-label={label}>
+      <button type="button" disabled={!hasPrevious || busy} onClick={onPrevious}>
+        ← Previous
+      </button>
+      {page !== undefined && pages !== undefined && (
+        <span>
+          Page {page} of {pages}
+        </span>
+      )}
+      <button type="button" disabled={!hasNext || busy} onClick={onNext}>
+        Next →
+      </button>
+    </nav>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return (
     <div className="state" role="status" aria-busy="true">

@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router-dom';
 import { usePageTitle } from '../../../web/plugin-api.ts';
-import { ErrorState, formatTime, Loading } from '../../catalog/web/shared.tsx';
+import { ErrorState, formatTime, Loading, Pager } from '../../catalog/web/shared.tsx';
 import type { SerializedTask, TaskStatus } from '../common/index.ts';
 import { listTasks } from './api.ts';
 
@@ -102,25 +102,15 @@ export function TasksPage() {
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label="Pages">
-            <button
-              type="button"
-              disabled={page <= 1}
-              onClick={() => set({ page: page > 2 ? String(page - 1) : undefined })}
-            >
-              ← Previous
-            </button>
-            <span>
-              Page {page} of {pages}
-            </span>
-            <button
-              type="button"
-              disabled={page >= pages}
-              onClick={() => set({ page: String(page + 1) })}
-            >
-              Next →
-            </button>
-          </nav>
+          <Pager
+            label="Pages"
+            page={page}
+            pages={pages}
+            hasPrevious={page > 1}
+            hasNext={page < pages}
+            onPrevious={() => set({ page: page > 2 ? String(page - 1) : undefined })}
+            onNext={() => set({ page: String(page + 1) })}
+          />
         </>
       )}
     </div>

@@ -7,7 +7,7 @@ import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError, usePageTitle } from '../../../web/plugin-api.ts';
-import { ErrorState, Loading } from '../../catalog/web/shared.tsx';
+import { ErrorState, Loading, Pager } from '../../catalog/web/shared.tsx';
 import type { SearchQuery, SearchResult } from '../common/types.ts';
 import {
   catalogFacets,
@@ -491,22 +491,13 @@ export function SearchPage() {
             ))}
           </ol>
           {(data.previousPageCursor || data.nextPageCursor) && (
-            <nav className="pager" aria-label="Result pages">
-              <button
-                type="button"
-                disabled={!data.previousPageCursor}
-                onClick={() => goToPage(data.previousPageCursor)}
-              >
-                ← Previous
-              </button>
-              <button
-                type="button"
-                disabled={!data.nextPageCursor}
-                onClick={() => goToPage(data.nextPageCursor)}
-              >
-                Next →
-              </button>
-            </nav>
+            <Pager
+              label="Result pages"
+              hasPrevious={Boolean(data.previousPageCursor)}
+              hasNext={Boolean(data.nextPageCursor)}
+              onPrevious={() => goToPage(data.previousPageCursor)}
+              onNext={() => goToPage(data.nextPageCursor)}
+            />
           )}
         </>
       ) : null}
