@@ -175,8 +175,7 @@ export class DocsSync {
       return {
         dir,
         hash: await hashDocsSource(dir),
-        // A local folder in a git checkout: its commit, unless it has uncommitted changes.
-        commit: tree ? tree.commit : await gitHeadCommit(dir, { clean: true }),
+        commit: tree?.commit,
         cleanup: tree?.cleanup,
       };
     } catch (error) {
@@ -254,11 +253,17 @@ export class DocsSync {
   private async build(
     request: SyncRequest,
     sync: RunningSync,
-    source: { dir: string; commit?: string },
+    read: { dir: string; commit?: string },
     hash: string,
   ): Promise<void> {
     const { records, storage, logger } = this.options;
     const { entity, entityRef, triplet } = request;
+    // A local folder in a git checkout: its commit, unless it has uncommitted changes. Asked
+    // only when building, not on every look at whether the docs are up to date.
+    const source =
+      read.commit === undefined && request.source.type === 'dir'
+        ? { ...read, commit: await gitHeadCommit(read.dir, { clean: true }) }
+        : read;
     const startedAt = new Date();
     const log: BuildLogLine[] = [];
     const emit = (level: BuildLogLine['level'], message: string) => {
