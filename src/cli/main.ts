@@ -1,10 +1,8 @@
 import { Command } from 'commander';
-import { startCommand } from './start.ts';
-import { validateCommand } from './validate.ts';
-import { importCommand } from './import.ts';
-import { searchReindexCommand } from './search.ts';
-import { docsBuildCommand, docsPublishCommand } from './docs.ts';
-import { templateRunCommand, type TemplateRunOptions } from './template.ts';
+import type { TemplateRunOptions } from './template.ts';
+
+// Each command loads its module when it runs: `start` does not pay for the docs build or the
+// template runner, nor the others for the server.
 
 const program = new Command();
 program.name('atrium').description('Atrium developer portal').version('0.1.0');
@@ -16,6 +14,7 @@ program
   .description('Start the portal server (reads app-config.yaml, then app-config.local.yaml)')
   .option('-c, --config <file>', 'config file (repeatable; replaces the default list)', collect)
   .action(async (options: { config?: string[] }) => {
+    const { startCommand } = await import('./start.ts');
     await startCommand(options);
   });
 
@@ -26,6 +25,7 @@ program
   .option('-c, --config <file>', 'config file for custom kinds and rules (repeatable)', collect)
   .option('--json', 'print problems as JSON')
   .action(async (files: string[], options: { config?: string[]; json?: boolean }) => {
+    const { validateCommand } = await import('./validate.ts');
     process.exitCode = await validateCommand(files, options);
   });
 
@@ -40,6 +40,7 @@ program
   )
   .option('--dry-run', 'show what would be imported without registering')
   .action(async (target: string, options: { server: string; dryRun?: boolean }) => {
+    const { importCommand } = await import('./import.ts');
     process.exitCode = await importCommand(target, options);
   });
 
@@ -54,6 +55,7 @@ docs
   .option('-o, --out <dir>', 'output folder (replaced)', 'site')
   .option('--site-name <name>', 'site name when there is no mkdocs.yml')
   .action(async (dir: string, options: { out: string; siteName?: string }) => {
+    const { docsBuildCommand } = await import('./docs.ts');
     process.exitCode = await docsBuildCommand(dir, options);
   });
 
@@ -64,6 +66,7 @@ docs
   .option('-d, --directory <dir>', 'built site folder', 'site')
   .option('-c, --config <file>', 'config file (repeatable; replaces the default list)', collect)
   .action(async (options: { entity: string; directory: string; config?: string[] }) => {
+    const { docsPublishCommand } = await import('./docs.ts');
     process.exitCode = await docsPublishCommand(options);
   });
 
@@ -81,6 +84,7 @@ template
   .option('-o, --out <dir>', 'write the resulting workspace here (must be empty or absent)')
   .option('-c, --config <file>', 'config file (repeatable; replaces the default list)', collect)
   .action(async (file: string, options: TemplateRunOptions) => {
+    const { templateRunCommand } = await import('./template.ts');
     process.exitCode = await templateRunCommand(file, options);
   });
 
@@ -95,6 +99,7 @@ search
   )
   .option('-t, --type <type>', 'document type to rebuild (repeatable)', collect)
   .action(async (options: { server: string; type?: string[] }) => {
+    const { searchReindexCommand } = await import('./search.ts');
     process.exitCode = await searchReindexCommand(options);
   });
 

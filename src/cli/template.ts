@@ -19,6 +19,7 @@ import {
   buildTaskSpec,
   templateBaseUrl,
 } from '../plugins/scaffolder/server/templates.ts';
+import type { TemplateRenderer } from '../plugins/scaffolder/server/templating/renderer.ts';
 import { createSchemaAjv } from '../plugins/scaffolder/server/validation/json-schema.ts';
 import { parameterPages } from '../plugins/scaffolder/server/validation/task-request.ts';
 
@@ -89,18 +90,27 @@ async function readYamlObject(file: string, what: string): Promise<JsonObject> {
  * Fills JSON-schema `default`s of the parameter pages into the values, as the form does
  * before it submits (the server itself never fills defaults).
  */
-function applyDefaults(
+async function applyDefaults(
   template: Entity,
   values: JsonObject,
-  templater: { isTruthy(condition: unknown, scope: Record<string, unknown>): boolean },
-): JsonObject {
+  templater: Pick<TemplateRenderer, 'isTruthy'>,
+): Promise<JsonObject> {
   const ajv = createSchemaAjv({ useDefaults: true });
   const filled = structuredClone(values);
-  for (const page of parameterPages(template)) {
+  for (const [index, page] of parameterPages(template).entries()) {
     const { if: visibility, ...rest } = page;
     const conditional = typeof visibility === 'string' || typeof visibility === 'boolean';
     // A page the form would hide contributes no defaults.
-    if (conditional && !templater.isTruthy(visibility, { parameters: filled })) continue;
+    if (
+      conditional &&
+      !(await templater.isTruthy(
+        visibility,
+        { parameters: filled },
+        { path: `spec.parameters[${index}].if` },
+      ))
+    ) {
+      continue;
+    }
     const schema = conditional ? rest : page;
     try {
       ajv.compile(schema)(filled);
@@ -193,6 +203,12 @@ export async function templateRunCommand(
     config.backend.listen = { host: '127.0.0.1', port: 0 };
     config.catalog.refresh.intervalMs = null;
     config.scaffolder.workspaceDir = join(scratch, 'workspaces');
+    // The run's catalog is temporary and this user's own: what publish:git may write locally
+    // may be registered in it.
+    config.catalog.locationRoots = [
+      ...config.catalog.locationRoots,
+      ...config.scaffolder.localRepositoryRoots,
+    ];
     app = await createApp({
       config,
       plugins: [catalogPlugin(), scaffolderPlugin({ runTasks: false })],
@@ -203,9 +219,9 @@ export async function templateRunCommand(
     await app.start();
     const scaffolder = app.use(scaffolderServiceRef);
 
-    const values = applyDefaults(template, rawValues, scaffolder.templater);
+    const values = await applyDefaults(template, rawValues, scaffolder.templater);
     try {
-      scaffolder.tasks.check(template, values, secrets);
+      await scaffolder.tasks.check(template, values, secrets);
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
       for (const e of error.errors) {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig, toKindDefinitions } from '../core/config/index.ts';
+import { readingPolicy } from '../core/reading/allow-list.ts';
 import type { Problem } from '../model/entity.ts';
 import { createKindRegistry } from '../model/index.ts';
 import { ingestLocation } from '../plugins/catalog/server/ingest/ingest-location.ts';
@@ -29,7 +30,7 @@ export async function validateCommand(
   const registry = createKindRegistry(toKindDefinitions(config.catalog.kinds));
   const readers = new Map<string, LocationReader>([
     ['file', new FileReader()],
-    ['url', new UrlReader(() => config.backend.reading.allow)],
+    ['url', new UrlReader(() => readingPolicy(config))],
   ]);
   const problems: Problem[] = [];
   let entities = 0;

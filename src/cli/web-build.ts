@@ -1,32 +1,21 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { ROOT, scanSources } from '../../bin/build.mjs';
 import type { Logger } from '../core/logger.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+// ROOT comes from bin/: this file runs from src/cli (tsx, tests) and from dist/server/cli.
 export const WEB_DIST = join(ROOT, 'dist/web');
 const WEB_CONFIG = join(ROOT, 'src/web/vite.config.ts');
 
 /** Newest modification time of the sources the web bundle is built from. */
 function newestSource(): number {
-  let newest = statSync(WEB_CONFIG).mtimeMs;
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  const roots = [join(ROOT, 'src/web'), join(ROOT, 'src/model')];
+  const roots = [WEB_CONFIG, join(ROOT, 'src/web'), join(ROOT, 'src/model')];
   for (const plugin of readdirSync(join(ROOT, 'src/plugins'), { withFileTypes: true })) {
     if (!plugin.isDirectory()) continue;
-    for (const side of ['web', 'common']) {
-      const dir = join(ROOT, 'src/plugins', plugin.name, side);
-      if (existsSync(dir)) roots.push(dir);
-    }
+    for (const side of ['web', 'common']) roots.push(join(ROOT, 'src/plugins', plugin.name, side));
   }
-  for (const dir of roots) if (existsSync(dir)) walk(dir);
-  return newest;
+  return scanSources(roots).newest;
 }
 
 /** Builds the web app when it is missing or older than its sources, so `npm start` is enough. */

@@ -2,8 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AtriumConfig } from './config/index.ts';
 import { type Database, openDatabase } from './database/database.ts';
 import { runMigrations } from './database/migrations.ts';
-import { InputError, NotAllowedError, NotFoundError } from './errors.ts';
+import { NotAllowedError, NotFoundError } from './errors.ts';
+import { registerHostCheck } from './http/allowed-hosts.ts';
 import { makeErrorHandler } from './http/error-handler.ts';
+import { registerJsonBodyParser } from './http/json-body.ts';
+import { dataLimits } from './input-limits.ts';
 import { serveWebApp } from './http/web-app.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { GUEST_IDENTITY, allowAll } from './permissions.ts';
@@ -26,6 +29,11 @@ export interface AppOptions {
   /** Resolves relative paths in config (database file); defaults to process.cwd(). */
   cwd?: string;
   authorize?: Authorize;
+  /**
+   * The environment (`NODE_ENV` by default): outside `production`, requests for `localhost`,
+   * `127.0.0.1` and `[::1]` are served besides `backend.allowedHosts`.
+   */
+  environment?: string;
 }
 
 export interface App {
@@ -86,24 +94,12 @@ export async function createApp(options: AppOptions): Promise<App> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
     routerOptions: { maxParamLength: 500 },
   });
-  // Backstage's client sends `Content-Type: application/json` on every call, DELETE included,
-  // so an empty body is only an error where a body is expected.
-  server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') {
-      if (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH') {
-        done(new InputError('Empty request body'), undefined);
-      } else {
-        done(null, undefined);
-      }
-      return;
-    }
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(new InputError(`Malformed JSON body: ${(error as Error).message}`), undefined);
-    }
+  // First of all hooks: a request for another host is answered 421 before anything else runs.
+  registerHostCheck(server, {
+    allowedHosts: config.backend.allowedHosts,
+    environment: options.environment ?? process.env.NODE_ENV,
   });
+  registerJsonBodyParser(server, () => dataLimits(config));
   server.setErrorHandler(makeErrorHandler(logger));
   server.setNotFoundHandler((request) => {
     throw new NotFoundError(`Not found: ${request.method} ${request.url}`);

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { createApp, type App } from '../../src/core/app.ts';
@@ -9,6 +9,8 @@ import { createLogger } from '../../src/core/logger.ts';
 import { installedPlugins } from '../../src/plugins/index.ts';
 
 export type Engine = 'sqlite' | 'pg';
+
+const REPOSITORY = resolve(import.meta.dirname, '../..');
 
 /** The engines the suite runs on. PostgreSQL comes from scripts/test.sh (ATRIUM_TEST_PG). */
 export const ENGINES: Engine[] = process.env.ATRIUM_TEST_PG ? ['sqlite', 'pg'] : ['sqlite'];
@@ -80,7 +82,12 @@ export async function startTestServer(options: {
         database: database.config,
         ...options.backend,
       },
-      catalog: { refresh: { interval: false }, ...options.catalog },
+      catalog: {
+        refresh: { interval: false },
+        // Tests register files from temporary folders, the repository and its fixtures.
+        locationRoots: [tmpdir(), REPOSITORY, resolve(REPOSITORY, '../shared')],
+        ...options.catalog,
+      },
       ...options.extraConfig,
       // Docs are built when a test opens them, never behind its back.
       techdocs: {

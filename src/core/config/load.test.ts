@@ -16,9 +16,16 @@ describe('loadConfig: files and defaults', () => {
       app: { baseUrl: 'http://localhost:7007', title: 'Atrium' },
       backend: {
         baseUrl: 'http://localhost:7007',
+        allowedHosts: ['localhost:7007'],
         listen: { host: '127.0.0.1', port: 7007 },
-        database: { client: 'better-sqlite3', filename: './data/atrium.sqlite', baseDir: cwd },
+        database: {
+          client: 'better-sqlite3',
+          filename: './data/atrium.sqlite',
+          baseDir: cwd,
+          readWorkers: 2,
+        },
         reading: { allow: [] },
+        limits: { nestingDepth: 200, yamlAliases: 1000, expandedBytes: 32 * 1024 * 1024 },
       },
       catalog: {
         locations: [],
@@ -28,6 +35,8 @@ describe('loadConfig: files and defaults', () => {
         readonly: false,
         kinds: [],
         locationTypes: ['url', 'file'],
+        locationRoots: [],
+        limits: { globFiles: 10_000, globBytes: 256 * 1024 * 1024 },
       },
       auth: { environment: 'development', providers: {} },
       permission: { enabled: false },
@@ -38,6 +47,13 @@ describe('loadConfig: files and defaults', () => {
         workspaceDir: join(tmpdir(), 'atrium-scaffolder'),
         localRepositoryRoots: [join(cwd, 'data', 'repos')],
         concurrency: 4,
+        limits: {
+          renderTimeoutMs: 5000,
+          taskRenderTimeMs: 60_000,
+          renderOutputBytes: 10 * 1024 * 1024,
+          workerMemoryMb: 256,
+          renderWorkers: 2,
+        },
         defaultEnvironment: { parameters: {}, secrets: {} },
       },
       techdocs: {
@@ -48,6 +64,21 @@ describe('loadConfig: files and defaults', () => {
       },
       search: { maxTermLength: 100, maxPageLimit: 100, countLimit: 10000 },
     });
+  });
+
+  it('resolves catalog.locationRoots against the config file and reads the limits', async () => {
+    const cwd = await dirWith({
+      'app-config.yaml':
+        'catalog: { locationRoots: [./repos, /srv/catalog], limits: { globFiles: 5 } }\nbackend: { limits: { nestingDepth: 50 } }\n',
+    });
+    const { config } = await loadConfig({ cwd, env: {} });
+    expect(config.catalog.locationRoots).toEqual([join(cwd, 'repos'), '/srv/catalog']);
+    expect(config.catalog.limits).toEqual({ globFiles: 5, globBytes: 256 * 1024 * 1024 });
+    expect(config.backend.limits.nestingDepth).toBe(50);
+    const bad = await dirWith({ 'app-config.yaml': 'backend: { limits: { nestingDepth: 1 } }\n' });
+    await expect(loadConfig({ cwd: bad, env: {} })).rejects.toThrow(
+      /backend\.limits\.nestingDepth/,
+    );
   });
 
   it('treats an empty app-config.yaml as no settings, without warnings', async () => {
@@ -174,6 +205,29 @@ describe('loadConfig: derived values', () => {
     expect(config.app.baseUrl).toBe('http://portal.example.com/atrium');
   });
 
+  it('derives backend.allowedHosts from the base URLs unless set, and checks its entries', async () => {
+    const cwd = await dirWith({
+      'app-config.yaml':
+        'app: { baseUrl: "https://Portal.example.com/" }\nbackend: { baseUrl: "http://api.example.com:8080" }\n',
+    });
+    expect((await loadConfig({ cwd, env: {} })).config.backend.allowedHosts).toEqual([
+      'portal.example.com',
+      'api.example.com:8080',
+    ]);
+    const set = await dirWith({
+      'app-config.yaml': 'backend: { allowedHosts: ["*", "*.example.com", "[::1]:7007"] }\n',
+    });
+    expect((await loadConfig({ cwd: set, env: {} })).config.backend.allowedHosts).toEqual([
+      '*',
+      '*.example.com',
+      '[::1]:7007',
+    ]);
+    const bad = await dirWith({
+      'app-config.yaml': 'backend: { allowedHosts: ["https://portal.example.com"] }\n',
+    });
+    await expect(loadConfig({ cwd: bad, env: {} })).rejects.toThrow(/backend\.allowedHosts\[0\]/);
+  });
+
   it("accepts Backstage's string form of backend.listen", async () => {
     const cwd = await dirWith({ 'app-config.yaml': "backend: { listen: '0.0.0.0:7100' }\n" });
     expect((await loadConfig({ cwd, env: {} })).config.backend.listen).toEqual({
@@ -262,6 +316,7 @@ catalog:
       client: 'better-sqlite3',
       filename: '../state/atrium.sqlite',
       baseDir: join(cwd, 'deploy'),
+      readWorkers: 2,
     });
     expect(config.catalog.rules).toEqual([
       { allow: ['Component'], baseDir: join(cwd, 'deploy/more') },
@@ -455,6 +510,7 @@ describe('loadConfig: configs written for Backstage', () => {
       client: 'better-sqlite3',
       filename: ':memory:',
       baseDir: backendDir,
+      readWorkers: 2,
     });
     expect(config.catalog.rules).toEqual([
       { allow: ['Component', 'System', 'API', 'Resource', 'Location'], baseDir: backendDir },

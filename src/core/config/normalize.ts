@@ -15,6 +15,7 @@ import type {
   IntegrationsConfig,
   PgConnectionConfig,
   ScaffolderConfig,
+  ScaffolderLimitsConfig,
   ScmIntegrationConfig,
   TechDocsConfig,
 } from './types.ts';
@@ -51,19 +52,42 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
       (port !== 0 ? `http://localhost:${port}` : (schemaDefault('backend.baseUrl') as string)),
   );
 
+  const appBaseUrl = trimSlash((app.baseUrl as string | undefined) ?? backendBaseUrl);
+
   return {
     app: {
-      baseUrl: trimSlash((app.baseUrl as string | undefined) ?? backendBaseUrl),
+      baseUrl: appBaseUrl,
       title: (app.title as string | undefined) ?? (schemaDefault('app.title') as string),
     },
     backend: {
       baseUrl: backendBaseUrl,
+      allowedHosts: [
+        ...new Set(
+          (
+            (backend.allowedHosts as string[] | undefined) ??
+            [appBaseUrl, backendBaseUrl].flatMap((url) =>
+              URL.canParse(url) ? new URL(url).host : [],
+            )
+          ).map((host) => host.toLowerCase()),
+        ),
+      ],
       listen: {
         host:
           (listen.host as string | undefined) ?? (schemaDefault('backend.listen.host') as string),
         port,
       },
       database: normalizeDatabase(obj(backend.database), ctx),
+      limits: {
+        nestingDepth:
+          (obj(backend.limits).nestingDepth as number | undefined) ??
+          (schemaDefault('backend.limits.nestingDepth') as number),
+        yamlAliases:
+          (obj(backend.limits).yamlAliases as number | undefined) ??
+          (schemaDefault('backend.limits.yamlAliases') as number),
+        expandedBytes:
+          (obj(backend.limits).expandedBytes as number | undefined) ??
+          (schemaDefault('backend.limits.expandedBytes') as number),
+      },
       reading: {
         allow: (
           (obj(backend.reading).allow as Data[] | undefined) ??
@@ -87,6 +111,17 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
       locationTypes:
         (catalog.locationTypes as ('url' | 'file')[] | undefined) ??
         (schemaDefault('catalog.locationTypes') as ('url' | 'file')[]),
+      locationRoots: ((catalog.locationRoots as string[] | undefined) ?? []).map((root) =>
+        configPath(root, ['catalog', 'locationRoots'], ctx, root),
+      ),
+      limits: {
+        globFiles:
+          (obj(catalog.limits).globFiles as number | undefined) ??
+          (schemaDefault('catalog.limits.globFiles') as number),
+        globBytes:
+          (obj(catalog.limits).globBytes as number | undefined) ??
+          (schemaDefault('catalog.limits.globBytes') as number),
+      },
     },
     auth: {
       environment:
@@ -173,10 +208,23 @@ function normalizeScaffolder(data: Data, ctx: NormalizeContext): ScaffolderConfi
     concurrency:
       (data.concurrency as number | undefined) ??
       (schemaDefault('scaffolder.concurrency') as number),
+    limits: normalizeScaffolderLimits(obj(data.limits)),
     defaultEnvironment: {
       parameters: (env.parameters as JsonObject | undefined) ?? {},
       secrets: (env.secrets as Record<string, string> | undefined) ?? {},
     },
+  };
+}
+
+function normalizeScaffolderLimits(limits: Data): ScaffolderLimitsConfig {
+  const value = (key: string): unknown => limits[key] ?? schemaDefault(`scaffolder.limits.${key}`);
+  return {
+    // The schema refuses `false` here, so parseDuration gives a number.
+    renderTimeoutMs: parseDuration(value('renderTimeout')) as number,
+    taskRenderTimeMs: parseDuration(value('taskRenderTime')),
+    renderOutputBytes: value('renderOutputBytes') as number,
+    workerMemoryMb: value('workerMemoryMb') as number,
+    renderWorkers: value('renderWorkers') as number,
   };
 }
 
@@ -240,7 +288,10 @@ function normalizeDatabase(db: Data, ctx: NormalizeContext): DatabaseConfig {
       filename = schemaDefault('backend.database.connection.filename') as string;
     }
   }
-  return { client: 'better-sqlite3', filename, baseDir };
+  const readWorkers =
+    (db.readWorkers as number | undefined) ??
+    (schemaDefault('backend.database.readWorkers') as number);
+  return { client: 'better-sqlite3', filename, baseDir, readWorkers };
 }
 
 function normalizeLocations(

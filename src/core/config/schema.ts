@@ -19,6 +19,10 @@
 export type SchemaNode = Record<string, unknown>;
 
 const PORT_VALID = 'an integer between 0 and 65535';
+const ALLOWED_HOST_PATTERN =
+  '^(\\*|(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\\d{1,5})?|\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?)$';
+const ALLOWED_HOST_VALID =
+  "a host name or IP address, optionally with a port (portal.example.com, portal.example.com:8443, [::1]:7007), a wildcard (*.example.com), or '*'";
 const DURATION_VALID =
   'a duration: a number of seconds, an ISO-8601 duration (PT5M), a string like 30s, 5m or 1h, an object like {minutes: 5}, or false to disable';
 
@@ -183,6 +187,18 @@ export const CONFIG_SCHEMA: SchemaNode = {
           description:
             'URL that browsers and API clients use to reach the server; plugin APIs live at `<baseUrl>/api/<pluginId>` (catalog: `/api/catalog`). When unset it is `http://localhost:<backend.listen.port>` (7007 when the port is 0). Trailing slashes are removed.',
         },
+        allowedHosts: {
+          type: 'array',
+          items: {
+            type: 'string',
+            pattern: ALLOWED_HOST_PATTERN,
+            'x-valid': ALLOWED_HOST_VALID,
+          },
+          'x-valid': `a list of host names, each ${ALLOWED_HOST_VALID}`,
+          'x-default-text': 'the hosts of app.baseUrl and backend.baseUrl',
+          description:
+            'Host names that requests may be addressed to (their `Host` header); any other gets `421 Misdirected Request`. This stops DNS rebinding (a web page on a name that resolves to this server, e.g. on 127.0.0.1, reading the portal) and requests routed to the wrong server. An entry without a port allows every port (`portal.example.com`), one with a port only that port (`portal.example.com:8443`); `*.example.com` allows every subdomain, and `*` any host (no check). When `NODE_ENV` is not `production`, `localhost`, `127.0.0.1` and `[::1]` are accepted on any port as well. Behind a reverse proxy, have it pass the original host (nginx: `proxy_set_header Host $host;`) or list the host it sends.',
+        },
         listen: {
           type: 'object',
           'x-type': 'object | string',
@@ -224,6 +240,15 @@ export const CONFIG_SCHEMA: SchemaNode = {
               description:
                 "For better-sqlite3: a file name, ':memory:', or `{filename}` / `{directory}`; for pg: a connection string or `{host, port, user, password, database, ssl}`.",
             },
+            readWorkers: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 64,
+              default: 2,
+              'x-valid': 'an integer between 0 and 64',
+              description:
+                "SQLite: worker threads that run read queries (listings, counts, facets, full text, graph walks, search), each with its own read-only connection to the database file (WAL lets them read while the writer writes), so a long read never holds up the thread that answers HTTP. Reads beyond this many at once wait for a free one. Each costs about 32 MiB of page cache plus a thread. `0` runs reads on a second connection in the server's own thread instead. Not used for `:memory:` (reads go through the one connection) nor PostgreSQL (its connection pool serves reads).",
+            },
           },
           allOf: [
             {
@@ -235,15 +260,47 @@ export const CONFIG_SCHEMA: SchemaNode = {
             },
           ],
         },
+        limits: {
+          type: 'object',
+          description:
+            'Bounds on parsed input (catalog YAML, placeholders, mkdocs.yml, JSON request bodies), so that no file or request can exhaust the server. Exceeding one is an error on that document or request that names the key.',
+          properties: {
+            nestingDepth: {
+              type: 'integer',
+              minimum: 10,
+              maximum: 10000,
+              default: 200,
+              'x-valid': 'an integer between 10 and 10000',
+              description:
+                "Deepest nesting of lists and objects in a YAML document or JSON body (YAML documents are also held to js-yaml's own bound of this depth).",
+            },
+            yamlAliases: {
+              type: 'integer',
+              minimum: 0,
+              default: 1000,
+              'x-valid': 'a non-negative integer',
+              description: 'Most aliases (`*name`) one YAML document may use; 0 forbids aliases.',
+            },
+            expandedBytes: {
+              type: 'integer',
+              minimum: 1024,
+              default: 33554432,
+              'x-valid': 'an integer of at least 1024 (bytes)',
+              description:
+                'Largest size of one YAML document or JSON body once its aliases are expanded, in approximate JSON bytes (default 32 MiB). Measured without expanding, so a "billion laughs" file is refused in milliseconds.',
+            },
+          },
+        },
         reading: {
           type: 'object',
-          description: 'URL reading (`url` locations, `$text` placeholders).',
+          description:
+            'Requests users can steer: `url` locations, `$text` placeholders, scaffolder fetch and publish actions, TechDocs `url` sources.',
           properties: {
             allow: {
               type: 'array',
               default: [],
               description:
-                'Hosts, besides configured integrations, that `url` locations may read over plain HTTP(S), as Backstage `backend.reading.allow`.',
+                'Hosts, besides configured integrations (their `host` and the host of their `apiBaseUrl`), that Atrium may send requests to on behalf of users, as Backstage `backend.reading.allow`: `url` locations and `$text` placeholders, the scaffolder fetch actions, `publish:git` remotes (https and ssh) and TechDocs `url` sources. Every redirect is checked against the same list, and git follows none.',
               items: {
                 type: 'object',
                 required: ['host'],
@@ -388,6 +445,36 @@ export const CONFIG_SCHEMA: SchemaNode = {
           description:
             'Location types that may be registered through the API (`POST /locations`). Backstage allows only `url`; Atrium also allows `file` by default so that a local install can register local files. Set `[url]` on a shared server so API callers cannot make it read its own disk.',
         },
+        locationRoots: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          default: [],
+          'x-valid': 'a list of folder paths',
+          description:
+            "Folders below which `file` locations registered through the API (`POST /locations`, `atrium import`, the template action `catalog:register`) may read, including the files their Location entities point to and symbolic links they pass through. Relative to the directory of the config file that sets it. Default `[]`: no `file` location can be registered through the API, only `url` ones; locations listed in config are not limited. The demo's app-config.yaml lists `./examples` and `./data/repos` (where the demo template publishes).",
+        },
+        limits: {
+          type: 'object',
+          description: 'Bounds on what one location read may cost.',
+          properties: {
+            globFiles: {
+              type: 'integer',
+              minimum: 1,
+              default: 10000,
+              'x-valid': 'a positive integer',
+              description:
+                'Most files one glob target may match; past it the location gets an error naming this key and reads nothing of that glob. The crawl itself stops after 20 times as many directory entries.',
+            },
+            globBytes: {
+              type: 'integer',
+              minimum: 1,
+              default: 268435456,
+              'x-valid': 'a positive integer (bytes)',
+              description:
+                'Most bytes read from the files one glob target matches (default 256 MiB); past it the remaining files are skipped with an error naming this key. Files are read and released one at a time.',
+            },
+          },
+        },
         kinds: {
           type: 'array',
           default: [],
@@ -529,6 +616,54 @@ export const CONFIG_SCHEMA: SchemaNode = {
           default: 4,
           'x-valid': 'an integer between 1 and 64',
           description: 'Tasks one server runs at the same time; more wait in the queue as `open`.',
+        },
+        limits: {
+          type: 'object',
+          description:
+            'Bounds on template rendering (`${{ }}` in step inputs, `if`, `each`, `output`, and skeleton files of `fetch:template`). Rendering runs in worker threads, never on the thread that answers requests; a render that exceeds a bound is stopped and fails its task step (or dry run, or request) with an error naming the key.',
+          properties: {
+            renderTimeout: {
+              'x-duration': true,
+              not: { const: false },
+              'x-type': 'duration',
+              'x-valid':
+                'a duration: a number of seconds, an ISO-8601 duration (PT5S), a string like 500ms, 5s or 1m, or an object like {seconds: 5}',
+              default: 5,
+              'x-default-text': '5 seconds',
+              description:
+                'Longest one render may take: one step input, `if`, `each` or output value, one skeleton file, one file name. Past it the worker rendering it is stopped (a fresh one takes over) and the render fails. Cannot be disabled.',
+            },
+            taskRenderTime: durationSchema(
+              'Total render time one task (or dry run) may use across all its steps and skeleton files, or `false` for no total (each render is still bounded by `renderTimeout`).',
+              { default: 60, 'x-default-text': '60 seconds' },
+            ),
+            renderOutputBytes: {
+              type: 'integer',
+              minimum: 1024,
+              default: 10485760,
+              'x-valid': 'an integer of at least 1024 (bytes)',
+              description:
+                'Largest output of one render, in UTF-8 bytes (a skeleton file, or a value as JSON; default 10 MiB).',
+            },
+            workerMemoryMb: {
+              type: 'integer',
+              minimum: 32,
+              maximum: 16384,
+              default: 256,
+              'x-valid': 'an integer between 32 and 16384 (MB)',
+              description:
+                'Heap of each rendering worker, in MB. A template that needs more (e.g. builds a huge string) fails its render; the server is unaffected and a fresh worker takes over.',
+            },
+            renderWorkers: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 64,
+              default: 2,
+              'x-valid': 'an integer between 1 and 64',
+              description:
+                'Rendering worker threads per server (one starts with the server, the others when renders wait for one). Renders beyond this many wait in a queue.',
+            },
+          },
         },
         defaultEnvironment: {
           type: 'object',

@@ -57,8 +57,23 @@ export interface ScaffolderConfig {
   localRepositoryRoots: string[];
   /** Tasks run at once per server. Default 4. */
   concurrency: number;
+  /** Bounds on template rendering (`scaffolder.limits.*`). */
+  limits: ScaffolderLimitsConfig;
   /** `environment.parameters` / `environment.secrets` in templates. Default empty. */
   defaultEnvironment: { parameters: JsonObject; secrets: Record<string, string> };
+}
+
+export interface ScaffolderLimitsConfig {
+  /** Longest one render may take (`renderTimeout`), ms. Default 5 000. */
+  renderTimeoutMs: number;
+  /** Total render time of one task (`taskRenderTime`), ms; null for no total. Default 60 000. */
+  taskRenderTimeMs: number | null;
+  /** Largest output of one render, UTF-8 bytes. Default 10 MiB. */
+  renderOutputBytes: number;
+  /** Heap of each rendering worker, MB. Default 256. */
+  workerMemoryMb: number;
+  /** Rendering worker threads per server. Default 2. */
+  renderWorkers: number;
 }
 
 export interface TechDocsConfig {
@@ -102,12 +117,30 @@ export interface BackendConfig {
    * i.e. `http://localhost:7007` (also when the port is 0).
    */
   baseUrl: string;
+  /**
+   * Hosts (the `Host` header) requests may be addressed to; others get 421. Entries:
+   * `host` (any port), `host:port`, `*.example.com` (subdomains), `*` (any host). Default: the
+   * hosts of `app.baseUrl` and `backend.baseUrl`. Outside production (`NODE_ENV`),
+   * `localhost`, `127.0.0.1` and `[::1]` are accepted on any port as well.
+   */
+  allowedHosts: string[];
   /** Address the HTTP server listens on. */
   listen: ListenConfig;
   /** Where data is stored. Default: SQLite file `./data/atrium.sqlite`. */
   database: DatabaseConfig;
   /** URL reading (`url` locations). */
   reading: ReadingConfig;
+  /** Bounds on parsed input (YAML documents, JSON bodies). */
+  limits: InputLimitsConfig;
+}
+
+export interface InputLimitsConfig {
+  /** Deepest nesting of lists and objects. Default 200. */
+  nestingDepth: number;
+  /** Aliases one YAML document may use. Default 1000. */
+  yamlAliases: number;
+  /** Size of one document once aliases are expanded, approximate JSON bytes. Default 32 MiB. */
+  expandedBytes: number;
 }
 
 export interface ListenConfig {
@@ -138,6 +171,12 @@ export interface SqliteDatabaseConfig {
    * the default or an `APP_CONFIG_*` variable); relative `filename`s are relative to it.
    */
   baseDir: string;
+  /**
+   * Worker threads that run read queries, each with its own read-only connection; 0 reads
+   * on a second connection in the server's thread. Unused for `:memory:`. Default 2 (set
+   * by loadConfig; optional for configs built in code).
+   */
+  readWorkers?: number;
 }
 
 export interface PgDatabaseConfig {
@@ -167,7 +206,11 @@ export interface PgConnectionConfig {
 }
 
 export interface ReadingConfig {
-  /** Hosts that `url` locations may read over plain HTTP(S). Default `[]`. */
+  /**
+   * Hosts, besides configured integrations, that requests users can steer may reach (`url`
+   * locations, fetch and publish actions, TechDocs `url` sources), redirects included; see
+   * core/reading/allow-list.ts. Default `[]`.
+   */
   allow: ReadingAllowRule[];
 }
 
@@ -211,6 +254,14 @@ export interface CatalogConfig {
    * the server read its own disk.
    */
   locationTypes: ('url' | 'file')[];
+  /**
+   * Absolute folders below which `file` locations registered through the API may read
+   * (their Location children and symlinks included). Default `[]`: none, only `url`
+   * locations can be registered through the API. Config locations are not limited.
+   */
+  locationRoots: string[];
+  /** Bounds on what one location read may cost. */
+  limits: { globFiles: number; globBytes: number };
 }
 
 export interface CatalogLocationConfig {

@@ -50,6 +50,24 @@ describe('wrong values on known keys', () => {
     );
   });
 
+  it('scaffolder.limits: renderTimeout cannot be disabled, taskRenderTime can', async () => {
+    expect((await errorFor('scaffolder:\n  limits:\n    renderTimeout: false\n')).message).toBe(
+      'Invalid config: scaffolder.limits.renderTimeout must be a duration: a number of seconds, an ISO-8601 duration (PT5S), a string like 500ms, 5s or 1m, or an object like {seconds: 5} (got false) in app-config.yaml',
+    );
+    expect((await errorFor('scaffolder:\n  limits:\n    workerMemoryMb: 8\n')).message).toContain(
+      'scaffolder.limits.workerMemoryMb must be an integer between 32 and 16384 (MB)',
+    );
+    const cwd = await dirWith({
+      'app-config.yaml':
+        'scaffolder:\n  limits:\n    renderTimeout: 1500ms\n    taskRenderTime: false\n',
+    });
+    const { config } = await loadConfig({ cwd, env: {} });
+    expect(config.scaffolder.limits).toMatchObject({
+      renderTimeoutMs: 1500,
+      taskRenderTimeMs: null,
+    });
+  });
+
   it('database client "mysql"', async () => {
     const err = await errorFor(
       'backend:\n  database:\n    client: mysql\n    connection: { host: db }\n',

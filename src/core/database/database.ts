@@ -3,12 +3,18 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { SqliteReadPool, SqliteReadPoolDialect } from './sqlite-read-pool.ts';
 
 export type DatabaseOptions =
   | {
       client: 'better-sqlite3';
       filename: string /** Relative filenames resolve here. */;
       baseDir?: string;
+      /**
+       * Worker threads that run `reader`'s queries (`backend.database.readWorkers`, default
+       * 2); 0 reads on a second connection in this thread. Unused for `:memory:`.
+       */
+      readWorkers?: number;
     }
   | { client: 'pg'; connection: string | pg.PoolConfig; schema?: string };
 
@@ -25,9 +31,11 @@ export type AnyKysely = Kysely<any>;
 export interface Database {
   db: AnyKysely;
   /**
-   * For queries that only read. On SQLite this is a second connection, so reads go on (on
-   * the last committed state) while a long ingest transaction holds the writer; on
-   * PostgreSQL it is the same pool.
+   * For queries that only read. On a SQLite file these run on a pool of read-only
+   * connections in worker threads (sqlite-read-pool.ts), so a long read never blocks the
+   * thread that answers HTTP, and reads go on (on the last committed state) while a long
+   * ingest transaction holds the writer; a read that starts after a write committed sees it.
+   * On `:memory:` it is the writer; on PostgreSQL the same pool as `db`.
    */
   reader: AnyKysely;
   dialect: Dialect;
@@ -67,6 +75,9 @@ async function insertUnnest(executor: AnyKysely, table: string, rows: readonly o
     );
   }
 }
+
+/** Worker threads of the SQLite read pool when `backend.database.readWorkers` is unset. */
+export const DEFAULT_READ_WORKERS = 2;
 
 // pg returns BIGINT counts as strings by default; our counts fit in a double.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -110,10 +121,20 @@ export async function openDatabase(
         statement.run(columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
     };
     if (memory) return { db, reader: db, dialect: 'sqlite', insertMany, close: () => db.destroy() };
-    const rawReader = new SQLite(file, { readonly: true });
-    rawReader.pragma('busy_timeout = 5000');
-    rawReader.pragma('cache_size = -65536');
-    const reader = new Kysely({ dialect: new SqliteDialect({ database: rawReader }) });
+    const readWorkers = options.readWorkers ?? DEFAULT_READ_WORKERS;
+    let reader: AnyKysely;
+    if (readWorkers > 0) {
+      // 32 MiB of page cache per connection keeps the pool's memory near the one in-thread
+      // reader's 64 MiB at the default size.
+      const pool = new SqliteReadPool({ filename: file, size: readWorkers, cacheKiB: 32768 });
+      pool.warm();
+      reader = new Kysely({ dialect: new SqliteReadPoolDialect(pool) });
+    } else {
+      const rawReader = new SQLite(file, { readonly: true });
+      rawReader.pragma('busy_timeout = 5000');
+      rawReader.pragma('cache_size = -65536');
+      reader = new Kysely({ dialect: new SqliteDialect({ database: rawReader }) });
+    }
     return {
       db,
       reader,

@@ -3,12 +3,20 @@ import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { InputError, NotAllowedError, NotFoundError } from '../errors.ts';
+import {
+  assertAllowedUrl,
+  type GitProtocol,
+  gitNetworkSettings,
+  type ReadingAllowRule,
+} from './allow-list.ts';
 import { isInside } from './copy-tree.ts';
 import type { GitTreeLocation } from './git-url.ts';
 import { integrationForHost, type ScmIntegrationsConfig } from './integrations.ts';
 
 /** What a git read needs from ReadTreeOptions. */
 export interface GitReadOptions {
+  /** `backend.reading.allow`; configured integration hosts (`integrations`) may be read too. */
+  allow: ReadingAllowRule[];
   /** `integrations`: their hosts may be read, with their token. */
   integrations?: ScmIntegrationsConfig;
   /** A token for this read (e.g. a fetch action's `token` input); beats the integration's. */
@@ -43,9 +51,11 @@ interface GitRun {
 }
 
 function gitEnvironment(url: URL, opts: GitReadOptions): NodeJS.ProcessEnv {
+  // No redirects (one could carry the auth header to another, unchecked host), and no other
+  // transport than the URL's own.
+  const network = gitNetworkSettings([url.protocol.replace(/:$/, '') as GitProtocol]);
   const config: [string, string][] = [
-    // A redirect could carry the auth header to another host.
-    ['http.followRedirects', 'false'],
+    ...network.config,
     ['advice.detachedHead', 'false'],
     ['init.defaultBranch', 'main'],
   ];
@@ -62,7 +72,7 @@ function gitEnvironment(url: URL, opts: GitReadOptions): NodeJS.ProcessEnv {
     SSH_ASKPASS: 'true',
     GCM_INTERACTIVE: 'never',
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_ALLOW_PROTOCOL: 'http:https',
+    ...network.env,
     LC_ALL: 'C',
     // Passed through the environment, not argv, so the token does not show in `ps`.
     GIT_CONFIG_COUNT: String(config.length),
@@ -141,6 +151,11 @@ export async function gitCheckout(
   opts: GitReadOptions,
 ): Promise<string> {
   const url = new URL(location.cloneUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(`${target}: only http(s) git repositories can be read`);
+  }
+  // Checked here too, not only by the callers: nothing reaches git that the policy refuses.
+  assertAllowedUrl(url, { allow: opts.allow, integrations: opts.integrations }, target);
   const signal = AbortSignal.any([
     ...(opts.signal ? [opts.signal] : []),
     AbortSignal.timeout(opts.timeoutMs ?? 300_000),

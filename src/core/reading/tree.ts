@@ -16,11 +16,13 @@
 import { readFile, rm, stat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InputError, NotFoundError } from '../errors.ts';
 import {
-  isUrlAllowed,
-  type ReadingAllowRule,
-} from '../../plugins/catalog/server/ingest/readers.ts';
-import { InputError, NotAllowedError, NotFoundError } from '../errors.ts';
+  assertAllowedUrl,
+  fetchAllowed,
+  type ReadingPolicy,
+  readCappedBody,
+} from './allow-list.ts';
 import { copyTree, isInside } from './copy-tree.ts';
 import {
   type GitReadOptions,
@@ -31,13 +33,10 @@ import {
   tokenFor,
 } from './git-checkout.ts';
 import { formatGitUrl, parseGitUrl } from './git-url.ts';
-import { integrationForHost } from './integrations.ts';
 
 export { formatGitUrl, parseGitUrl, type GitTreeLocation } from './git-url.ts';
 
 export interface ReadTreeOptions extends GitReadOptions {
-  /** `backend.reading.allow`; configured integration hosts (`integrations`) may be read too. */
-  allow: ReadingAllowRule[];
   /**
    * For `file:` targets: the folder the read must stay inside (the template's folder).
    * Default: the target itself.
@@ -138,11 +137,11 @@ export function resolveTemplateUrl(
 
 /** Refuses hosts that are neither in backend.reading.allow nor a configured integration. */
 function assertAllowed(target: string, url: URL, opts: ReadTreeOptions): void {
-  if (isUrlAllowed(url, opts.allow)) return;
-  if (integrationForHost(url.host, opts.integrations)) return;
-  throw new NotAllowedError(
-    `Reading ${target} is not allowed: add ${url.host} to backend.reading.allow or configure it under integrations in app-config.yaml`,
-  );
+  assertAllowedUrl(url, policyOf(opts), target);
+}
+
+function policyOf(opts: ReadTreeOptions): ReadingPolicy {
+  return { allow: opts.allow, integrations: opts.integrations };
 }
 
 /** Resolves a local target and checks it is inside `root` (lexically and after symlinks). */
@@ -258,54 +257,28 @@ async function fetchFile(target: string, start: URL, opts: ReadTreeOptions): Pro
     ...(opts.signal ? [opts.signal] : []),
     AbortSignal.timeout(opts.timeoutMs ?? 60_000),
   ]);
-  let url = start;
-  let response: Response;
   // Redirects are followed by hand: every hop is checked, and the token stays with its host.
-  for (let hop = 0; ; hop++) {
-    // An explicit token belongs to the URL it was given for, not to where that redirects.
-    const auth = tokenFor(url, url.host === start.host ? opts : { ...opts, token: undefined });
-    const headers: Record<string, string> = auth ? { authorization: `Bearer ${auth.token}` } : {};
-    try {
-      response = await fetch(url, { signal, redirect: 'manual', headers });
-    } catch (error) {
-      if ((error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError') {
-        throw new Error(`Reading ${target} was cancelled or timed out`);
-      }
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new Error(
-        `Could not reach ${url.host} to read ${target}: ${cause ?? (error as Error).message}`,
-      );
-    }
-    const location = response.headers.get('location');
-    if (response.status < 300 || response.status >= 400 || !location) break;
-    await response.body?.cancel();
-    if (hop >= 5) throw new Error(`Reading ${target}: too many redirects`);
-    url = new URL(location, url);
-    assertAllowed(target, url, opts);
-  }
+  const response = await fetchAllowed(
+    start,
+    { signal },
+    {
+      policy: policyOf(opts),
+      target,
+      headersFor(url) {
+        // An explicit token belongs to the URL it was given for, not to where that redirects.
+        const auth = tokenFor(url, url.host === start.host ? opts : { ...opts, token: undefined });
+        return auth ? { authorization: `Bearer ${auth.token}` } : undefined;
+      },
+    },
+  );
   if (!response.ok) {
     await response.body?.cancel();
     const message = `Reading ${target} failed with HTTP ${response.status}`;
     throw response.status === 404 ? new NotFoundError(message) : new Error(message);
   }
-  const tooLarge = () =>
-    new InputError(`${target} is larger than ${MAX_URL_FILE_BYTES / 1048576} MB`);
-  if (Number(response.headers.get('content-length') ?? 0) > MAX_URL_FILE_BYTES) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const reader = response.body?.getReader();
-  while (reader) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > MAX_URL_FILE_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(Buffer.from(value));
-  }
-  return Buffer.concat(chunks);
+  return readCappedBody(
+    response,
+    MAX_URL_FILE_BYTES,
+    () => new InputError(`${target} is larger than ${MAX_URL_FILE_BYTES / 1048576} MB`),
+  );
 }

@@ -10,7 +10,8 @@ import {
   type IngestOutcome,
   ingestLocation,
 } from './ingest/ingest-location.ts';
-import type { LocationReader } from './ingest/readers.ts';
+import { assertFileTargetInRoots, type LocationReader } from './ingest/readers.ts';
+import type { DataLimits } from '../../../model/data-limits.ts';
 import { validateText } from './ingest/validate-text.ts';
 import { type CatalogRule, RuleSet } from './ingest/rules.ts';
 import type {
@@ -33,6 +34,10 @@ export interface CatalogSettings {
   registrableTypes: string[];
   readonly: boolean;
   fingerprint: string;
+  /** `catalog.locationRoots`: where API-registered `file` locations may read. */
+  locationRoots: string[];
+  /** `backend.limits` for parsed documents. */
+  limits: DataLimits;
 }
 
 export interface ConfigLocation {
@@ -144,6 +149,9 @@ export class CatalogService {
         fingerprint: this.deps.settings.fingerprint,
         cache,
         sink,
+        limits: this.deps.settings.limits,
+        // Config locations are the operator's; what API callers registered stays in the roots.
+        roots: row.origin === 'config' ? undefined : this.deps.settings.locationRoots,
         onProgress: (p) => {
           for (const l of this.listeners) l({ locationId: row.id, target: row.target, ...p });
         },
@@ -275,6 +283,7 @@ export class CatalogService {
     }
     if (!this.deps.readers.has(type)) throw new InputError(`Unknown location type '${type}'`);
     const target = this.normaliseTarget(type, input.target);
+    if (type === 'file') await assertFileTargetInRoots(target, this.deps.settings.locationRoots);
     const existing = await this.deps.locations.find(type, target);
     const entityRef = generatedLocationRef(type, target);
     if (options.dryRun) {
@@ -313,7 +322,13 @@ export class CatalogService {
       return { location: { id: existing.id, type, target, entityRef }, entities: [] as Entity[] };
     }
     const row = await this.deps.locations.create({ type, target, origin: 'api' });
-    await this.refreshLocation(row.id);
+    try {
+      await this.refreshLocation(row.id);
+    } catch (error) {
+      // A registration that could not be read is not kept: nothing would ever read it again.
+      await this.removeLocationRow(row).catch(() => undefined);
+      throw error;
+    }
     return { location: { id: row.id, type, target, entityRef }, entities: [] as Entity[] };
   }
 
@@ -321,6 +336,8 @@ export class CatalogService {
     const row = await this.deps.locations.get(id);
     if (!row) throw new NotFoundError(`Found no location with ID ${id}`);
     const target = this.normaliseTarget(input.type, input.target);
+    if (input.type === 'file')
+      await assertFileTargetInRoots(target, this.deps.settings.locationRoots);
     const clash = await this.deps.locations.find(input.type, target);
     if (clash && clash.id !== id)
       throw new ConflictError(`Location ${input.type}:${target} already exists`);

@@ -9,9 +9,16 @@ import {
   extend,
   type PluginDefinition,
 } from '../../../core/plugin-api.ts';
+import { type ReadingPolicy, readingPolicy } from '../../../core/reading/allow-list.ts';
 import { CatalogService } from './catalog-service.ts';
 import type { EntityProcessor } from './ingest/ingest-location.ts';
-import { FileReader, type LocationReader, UrlReader } from './ingest/readers.ts';
+import {
+  DEFAULT_FILE_READER_LIMITS,
+  FileReader,
+  type LocationReader,
+  UrlReader,
+} from './ingest/readers.ts';
+import { dataLimits } from '../../../core/input-limits.ts';
 import { EntityQuery } from './query/entity-query.ts';
 import { registerCatalogRoutes } from './routes/index.ts';
 import { EntityStore } from './store/entity-store.ts';
@@ -37,18 +44,20 @@ export const catalogServiceRef = createServiceRef<CatalogApi>('catalog');
 
 export function catalogPlugin(): PluginDefinition {
   // Readers need config, which only exists at setup; they read it through this holder.
-  let allow: () => Array<{ host: string; paths?: string[] }> = () => [];
+  let policy: () => ReadingPolicy = () => ({ allow: [] });
+  let fileLimits = () => DEFAULT_FILE_READER_LIMITS;
   return definePlugin({
     id: 'catalog',
     migrations: catalogMigrations,
     extensionPoints: [locationReadersExtensionPoint, entityProcessorsExtensionPoint],
     extensions: [
-      extend(locationReadersExtensionPoint, new FileReader()),
-      extend(locationReadersExtensionPoint, new UrlReader(() => allow())),
+      extend(locationReadersExtensionPoint, new FileReader(() => fileLimits())),
+      extend(locationReadersExtensionPoint, new UrlReader(() => policy())),
     ],
     async setup(env) {
       const { config, logger, database } = env;
-      allow = () => config.backend.reading.allow;
+      policy = () => readingPolicy(config);
+      fileLimits = () => config.catalog.limits;
       const custom = toKindDefinitions(config.catalog.kinds);
       const registry = createKindRegistry(custom);
       const readers = new Map<string, LocationReader>();
@@ -72,6 +81,8 @@ export function catalogPlugin(): PluginDefinition {
         rules: config.catalog.rules,
         registrableTypes: config.catalog.locationTypes,
         readonly: config.catalog.readonly,
+        locationRoots: config.catalog.locationRoots,
+        limits: dataLimits(config),
         // Anything here changes how files turn into entities, so it invalidates the file cache.
         fingerprint: createHash('sha256')
           .update(
@@ -79,6 +90,12 @@ export function catalogPlugin(): PluginDefinition {
               config.catalog.kinds,
               config.catalog.rules,
               config.backend.reading.allow,
+              // Integration hosts may be read too ($text placeholders, url locations).
+              [...config.integrations.github, ...config.integrations.gitlab].map((entry) => [
+                entry.host,
+                entry.apiBaseUrl,
+              ]),
+              config.backend.limits,
               1,
             ]),
           )

@@ -18,7 +18,7 @@ import { TaskRunner } from './tasks/runner.ts';
 import { SecretBox } from './tasks/secret-box.ts';
 import { TaskService } from './tasks/task-service.ts';
 import { TaskStore } from './tasks/task-store.ts';
-import { SecureTemplater } from './templating/index.ts';
+import { createTemplateRenderer, type TemplateRenderer } from './templating/renderer.ts';
 
 /** Template actions: built-ins and any plugin's own (`extend(scaffolderActionsExtensionPoint, …)`). */
 export const scaffolderActionsExtensionPoint =
@@ -26,7 +26,8 @@ export const scaffolderActionsExtensionPoint =
 
 export interface ScaffolderApi {
   registry: ActionRegistry;
-  templater: SecureTemplater;
+  /** `${{ }}` rendering in worker threads, under `scaffolder.limits.*`. */
+  templater: TemplateRenderer;
   store: TaskStore;
   tasks: TaskService;
   runner: TaskRunner | undefined;
@@ -59,10 +60,15 @@ export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginD
         config,
         catalog,
       });
-      const templater = new SecureTemplater({ integrations: config.integrations });
+      const settings = config.scaffolder;
+      const templater = createTemplateRenderer({
+        integrations: config.integrations,
+        limits: settings.limits,
+      });
+      // Registered first, so it runs last: after the runner has stopped its tasks.
+      env.onStop(() => templater.close());
       const store = new TaskStore(database, await SecretBox.open(database));
       const hub = new EventHub();
-      const settings = config.scaffolder;
       const runner =
         options.runTasks === false
           ? undefined
@@ -103,6 +109,8 @@ export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginD
       // Stop hooks run last-registered first: the runner records its interrupted tasks
       // (which open streams still deliver), then the streams end.
       env.onStop(() => shutdown.abort());
+      // The first render would otherwise wait for a worker to load (a few hundred ms).
+      env.onStart(() => templater.warm());
       if (runner) {
         env.onStart(() => runner.start());
         env.onStop(() => runner.stop());

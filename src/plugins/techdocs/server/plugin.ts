@@ -6,7 +6,7 @@ import { syncDocsEntityFields } from './entity-fields-sync.ts';
 import { PublishedSitesIndex } from './published-sites-index.ts';
 import { registerTechdocsRoutes } from './routes/index.ts';
 import { addressOf } from './routes/shared.ts';
-import { type DocsSource, listDocumentedEntities, resolveDocsRef } from './source/docs-ref.ts';
+import { type DocsSource, documentedEntities, resolveDocsRef } from './source/docs-ref.ts';
 import { readDocsTree } from './source/read-tree.ts';
 import { type DocsStorage, LocalDocsStorage } from './storage/index.ts';
 import { BuildRecords, techdocsMigrations } from './sync/build-records.ts';
@@ -91,20 +91,23 @@ async function buildLocalSites(
   sync: DocsSync,
   stopped: () => boolean,
 ): Promise<void> {
-  for (const entity of await listDocumentedEntities(catalog.query)) {
-    if (stopped()) return;
-    let source: DocsSource;
-    try {
-      source = resolveDocsRef(entity);
-    } catch {
-      continue; // a bad annotation is reported when someone opens the docs
+  // A page of entities at a time: at 100,000 entities, listing them all first took long.
+  for await (const page of documentedEntities(catalog.query)) {
+    for (const entity of page) {
+      if (stopped()) return;
+      let source: DocsSource;
+      try {
+        source = resolveDocsRef(entity);
+      } catch {
+        continue; // a bad annotation is reported when someone opens the docs
+      }
+      if (source.type !== 'dir') continue;
+      const { triplet, entityRef } = addressOf({
+        namespace: entity.metadata.namespace ?? 'default',
+        kind: entity.kind,
+        name: entity.metadata.name,
+      });
+      await sync.sync({ entity, entityRef, triplet, source }).outcome.catch(() => undefined);
     }
-    if (source.type !== 'dir') continue;
-    const { triplet, entityRef } = addressOf({
-      namespace: entity.metadata.namespace ?? 'default',
-      kind: entity.kind,
-      name: entity.metadata.name,
-    });
-    await sync.sync({ entity, entityRef, triplet, source }).outcome.catch(() => undefined);
   }
 }

@@ -32,6 +32,8 @@ const builtAt = (metadata: SiteMetadata) => Number(metadata.build_timestamp) || 
  */
 export class PublishedSitesIndex {
   private readonly db: Kysely<Tables>;
+  /** Reads go to the read connections: off the thread that answers HTTP on SQLite. */
+  private readonly reader: Kysely<Tables>;
   private scanning: Promise<unknown> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -45,6 +47,7 @@ export class PublishedSitesIndex {
     },
   ) {
     this.db = deps.database.db as Kysely<Tables>;
+    this.reader = deps.database.reader as Kysely<Tables>;
   }
 
   /** Replaces an entity's docs pages in search with those of its published site. */
@@ -72,7 +75,7 @@ export class PublishedSitesIndex {
     const lower = [...new Set(refs.map((r) => r.toLowerCase()))];
     const found: string[] = [];
     for (let i = 0; i < lower.length; i += 500) {
-      const rows = await this.db
+      const rows = await this.reader
         .selectFrom('techdocs_search_state')
         .select('entity_ref')
         .where('entity_ref', 'in', lower.slice(i, i + 500))
@@ -97,7 +100,7 @@ export class PublishedSitesIndex {
   private async scanOnce(): Promise<{ indexed: number; removed: number }> {
     const { storage, search, logger } = this.deps;
     const recorded = new Map(
-      (await this.db.selectFrom('techdocs_search_state').selectAll().execute()).map((r) => [
+      (await this.reader.selectFrom('techdocs_search_state').selectAll().execute()).map((r) => [
         r.entity_ref,
         Number(r.build_timestamp),
       ]),

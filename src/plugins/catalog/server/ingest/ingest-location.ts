@@ -15,6 +15,11 @@ import {
   stringifyEntityRef,
   validateEntity,
 } from '../../../../model/index.ts';
+import {
+  checkDataLimits,
+  DEFAULT_DATA_LIMITS,
+  type DataLimits,
+} from '../../../../model/data-limits.ts';
 import type { LocationSink, PreparedEntity } from '../store/entity-store.ts';
 import { parseYamlFile } from './parse-yaml.ts';
 import { type Dependency, hasPlaceholder, resolvePlaceholders } from './placeholders.ts';
@@ -59,6 +64,13 @@ export interface IngestContext {
   onProgress?(progress: { files: number; entities: number; file: string }): void;
   /** Receives entities file by file (the store's open transaction); else they are returned. */
   sink?: LocationSink;
+  /**
+   * Folders every `file` read must stay below, for locations registered through the API
+   * (`catalog.locationRoots`); absent for config locations.
+   */
+  roots?: string[];
+  /** Bounds on each parsed document (nesting, aliases, expanded size). Default: the model's. */
+  limits?: DataLimits;
 }
 
 export interface IngestOutcome {
@@ -207,9 +219,8 @@ export async function ingestLocation(
       });
       continue;
     }
-    const read = await reader.read(item.target, { optional: item.optional });
-    outcome.problems.push(...read.problems);
-    for (const file of read.files) {
+    const read = await reader.read(item.target, { optional: item.optional, roots: ctx.roots });
+    for await (const file of read.files) {
       outcome.fileCount++;
       const fileHash = hashText(`${ctx.fingerprint}\n${item.parentRef}\n${file.hash}`);
       fileHashes.push(`${file.locationRef}:${fileHash}`);
@@ -259,6 +270,8 @@ export async function ingestLocation(
         file: file.target,
       });
     }
+    // After the files: a lazy reader adds the problems of each file as it reads it.
+    outcome.problems.push(...read.problems);
   }
   outcome.contentHash = hashText(fileHashes.sort().join('\n'));
   return outcome;
@@ -303,10 +316,27 @@ async function processFile(
     problems: [],
     dependencies: [],
   };
-  const parsed = parseYamlFile(file.content);
+  const limits = ctx.limits ?? DEFAULT_DATA_LIMITS;
+  const parsed = parseYamlFile(file.content, limits);
   const placeholders = hasPlaceholder(file.content);
 
   for (const doc of parsed.documents) {
+    try {
+      await processDocument(doc);
+    } catch (error) {
+      // A bug or an unforeseen input costs this document only, never the location.
+      outcome.problems.push({
+        level: 'error',
+        name: 'InputError',
+        message: `Could not process this document: ${(error as Error).message}`,
+        file: file.target,
+        line: doc.line,
+      });
+    }
+  }
+  return { entities, failed, outcome };
+
+  async function processDocument(doc: (typeof parsed.documents)[number]): Promise<void> {
     const docProblems: Problem[] = [];
     const at = (problem: Problem): Problem => ({
       ...problem,
@@ -317,13 +347,13 @@ async function processFile(
       outcome.problems.push({
         level: 'error',
         name: 'InputError',
-        message: `YAML syntax error: ${doc.error.message}`,
+        message: doc.error.limit ? doc.error.message : `YAML syntax error: ${doc.error.message}`,
         file: file.target,
         line: doc.error.line ?? doc.line,
       });
-      continue;
+      return;
     }
-    if (doc.value === null || doc.value === undefined) continue;
+    if (doc.value === null || doc.value === undefined) return;
     let raw: unknown = doc.value;
     if (placeholders) {
       const resolved = await resolvePlaceholders(raw, {
@@ -338,6 +368,18 @@ async function processFile(
       outcome.dependencies.push(
         ...resolved.dependencies.map((d: Dependency) => ({ ...d, base: file.target })),
       );
+      // A `$yaml`/`$json` placeholder brings in data the file's own check never saw.
+      const broken = checkDataLimits(raw, limits);
+      if (broken) {
+        outcome.problems.push(
+          at({
+            level: 'error',
+            name: 'InputError',
+            message: `This document with its placeholders resolved is ${broken.message}`,
+          }),
+        );
+        return;
+      }
     }
     const { entity: valid, problems } = validateEntity(raw, ctx.registry);
     // A placeholder that failed already explains its field; the schema's verdict on the
@@ -356,7 +398,7 @@ async function processFile(
         failed.set(rawRef, docProblems.filter((p) => p.level === 'error').map(toStatusItem));
         outcome.failedRefs.push(rawRef);
       }
-      continue;
+      return;
     }
     let entity: Entity = valid;
     const ref = stringifyEntityRef(entity);
@@ -374,7 +416,7 @@ async function processFile(
           message: `Entity ${ref} is of kind ${entity.kind}, which this location may not emit (allowed: ${ctx.rules.describe(originLocation)}); see catalog.rules in app-config.yaml`,
         }),
       );
-      continue;
+      return;
     }
     const previous = emittedBy.get(ref);
     if (previous) {
@@ -385,7 +427,7 @@ async function processFile(
           message: `Entity ${ref} is emitted twice in this location; the copy in ${previous} is kept`,
         }),
       );
-      continue;
+      return;
     }
     emittedBy.set(ref, file.locationRef);
 
@@ -418,7 +460,7 @@ async function processFile(
       outcome.problems.push(...docProblems);
       failed.set(ref, docProblems.filter((p) => p.level === 'error').map(toStatusItem));
       outcome.failedRefs.push(ref);
-      continue;
+      return;
     }
     outcome.problems.push(...docProblems);
 
@@ -457,5 +499,4 @@ async function processFile(
     });
     outcome.refs.push(ref);
   }
-  return { entities, failed, outcome };
 }

@@ -1,4 +1,5 @@
 import * as jsYaml from 'js-yaml';
+import { DEFAULT_DATA_LIMITS } from '../../../../model/data-limits.ts';
 import type { Problem } from '../../../../model/entity.ts';
 import type { LocationReader } from './readers.ts';
 
@@ -61,7 +62,11 @@ export async function resolvePlaceholders(
         });
         if (key === '$text') return read.content;
         if (key === '$json') return JSON.parse(read.content);
-        const docs = jsYaml.loadAll(read.content, null, { schema: jsYaml.CORE_SCHEMA });
+        // Aliases stay shared here; the document with this value in it is measured after.
+        const docs = jsYaml.loadAll(read.content, null, {
+          schema: jsYaml.CORE_SCHEMA,
+          maxDepth: DEFAULT_DATA_LIMITS.maxDepth,
+        });
         if (docs.length !== 1)
           throw new Error(
             `${read.target} must hold exactly one YAML document, found ${docs.length}`,

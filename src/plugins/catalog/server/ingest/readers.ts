@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
+import { readdir as readdirCallback } from 'node:fs';
 import { realpath, stat, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { NotAllowedError } from '../../../../core/errors.ts';
+import {
+  fetchAllowed,
+  type ReadingPolicy,
+  readCappedBody,
+} from '../../../../core/reading/allow-list.ts';
 import type { Problem } from '../../../../model/entity.ts';
 
 /** One file read from a location, with the ref Backstage puts in `managed-by-location`. */
@@ -16,13 +23,23 @@ export interface SourceFile {
 }
 
 export interface ReadResult {
-  files: SourceFile[];
+  /**
+   * The files, possibly read one by one as they are iterated (a glob's files are), so
+   * that only one is held in memory at a time.
+   */
+  files: Iterable<SourceFile> | AsyncIterable<SourceFile>;
+  /** Problems; a lazy reader adds those of its files while they are iterated. */
   problems: Problem[];
 }
 
 export interface ReadOptions {
   /** `presence: optional` on a Location: a missing target is not an error. */
   optional?: boolean;
+  /**
+   * Absolute folders the read must stay below (`catalog.locationRoots`, for locations
+   * registered through the API). Absent: no confinement (config locations).
+   */
+  roots?: string[];
 }
 
 /**
@@ -60,34 +77,65 @@ function decodeText(buffer: Buffer, where: string): string {
   return buffer.toString('utf8');
 }
 
+export interface FileReaderLimits {
+  /** Most files one glob may match (`catalog.limits.globFiles`). */
+  globFiles: number;
+  /** Most bytes read from one glob's files (`catalog.limits.globBytes`). */
+  globBytes: number;
+}
+
+export const DEFAULT_FILE_READER_LIMITS: FileReaderLimits = {
+  globFiles: 10_000,
+  globBytes: 256 * 1024 * 1024,
+};
+
+/** Directory entries a glob may visit per file it may match, before the crawl stops. */
+const CRAWL_ENTRIES_PER_FILE = 20;
+
+function isBelow(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/** The folder part of a glob before its first pattern segment (`/a/b/**\/x.yaml` → `/a/b`). */
+function globBase(pattern: string): string {
+  const parts = pattern.split('/');
+  const fixed: string[] = [];
+  for (const part of parts) {
+    if (isDynamicPattern(part)) break;
+    fixed.push(part);
+  }
+  return fixed.join('/') || '/';
+}
+
+const OUTSIDE_ROOTS =
+  'is outside the folders that locations registered through the API may read; add its folder to catalog.locationRoots in app-config.yaml';
+
 export class FileReader implements LocationReader {
   readonly type = 'file';
 
+  constructor(private readonly limits: () => FileReaderLimits = () => DEFAULT_FILE_READER_LIMITS) {}
+
   async read(target: string, options: ReadOptions = {}): Promise<ReadResult> {
     const problems: Problem[] = [];
+    const refuse = (message: string, name = 'InputError'): ReadResult => ({
+      files: [],
+      problems: [{ level: 'error', name, message, file: target }],
+    });
     if (target.endsWith('/') || target.endsWith(sep)) {
-      return {
-        files: [],
-        problems: [
-          {
-            level: 'error',
-            name: 'InputError',
-            message: `File location target ${target} ends with a path separator; name a file or a glob such as ${target}**/catalog-info.yaml`,
-            file: target,
-          },
-        ],
-      };
+      return refuse(
+        `File location target ${target} ends with a path separator; name a file or a glob such as ${target}**/catalog-info.yaml`,
+      );
     }
+    const roots = options.roots ? await Promise.all(options.roots.map(realOrSelf)) : undefined;
+    const dynamic = isDynamicPattern(target);
+    if (roots && !writtenBelowRoots(target, roots))
+      return refuse(`${target} ${OUTSIDE_ROOTS}`, 'NotAllowedError');
     let paths: string[];
-    if (isDynamicPattern(target)) {
-      paths = (
-        await glob(target, {
-          absolute: true,
-          onlyFiles: true,
-          dot: false,
-          expandDirectories: false,
-        })
-      )
+    if (dynamic) {
+      const limits = this.limits();
+      const matched = await boundedGlob(target, limits.globFiles);
+      if (typeof matched === 'string') return refuse(matched);
+      paths = matched
         // Shallower paths first, so a file reached again through a symlink loop keeps its direct path.
         .sort((a, b) => a.split(sep).length - b.split(sep).length || a.localeCompare(b));
       if (!paths.length && !options.optional) {
@@ -101,11 +149,30 @@ export class FileReader implements LocationReader {
     } else {
       paths = [target];
     }
-    const files: SourceFile[] = [];
+    return { files: this.readEach(paths, target, options, roots, problems), problems };
+  }
+
+  /** Reads the paths one at a time, as they are iterated; memory holds one file at most. */
+  private async *readEach(
+    paths: string[],
+    target: string,
+    options: ReadOptions,
+    roots: string[] | undefined,
+    problems: Problem[],
+  ): AsyncGenerator<SourceFile> {
     const seen = new Map<string, string>();
-    for (const path of paths) {
+    const budget = paths.length > 1 ? this.limits().globBytes : Number.POSITIVE_INFINITY;
+    let bytes = 0;
+    let outside = 0;
+    for (const [index, path] of paths.entries()) {
       try {
-        const info = await stat(path);
+        const real = await realpath(path);
+        if (roots && !roots.some((root) => isBelow(real, root))) {
+          // Reached through a symbolic link: neither read nor named.
+          outside++;
+          continue;
+        }
+        const info = await stat(real);
         if (info.isDirectory()) {
           throw new Error(
             `${path} is a directory; name a file or a glob such as ${path}/**/catalog-info.yaml`,
@@ -116,7 +183,16 @@ export class FileReader implements LocationReader {
             `${path} is ${(info.size / 1048576).toFixed(1)} MB; catalog files may be at most ${MAX_FILE_BYTES / 1048576} MB`,
           );
         }
-        const real = await realpath(path);
+        if (bytes + info.size > budget) {
+          problems.push({
+            level: 'error',
+            name: 'InputError',
+            message: `${target}: the files matched add up to more than ${(budget / 1048576).toFixed(0)} MiB (limit catalog.limits.globBytes); ${paths.length - index} of ${paths.length} files were not read`,
+            file: target,
+          });
+          break;
+        }
+        bytes += info.size;
         const first = seen.get(real);
         if (first) {
           problems.push({
@@ -127,14 +203,14 @@ export class FileReader implements LocationReader {
           continue;
         }
         seen.set(real, path);
-        const content = decodeText(await readFile(path), path);
-        files.push({
+        const content = decodeText(await readFile(real), path);
+        yield {
           type: 'file',
           target: path,
           locationRef: `file:${path}`,
           content,
           hash: hashText(content),
-        });
+        };
       } catch (error) {
         const e = error as NodeJS.ErrnoException;
         if (e.code === 'ENOENT') {
@@ -145,6 +221,14 @@ export class FileReader implements LocationReader {
               message: `File ${path} does not exist`,
               file: path,
             });
+        } else if (roots && e.code) {
+          // Under confinement the server's own error texts (which may name other paths) stay inside.
+          problems.push({
+            level: 'error',
+            name: 'InputError',
+            message: `${path} could not be read (${e.code})`,
+            file: path,
+          });
         } else if (e.code === 'ELOOP') {
           problems.push({
             level: 'error',
@@ -157,7 +241,14 @@ export class FileReader implements LocationReader {
         }
       }
     }
-    return { files, problems };
+    if (outside) {
+      problems.push({
+        level: 'error',
+        name: 'NotAllowedError',
+        message: `${outside} file${outside === 1 ? '' : 's'} reached through symbolic links ${outside === 1 ? 'is' : 'are'} outside catalog.locationRoots and ${outside === 1 ? 'was' : 'were'} not read`,
+        file: target,
+      });
+    }
   }
 
   resolve(base: string, target: string): string {
@@ -178,78 +269,38 @@ export class FileReader implements LocationReader {
   }
 }
 
-export interface ReadingAllowRule {
-  host: string;
-  paths?: string[];
-}
-
-/** `backend.reading.allow`: exact host (with port if any) or `*.example.com`. */
-export function isUrlAllowed(url: URL, allow: ReadingAllowRule[]): boolean {
-  return allow.some((rule) => {
-    const host = rule.host.toLowerCase();
-    const actual = url.host.toLowerCase();
-    const hostOk = host.startsWith('*.')
-      ? actual.endsWith(host.slice(1))
-      : actual === host || url.hostname === host;
-    if (!hostOk) return false;
-    return !rule.paths?.length || rule.paths.some((p) => url.pathname.startsWith(p));
-  });
-}
-
+/**
+ * Reads `url` locations over http(s). What may be read, redirects included, is decided by the
+ * one allow list of core/reading/allow-list.ts: `backend.reading.allow` and the configured
+ * integration hosts.
+ */
 export class UrlReader implements LocationReader {
   readonly type = 'url';
   constructor(
-    private readonly allow: () => ReadingAllowRule[],
+    /** The reading policy, looked up at each read (config exists only once the app is set up). */
+    private readonly policy: () => ReadingPolicy,
     private readonly timeoutMs = 15_000,
   ) {}
 
   private async fetchText(target: string): Promise<{ status: number; content?: string }> {
-    let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      throw new Error(`${target} is not a valid URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`${target}: only http and https URLs can be read`);
-    }
-    if (!isUrlAllowed(url, this.allow())) {
-      throw new Error(
-        `Reading ${url.host} is not allowed: add it to backend.reading.allow in app-config.yaml`,
-      );
-    }
-    let response: Response;
-    // Redirects are followed by hand so every hop is checked against backend.reading.allow.
-    for (let hop = 0; ; hop++) {
-      try {
-        response = await fetch(url, {
-          signal: AbortSignal.timeout(this.timeoutMs),
-          redirect: 'manual',
-        });
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code;
-        throw new Error(`Could not reach ${target}: ${cause ?? (error as Error).message}`);
-      }
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) break;
+    // Checked before anything is sent, and again at every redirect hop.
+    const response = await fetchAllowed(
+      target,
+      { signal: AbortSignal.timeout(this.timeoutMs) },
+      { policy: this.policy(), target },
+    );
+    if (!response.ok) {
       await response.body?.cancel();
-      if (hop >= 5) throw new Error(`${target}: too many redirects`);
-      url = new URL(location, url);
-      if (!isUrlAllowed(url, this.allow())) {
-        throw new Error(
-          `${target} redirects to ${url.host}, which backend.reading.allow does not list`,
-        );
-      }
+      return { status: response.status };
     }
-    if (!response.ok) return { status: response.status };
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > MAX_FILE_BYTES) {
-      await response.body?.cancel();
-      throw new Error(
-        `${target} is ${(declared / 1048576).toFixed(1)} MB; catalog files may be at most ${MAX_FILE_BYTES / 1048576} MB`,
-      );
-    }
-    const buffer = Buffer.from(await response.arrayBuffer());
+    const buffer = await readCappedBody(
+      response,
+      MAX_FILE_BYTES,
+      () =>
+        new Error(
+          `${target} is larger than ${MAX_FILE_BYTES / 1048576} MB, the most a catalog file may be`,
+        ),
+    );
     return { status: response.status, content: decodeText(buffer, target) };
   }
 
@@ -305,4 +356,73 @@ export class UrlReader implements LocationReader {
     if (content === undefined) throw new Error(`Reading ${url} failed with HTTP ${status}`);
     return { target: url, content };
   }
+}
+
+/**
+ * Whether a file target or glob, as written, lies below one of `roots` (real paths). Checked
+ * before anything is read, so nothing outside is even looked at; each file read is checked
+ * again on its real path (symbolic links).
+ */
+function writtenBelowRoots(target: string, roots: string[]): boolean {
+  const dynamic = isDynamicPattern(target);
+  if (dynamic && /(^|\/)\.\.(\/|$)/.test(target)) return false;
+  const written = resolve(dynamic ? globBase(target) : target);
+  return roots.some((root) => isBelow(written, root));
+}
+
+/** Refuses a `file` target outside `roots` (registration through the API), naming the key. */
+export async function assertFileTargetInRoots(target: string, roots: string[]): Promise<void> {
+  const real = await Promise.all(roots.map(realOrSelf));
+  if (!roots.length)
+    throw new NotAllowedError(
+      `file locations cannot be registered through the API: catalog.locationRoots in app-config.yaml lists no folder (register url locations, or list the folders that may be read)`,
+    );
+  if (!writtenBelowRoots(target, real)) throw new NotAllowedError(`${target} ${OUTSIDE_ROOTS}`);
+}
+
+async function realOrSelf(path: string): Promise<string> {
+  return realpath(path).catch(() => resolve(path));
+}
+
+/**
+ * The files a glob matches, or a message when it matches more than `maxFiles` or its crawl
+ * visits more than {@link CRAWL_ENTRIES_PER_FILE} times as many directory entries (`/usr/**`
+ * would otherwise list the whole tree before anything is refused).
+ */
+async function boundedGlob(pattern: string, maxFiles: number): Promise<string[] | string> {
+  const maxEntries = maxFiles * CRAWL_ENTRIES_PER_FILE;
+  let entries = 0;
+  const crawl = new AbortController();
+  const fsAdapter = {
+    readdir: ((
+      path: string,
+      options: unknown,
+      callback: (e: Error | null, r?: unknown[]) => void,
+    ) =>
+      readdirCallback(path, options as { withFileTypes: true }, (error, result) => {
+        if (!error && result) {
+          entries += result.length;
+          if (entries > maxEntries) crawl.abort();
+        }
+        callback(error, result);
+      })) as unknown,
+  };
+  let paths: string[] = [];
+  try {
+    paths = await glob(pattern, {
+      absolute: true,
+      onlyFiles: true,
+      dot: false,
+      expandDirectories: false,
+      signal: crawl.signal,
+      fs: fsAdapter as never,
+    });
+  } catch (error) {
+    if (!crawl.signal.aborted) return `${pattern}: ${(error as Error).message}`;
+  }
+  if (crawl.signal.aborted)
+    return `${pattern} searches more than ${maxEntries} directory entries (limit catalog.limits.globFiles × ${CRAWL_ENTRIES_PER_FILE}); narrow the glob`;
+  if (paths.length > maxFiles)
+    return `${pattern} matches ${paths.length} files, more than ${maxFiles} (limit catalog.limits.globFiles); narrow the glob or raise the limit`;
+  return paths;
 }

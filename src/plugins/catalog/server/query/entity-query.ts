@@ -190,9 +190,18 @@ export class EntityQuery {
     order?: Array<{ field: string; order: 'asc' | 'desc' }>;
     limit?: number;
     offset?: number;
-    /** A slice of an unpaginated listing (see {@link listAll}); keeps its ordering rules. */
-    slice?: { limit: number; offset: number };
-  }): Promise<{ items: Partial<Entity>[]; hasMore: boolean }> {
+    /**
+     * A slice of an unpaginated listing (see {@link listAll}); keeps its ordering rules.
+     * `after` (unordered listings only) continues after that entity ref instead of skipping
+     * `offset` matches.
+     */
+    slice?: { limit: number; offset: number; after?: string };
+  }): Promise<{
+    items: Partial<Entity>[];
+    hasMore: boolean;
+    /** The entity ref of the last item (what a slice's `after` continues from). */
+    lastRef?: string;
+  }> {
     const paginated = request.limit !== undefined || request.offset !== undefined;
     let q = this.db
       .selectFrom('catalog_entities as e')
@@ -226,8 +235,12 @@ export class EntityQuery {
     } else {
       q = q.orderBy('e.entity_ref');
     }
-    if (!paginated && request.slice)
-      q = q.offset(request.slice.offset).limit(request.slice.limit + 1);
+    if (!paginated && request.slice) {
+      const { after, offset, limit } = request.slice;
+      if (after !== undefined && !orders[0]) q = q.where('e.entity_ref', '>', after);
+      else if (offset) q = q.offset(offset);
+      q = q.limit(limit + 1);
+    }
     const rows = (await q.execute()) as Array<
       Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'>
     >;
@@ -235,25 +248,35 @@ export class EntityQuery {
     const hasMore = pageSize !== undefined && rows.length > pageSize;
     const page = hasMore ? rows.slice(0, pageSize) : rows;
     const entities = await this.store.assemble(page, needsRelations(request.fields));
-    return { items: entities.map((e) => project(e, request.fields)), hasMore };
+    const lastRef = page[page.length - 1]?.entity_ref;
+    return {
+      items: entities.map((e) => project(e, request.fields)),
+      hasMore,
+      ...(lastRef !== undefined ? { lastRef } : {}),
+    };
   }
 
   /**
    * GET `/entities` without paging: every match, read a slice at a time so that a 100,000
-   * entity answer is streamed rather than held in memory whole.
+   * entity answer is streamed rather than held in memory whole. In entity ref order, each
+   * slice continues after the previous one's last ref (keyset: every slice costs about its
+   * own rows, where skipping an offset would read every earlier match again); ordered by a
+   * field, slices are taken by offset.
    */
   async *listAll(request: {
     filter?: Predicate;
     fields?: string[];
     order?: Array<{ field: string; order: 'asc' | 'desc' }>;
   }): AsyncGenerator<Partial<Entity>[]> {
+    let after: string | undefined;
     for (let offset = 0; ; offset += LIST_SLICE) {
-      const { items, hasMore } = await this.list({
+      const { items, hasMore, lastRef } = await this.list({
         ...request,
-        slice: { limit: LIST_SLICE, offset },
+        slice: { limit: LIST_SLICE, offset, ...(after !== undefined ? { after } : {}) },
       });
       if (items.length) yield items;
-      if (!hasMore) return;
+      if (!hasMore || lastRef === undefined) return;
+      after = lastRef;
     }
   }
 

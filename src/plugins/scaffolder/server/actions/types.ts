@@ -1,6 +1,7 @@
 import type { Entity, JsonObject, JsonValue } from '../../../../model/entity.ts';
 import type { AtriumConfig } from '../../../../core/config/index.ts';
 import type { CatalogApi } from '../../../catalog/server/plugin.ts';
+import type { TemplateRenderer } from '../templating/renderer.ts';
 
 /**
  * The contract between the task runner and an action. Built-in actions and actions that
@@ -59,6 +60,12 @@ export interface ActionContext<I extends JsonObject = JsonObject> {
   isDryRun: boolean;
   /** Aborted when the task is cancelled. */
   signal: AbortSignal;
+  /**
+   * Renders `${{ }}` templates in worker threads under the task's `scaffolder.limits.*`
+   * budget (what `fetch:template` uses for skeletons). Set by the task runner; absent in
+   * hand-built contexts (tests), where an action falls back to a renderer of its own.
+   */
+  renderer?: TemplateRenderer;
   task: { id: string };
   step: { id: string; name: string };
   /** Set while a step runs once per item of its `each`. */

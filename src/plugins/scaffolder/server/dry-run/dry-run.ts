@@ -17,7 +17,7 @@ export interface DryRunDeps {
   workspaceRoot: string;
   environment: { parameters: JsonObject; secrets: Record<string, string> };
   /** Throws the 400 `{errors}` of POST /v2/tasks for a request that cannot run. */
-  check(template: Entity, values: JsonObject, secrets: Record<string, string>): void;
+  check(template: Entity, values: JsonObject, secrets: Record<string, string>): Promise<void>;
 }
 
 /** Longest a dry run may take; actions that wait are skipped anyway (no dry-run support). */
@@ -38,7 +38,7 @@ export async function dryRun(
   assertTemplate(request.template, 'Input template');
   const template = request.template as unknown as Entity;
   const secrets = request.secrets ?? {};
-  deps.check(template, request.values, secrets);
+  await deps.check(template, request.values, secrets);
 
   await mkdir(deps.workspaceRoot, { recursive: true });
   const root = await mkdtemp(join(deps.workspaceRoot, 'dry-run-'));

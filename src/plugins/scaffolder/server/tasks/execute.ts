@@ -9,13 +9,16 @@ import type {
 } from '../../common/api-types.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
 import type { ActionContext, TaskLogger, TemplateAction } from '../actions/types.ts';
+import { TemplatingError } from '../templating/index.ts';
+import type { TemplateRenderer } from '../templating/renderer.ts';
+import { LogScrubber } from './log-scrubber.ts';
 import { SecretMasker } from './masking.ts';
 
-/** What the step engine needs of the templater (SecureTemplater implements it). */
-export interface Templater {
-  renderValue(value: JsonValue | undefined, scope: Record<string, unknown>): JsonValue | undefined;
-  isTruthy(condition: unknown, scope: Record<string, unknown>): boolean;
-}
+/**
+ * What the step engine needs of the templater: rendering in worker threads, under the
+ * `scaffolder.limits.*` bounds (see templating/renderer.ts).
+ */
+export type Templater = TemplateRenderer;
 
 export interface ExecuteRequest {
   taskId: string;
@@ -71,11 +74,20 @@ const STATUS_FUNCTION = /\b(always|failure)\s*\(\s*\)/;
  * Shared by the task runner, the dry-run route and `atrium template run`.
  */
 export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
-  const { spec, templater, registry, signal } = req;
+  const { spec, registry, signal } = req;
+  // One total render-time budget for the whole run; renders stop when the run is aborted.
+  const templater = req.templater.forTask({ signal });
   const masker = new SecretMasker([
     ...Object.values(req.secrets),
     ...Object.values(req.environment.secrets),
   ]);
+  // Events and errors show paths relative to the workspace, no server paths, no stack traces.
+  const scrubber = new LogScrubber(req.workspacePath);
+  const createTemporaryDirectory = async () => {
+    const dir = await req.createTemporaryDirectory();
+    scrubber.add(dir);
+    return dir;
+  };
   // Event order matters (the log is read in id order); action loggers are synchronous.
   let queue: Promise<void> = Promise.resolve();
   // Closed once the run has ended: an aborted action that keeps logging cannot add events
@@ -84,7 +96,7 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
   let emitError: unknown;
   const emit = (type: TaskEventType, body: JsonObject) => {
     if (closed) return queue;
-    const masked = masker.json(body);
+    const masked = scrubber.json(masker.json(body));
     queue = queue
       .then(() => req.emit(type, masked))
       .catch((error: unknown) => {
@@ -99,6 +111,8 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
   let failed: { name: string; message: string; stepId: string } | undefined;
   let cancelledAt: string | undefined;
 
+  // Plain data only: it is copied to a rendering worker, which adds `always()` and
+  // `failure()` from `status` (see renderOptions).
   const scope = (withSecrets: boolean, each?: { key: string; value: JsonValue }) => ({
     parameters: spec.parameters,
     steps,
@@ -110,9 +124,10 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
     },
     context: { task: { id: req.taskId } },
     ...(each ? { each } : {}),
-    always: () => true,
-    failure: () => failed !== undefined,
   });
+  const renderOptions = (path: string) => ({ path, status: { failed: failed !== undefined } });
+  const stepPath = new Map(spec.steps.map((step, i) => [step, `spec.steps[${i}]`]));
+  const pathOf = (step: TaskStep) => stepPath.get(step) ?? `steps.${step.id}`;
 
   await log({ message: `Starting up task with ${spec.steps.length} steps` });
 
@@ -147,8 +162,22 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
     if (step.each === undefined && step.if !== undefined) {
       let run: boolean;
       try {
-        run = templater.isTruthy(step.if, scope(false));
+        run = await templater.isTruthy(step.if, scope(false), renderOptions(`${pathOf(step)}.if`));
       } catch (error) {
+        if (signal.reason instanceof TaskInterruptedError) {
+          await fail(step, signal.reason);
+          break;
+        }
+        if (signal.aborted) {
+          // Cancelled while its condition rendered: this step and the later ones are skipped.
+          cancelledAt ??= step.id;
+          await log({
+            message: `Skipping step ${step.id}: the task was cancelled`,
+            stepId: step.id,
+            status: 'skipped',
+          });
+          continue;
+        }
         await fail(step, error);
         continue;
       }
@@ -207,15 +236,31 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
   }
   if (failed) {
     const { stepId, ...error } = failed;
-    return { status: 'failed', error: masker.json(error), stepId };
+    return { status: 'failed', error: scrubber.json(masker.json(error)), stepId };
   }
   try {
-    return { status: 'completed', output: masker.json(renderOutput()) };
+    return { status: 'completed', output: masker.json(await renderOutput()) };
   } catch (error) {
+    if (signal.aborted && !(signal.reason instanceof TaskInterruptedError)) {
+      return {
+        status: 'cancelled',
+        error: {
+          name: 'TaskCancelledError',
+          message: 'The task was cancelled while its output was rendered',
+        },
+      };
+    }
     const e = error as Error;
+    // A TemplatingError already names where in spec.output it was.
+    const named = e instanceof TemplatingError && e.path.startsWith('spec.output');
     return {
       status: 'failed',
-      error: masker.json({ name: e.name ?? 'Error', message: `spec.output: ${e.message}` }),
+      error: scrubber.json(
+        masker.json({
+          name: e.name ?? 'Error',
+          message: named ? e.message : `spec.output: ${e.message}`,
+        }),
+      ),
     };
   }
 
@@ -250,7 +295,11 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
       });
       return output;
     }
-    const each = templater.renderValue(step.each, scope(true));
+    const each = await templater.renderValue(
+      step.each,
+      scope(true),
+      renderOptions(`${pathOf(step)}.each`),
+    );
     if (each === null || typeof each !== 'object') {
       throw new InputError(
         `Invalid value on action ${step.action}.each parameter, "${typeof step.each === 'string' ? step.each : JSON.stringify(step.each)}" cannot be resolved to a value of type array or object`,
@@ -259,7 +308,12 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
     const output: Record<string, JsonValue[]> = {};
     for (const [key, value] of Object.entries(each)) {
       const item = { key, value: value as JsonValue };
-      if (step.if !== undefined && !templater.isTruthy(step.if, scope(true, item))) {
+      const run = await templater.isTruthy(
+        step.if,
+        scope(true, item),
+        renderOptions(`${pathOf(step)}.if`),
+      );
+      if (!run) {
         await log({
           message: `Skipping iteration ${key} of step ${step.id}: its if condition was false`,
           stepId: step.id,
@@ -286,7 +340,11 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
     each: { key: string; value: JsonValue } | undefined,
     output: (name: string, value: JsonValue) => void,
   ) {
-    const rendered = templater.renderValue(step.input ?? {}, scope(true, each));
+    const rendered = await templater.renderValue(
+      step.input ?? {},
+      scope(true, each),
+      renderOptions(`${pathOf(step)}.input`),
+    );
     const input = (
       rendered && typeof rendered === 'object' && !Array.isArray(rendered) ? rendered : {}
     ) as JsonObject;
@@ -320,12 +378,13 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
       workspacePath: req.workspacePath,
       logger,
       output,
-      createTemporaryDirectory: req.createTemporaryDirectory,
+      createTemporaryDirectory,
       templateInfo: spec.templateInfo,
       user: spec.user.ref ? { entity: spec.user.entity, ref: spec.user.ref } : undefined,
       secrets: { ...req.secrets },
       isDryRun: req.isDryRun,
       signal,
+      renderer: templater,
       task: { id: req.taskId },
       step: { id: step.id, name: step.name },
       ...(each ? { each } : {}),
@@ -344,23 +403,31 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
     await queue;
   }
 
-  function renderOutput(): TaskOutput {
+  async function renderOutput(): Promise<TaskOutput> {
     const raw = spec.output ?? {};
     const out: TaskOutput = {};
     const s = scope(false);
     for (const [key, value] of Object.entries(raw)) {
+      const path = /^[A-Za-z_$][\w$]*$/.test(key)
+        ? `spec.output.${key}`
+        : `spec.output[${JSON.stringify(key)}]`;
       if ((key === 'links' || key === 'text') && Array.isArray(value)) {
         const items: JsonObject[] = [];
-        for (const item of value) {
+        for (const [i, item] of value.entries()) {
           if (!item || typeof item !== 'object' || Array.isArray(item)) continue;
           const { if: condition, ...rest } = item as JsonObject;
-          if (condition !== undefined && !templater.isTruthy(condition, s)) continue;
-          const rendered = templater.renderValue(rest, s);
+          if (
+            condition !== undefined &&
+            !(await templater.isTruthy(condition, s, renderOptions(`${path}[${i}].if`)))
+          ) {
+            continue;
+          }
+          const rendered = await templater.renderValue(rest, s, renderOptions(`${path}[${i}]`));
           if (rendered && typeof rendered === 'object') items.push(rendered as JsonObject);
         }
         out[key] = items as never;
       } else {
-        const rendered = templater.renderValue(value, s);
+        const rendered = await templater.renderValue(value, s, renderOptions(path));
         if (rendered !== undefined) out[key] = rendered;
       }
     }

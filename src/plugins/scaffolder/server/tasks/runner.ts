@@ -13,6 +13,7 @@ import {
   TaskInterruptedError,
   type Templater,
 } from './execute.ts';
+import { LogScrubber } from './log-scrubber.ts';
 import type { TaskRow, TaskStore } from './task-store.ts';
 
 export interface RunnerOptions {
@@ -249,9 +250,11 @@ export class TaskRunner {
         reuse,
       });
     } catch (error) {
-      // Infrastructure failures (the database, the disk) rather than a step's.
+      // Infrastructure failures (the database, the disk) rather than a step's; their messages
+      // may name server paths, which the task log never shows.
       const e = error as Error;
-      result = { status: 'failed', error: { name: e.name ?? 'Error', message: e.message } };
+      const message = new LogScrubber(workspacePath).text(e.message);
+      result = { status: 'failed', error: { name: e.name ?? 'Error', message } };
     } finally {
       clearInterval(heartbeat);
     }

@@ -39,12 +39,16 @@ export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
   /** Every problem with a template run request that can be found without running it. */
-  check(template: Entity, values: JsonObject, secrets: Record<string, string>): void {
+  async check(
+    template: Entity,
+    values: JsonObject,
+    secrets: Record<string, string>,
+  ): Promise<void> {
     const { registry, templater } = this.deps;
     const errors = [
-      ...validateValues(template, values, templater),
+      ...(await validateValues(template, values, templater)),
       ...validateSecrets(secretsSchemaOf(template), secrets),
-      ...validateSteps(template, registry, templater),
+      ...(await validateSteps(template, registry, templater)),
     ];
     if (errors.length) throw new ValidationFailed(errors);
   }
@@ -62,7 +66,7 @@ export class TaskService {
   }): Promise<{ id: string }> {
     const template = await findTemplate(this.deps.catalog, input.templateRef);
     const secrets = input.secrets ?? {};
-    this.check(template, input.values, secrets);
+    await this.check(template, input.values, secrets);
     const spec = buildTaskSpec({
       template,
       values: input.values,

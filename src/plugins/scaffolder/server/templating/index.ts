@@ -6,6 +6,14 @@ export {
   type SkeletonOptions,
 } from './secure-templater.ts';
 export {
+  createTemplateRenderer,
+  type RenderOptions,
+  type TemplateRenderer,
+  type TemplateRendererOptions,
+  type TemplateRendererService,
+} from './renderer.ts';
+export { TemplateLimitError, type RenderLimits } from './limits.ts';
+export {
   parseRepoUrl,
   integrationForHost,
   integrationTypeForHost,

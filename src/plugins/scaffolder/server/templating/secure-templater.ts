@@ -37,6 +37,12 @@ export interface SecureTemplaterOptions {
   integrations?: ScmIntegrationsConfig;
   /** Extra filters (module contributions); they run inside the same sandbox rules. */
   filters?: Record<string, TemplateFilter>;
+  /**
+   * Called before each string of a value is rendered, with its path (e.g.
+   * `spec.steps[0].input.url`): the rendering worker uses it to name what was rendering when
+   * a limit stopped it.
+   */
+  onString?: (path: string) => void;
 }
 
 interface Mode {
@@ -138,6 +144,11 @@ export function splitVariableTags(text: string, start: string): string[] | undef
   }
 }
 
+/** Whether `text` has a tag at all; text without one renders to itself. */
+export function hasTemplateTags(text: string, cookiecutter = false): boolean {
+  return text.includes(cookiecutter ? '{{' : '${{') || text.includes('{%') || text.includes('{#');
+}
+
 function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   if (/^[A-Za-z_$][\w$]*$/.test(key)) return path ? `${path}.${key}` : key;
@@ -167,9 +178,11 @@ export class SecureTemplater {
   private readonly envs = new Map<string, nunjucks.Environment>();
   private readonly cache = new Map<string, nunjucks.Template>();
   private readonly filters: Record<string, TemplateFilter>;
+  private readonly onString: ((path: string) => void) | undefined;
 
   constructor(opts: SecureTemplaterOptions = {}) {
     this.filters = { ...backstageFilters(opts.integrations), ...opts.filters };
+    this.onString = opts.onString;
   }
 
   /** How many compiled templates are cached (diagnostics and tests). */
@@ -179,10 +192,15 @@ export class SecureTemplater {
 
   /**
    * Renders every string inside `value`. A string that fails to render is kept as written
-   * (Backstage semantics); use {@link renderValueStrict} to get the error instead.
+   * (Backstage semantics); use {@link renderValueStrict} to get the error instead. `path`
+   * only names the value (see `onString`).
    */
-  renderValue(value: JsonValue | undefined, scope: Record<string, unknown>): JsonValue | undefined {
-    return this.walk(value, scope, '', false);
+  renderValue(
+    value: JsonValue | undefined,
+    scope: Record<string, unknown>,
+    path = '',
+  ): JsonValue | undefined {
+    return this.walk(value, scope, path, false);
   }
 
   /** Like {@link renderValue}, but throws a TemplatingError naming `path` (e.g. `steps[0].input`). */
@@ -259,7 +277,10 @@ export class SecureTemplater {
     path: string,
     strict: boolean,
   ): JsonValue | undefined {
-    if (typeof value === 'string') return this.renderString(value, scope, path, strict);
+    if (typeof value === 'string') {
+      this.onString?.(path);
+      return this.renderString(value, scope, path, strict);
+    }
     if (Array.isArray(value)) {
       return value.map((item, i) => {
         const out = this.walk(item, scope, childPath(path, i), strict);
@@ -328,9 +349,7 @@ export class SecureTemplater {
   }
 
   private hasTags(text: string, mode: Mode): boolean {
-    return (
-      text.includes(mode.cookiecutter ? '{{' : '${{') || text.includes('{%') || text.includes('{#')
-    );
+    return hasTemplateTags(text, mode.cookiecutter);
   }
 
   private compile(source: string, mode: Mode): nunjucks.Template {

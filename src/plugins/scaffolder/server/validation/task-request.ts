@@ -1,6 +1,7 @@
 import type { Entity, JsonObject, JsonValue } from '../../../../model/entity.ts';
 import type { TaskStep, ValidationError } from '../../common/api-types.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
+import type { TemplateRenderer } from '../templating/renderer.ts';
 import { normalizeSteps } from '../templates.ts';
 import {
   createSchemaAjv,
@@ -9,11 +10,8 @@ import {
   type ValidateFunction,
 } from './json-schema.ts';
 
-/** What validation needs of the templater (SecureTemplater implements it). */
-export interface CheckingTemplater {
-  isTruthy(condition: unknown, scope: Record<string, unknown>): boolean;
-  checkTemplate(value: unknown, path: string): Array<{ path: string; message: string }>;
-}
+/** What validation needs of the templater (the worker-backed TemplateRenderer). */
+export type CheckingTemplater = Pick<TemplateRenderer, 'isTruthy' | 'checkTemplates'>;
 
 const ajv = createSchemaAjv();
 const compiled = new Map<string, ValidateFunction | Error>();
@@ -52,18 +50,23 @@ function isObject(value: unknown): value is JsonObject {
  * Checks form values against each parameter page separately (as Backstage does). A page
  * whose `if: ${{ … }}` renders falsy for these values is hidden in the form and not checked.
  */
-export function validateValues(
+export async function validateValues(
   template: Entity,
   values: JsonObject,
   templater: CheckingTemplater,
-): ValidationError[] {
+): Promise<ValidationError[]> {
   const errors: ValidationError[] = [];
-  parameterPages(template).forEach((page, index) => {
+  for (const [index, page] of parameterPages(template).entries()) {
     const { if: condition, ...rest } = page;
     let schema: JsonObject = page;
     // A page-level `if` written as a template is a visibility rule, not a JSON-schema `if`.
     if (typeof condition === 'string' || typeof condition === 'boolean') {
-      if (!templater.isTruthy(condition, { parameters: values })) return;
+      const visible = await templater.isTruthy(
+        condition,
+        { parameters: values },
+        { path: `spec.parameters[${index}].if` },
+      );
+      if (!visible) continue;
       schema = rest;
     }
     let validate: ValidateFunction;
@@ -76,10 +79,10 @@ export function validateValues(
         field: `spec.parameters[${index}]`,
         page: index,
       });
-      return;
+      continue;
     }
     if (!validate(values)) errors.push(...toValidationErrors(validate.errors, '', { page: index }));
-  });
+  }
   return errors;
 }
 
@@ -124,15 +127,28 @@ function templatedAt(input: JsonValue, path: Array<string | number>): boolean {
  * `${{ }}` parses, and each input matches its action's schema in the parts not computed by a
  * template (a missing required field, a literal of the wrong type, an unknown key).
  */
-export function validateSteps(
+export async function validateSteps(
   template: Entity,
   registry: ActionRegistry,
   templater: CheckingTemplater,
-): ValidationError[] {
+): Promise<ValidationError[]> {
   const errors: ValidationError[] = [];
   const spec = template.spec as JsonObject;
   const raw = Array.isArray(spec.steps) ? spec.steps : [];
   const steps: TaskStep[] = normalizeSteps(raw);
+  // Every template text is parsed in one worker call; the results are read in order below.
+  const checks: Array<{ value: unknown; path: string }> = [];
+  steps.forEach((step, i) => {
+    if (!isObject(raw[i])) return;
+    for (const key of ['input', 'if', 'each'] as const) {
+      if (step[key] !== undefined)
+        checks.push({ value: step[key], path: `spec.steps[${i}].${key}` });
+    }
+  });
+  if (spec.output !== undefined) checks.push({ value: spec.output, path: 'spec.output' });
+  const problems = new Map(
+    (await templater.checkTemplates(checks)).map((found, i) => [checks[i]!.path, found]),
+  );
   const ids = new Set<string>();
   steps.forEach((step, i) => {
     const where = `spec.steps[${i}]`;
@@ -156,7 +172,7 @@ export function validateSteps(
     }
     for (const key of ['input', 'if', 'each'] as const) {
       if (step[key] === undefined) continue;
-      for (const problem of templater.checkTemplate(step[key], `${where}.${key}`)) {
+      for (const problem of problems.get(`${where}.${key}`) ?? []) {
         push(problem.path, `template syntax error: ${problem.message}`, 'TemplateSyntaxError');
       }
     }
@@ -180,7 +196,7 @@ export function validateSteps(
     }
   });
   if (spec.output !== undefined) {
-    for (const problem of templater.checkTemplate(spec.output, 'spec.output')) {
+    for (const problem of problems.get('spec.output') ?? []) {
       errors.push({
         name: 'TemplateSyntaxError',
         message: `${problem.path}: template syntax error: ${problem.message}`,

@@ -10,6 +10,7 @@ import {
   Scalar,
   visit,
 } from 'yaml';
+import { flowNestingBound, YAML_PACKAGE_MAX_FLOW_DEPTH } from '../../../../model/data-limits.ts';
 import { inspectPath } from './fs-safety.ts';
 import type { ProblemSink } from './problems.ts';
 
@@ -110,6 +111,14 @@ export async function readMkDocsConfig(
   }
   config.configFile = configFile;
   const text = await readFile(path.join(rootReal, configFile), 'utf8');
+  if (flowNestingBound(text) > YAML_PACKAGE_MAX_FLOW_DEPTH) {
+    problems.error(
+      `lists or objects nested more than ${YAML_PACKAGE_MAX_FLOW_DEPTH} levels deep; not read`,
+      configFile,
+    );
+    problems.warn('building the docs folder in folder order with default settings', configFile);
+    return config;
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const lineOf = (node: unknown): number | undefined => {

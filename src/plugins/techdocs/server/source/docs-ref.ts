@@ -12,18 +12,28 @@ import type { EntityQuery } from '../../../catalog/server/query/entity-query.ts'
 
 export const ANNOTATION_TECHDOCS_REF = 'backstage.io/techdocs-ref';
 
-/** Every entity with a techdocs-ref (the Docs section, builds at start), with `fields` only. */
+/**
+ * Every entity with a techdocs-ref, with `fields` only, a page at a time (in entity ref
+ * order, read on the catalog's read connections): builds at start go through them as they
+ * come rather than waiting for a list of all of them.
+ */
+export async function* documentedEntities(
+  query: EntityQuery,
+  fields?: string[],
+): AsyncGenerator<Entity[]> {
+  yield* query.listAll({
+    filter: { [`metadata.annotations.${ANNOTATION_TECHDOCS_REF}`]: { $exists: true } },
+    ...(fields ? { fields } : {}),
+  }) as AsyncGenerator<Entity[]>;
+}
+
+/** Every entity with a techdocs-ref (the Docs section), with `fields` only. */
 export async function listDocumentedEntities(
   query: EntityQuery,
   fields?: string[],
 ): Promise<Entity[]> {
   const entities: Entity[] = [];
-  for await (const page of query.listAll({
-    filter: { [`metadata.annotations.${ANNOTATION_TECHDOCS_REF}`]: { $exists: true } },
-    ...(fields ? { fields } : {}),
-  })) {
-    entities.push(...(page as Entity[]));
-  }
+  for await (const page of documentedEntities(query, fields)) entities.push(...page);
   return entities;
 }
 

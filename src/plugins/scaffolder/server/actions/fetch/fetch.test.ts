@@ -14,6 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import {
+  startRecordingServer,
+  startRedirectingServer,
+} from '../../../../../../test/helpers/recording-server.ts';
 import { serveFiles } from '../../../../../../test/helpers/serve-files.ts';
 import {
   type FixtureFile,
@@ -588,6 +592,29 @@ describe('fetch actions over HTTP', () => {
       expect(readFileSync(join(test.workspace, 'LICENSE'), 'utf8')).toBe('Apache-2.0');
     } finally {
       await files.close();
+    }
+  });
+
+  it('follows no redirect from an allowed host to one outside the allow list', async () => {
+    const internal = await startRecordingServer();
+    const redirecting = await startRedirectingServer(() => internal.base);
+    try {
+      const config = { backend: { reading: { allow: [{ host: redirecting.host }] } } };
+      // A plain file: redirects are followed by hand and the next hop is refused.
+      const url = `${redirecting.base}/LICENSE`;
+      await expect(
+        run(fetchPlainFileAction, { url, targetPath: 'LICENSE' }, { config }),
+      ).rejects.toThrow(
+        `Reading ${url} (redirected to ${internal.base}/LICENSE) is not allowed: add ${internal.host} to backend.reading.allow`,
+      );
+      // A git-hosted folder: git is told not to follow redirects at all.
+      const tree = `${redirecting.base}/acme/templates/tree/main/skeleton`;
+      await expect(run(fetchPlainAction, { url: tree }, { config })).rejects.toThrow(tree);
+      expect(redirecting.requests.length).toBeGreaterThan(1);
+      expect(internal.requests).toEqual([]);
+    } finally {
+      await redirecting.close();
+      await internal.close();
     }
   });
 });

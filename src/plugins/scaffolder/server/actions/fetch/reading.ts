@@ -11,7 +11,9 @@ import type { ActionContext } from '../types.ts';
 
 /** What the fetch actions need from the host: URL reading rules and SCM integrations. */
 export interface FetchDeps {
-  config: Pick<AtriumConfig, 'backend' | 'integrations'>;
+  /** `scaffolder.limits` bounds the fetch:template actions' rendering when a task runs them. */
+  config: Pick<AtriumConfig, 'backend' | 'integrations'> &
+    Partial<Pick<AtriumConfig, 'scaffolder'>>;
 }
 
 async function readOptions(

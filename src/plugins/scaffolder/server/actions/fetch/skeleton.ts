@@ -1,12 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Minimatch } from 'minimatch';
-import type { SecureTemplater } from '../../templating/index.ts';
+import type { TemplateRenderer } from '../../templating/renderer.ts';
 import type { ActionContext } from '../types.ts';
 import { isBinary, WorkspaceWriter } from './workspace-files.ts';
 
 export interface SkeletonOptions {
-  templater: SecureTemplater;
+  /** Renders in worker threads; the skeleton's texts go to it in batches. */
+  templater: TemplateRenderer;
   values: Record<string, unknown>;
   /** Where in the workspace the output goes (already checked). */
   targetPath: string;
@@ -76,12 +77,31 @@ async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<v
   if (failure) throw failure.error;
 }
 
+/** Files read, rendered (one worker call) and written together: bounds memory and messages. */
+const CHUNK_FILES = 500;
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+interface FileWork {
+  entry: Entry;
+  /** Output path inside the workspace. */
+  target: string;
+  size: number;
+  mode: number;
+  /** Read with its chunk, dropped once written. */
+  content?: Buffer;
+  render: boolean;
+  output?: string;
+}
+
 /**
  * Renders a skeleton folder into the workspace: file and folder names are templates too
  * (`${{ values.name }}/index.js`); contents are rendered unless binary, matched by
  * `copyWithoutTemplating`, or (with `templateFileExtension`) lacking the extension.
  * A name that renders empty, to `/…` or with `//` is dropped (how skeletons leave out files
  * with `{% if %}`); a name that climbs out of the workspace fails the step.
+ *
+ * Rendering happens in a worker (see templating/renderer.ts): every name in one call, then
+ * the contents in chunks of files, each chunk one call.
  */
 export async function renderSkeletonTree(
   ctx: ActionContext,
@@ -112,11 +132,7 @@ export async function renderSkeletonTree(
       return rawMatchers.some((m) => m.match(prefix));
     });
   };
-  const outputName = (entry: Entry): string | undefined => {
-    const rendered = templater.renderSkeleton(entry.rel, values, {
-      ...renderOpts,
-      name: `name of ${entry.rel}`,
-    });
+  const outputName = (entry: Entry, rendered: string): string | undefined => {
     if (rendered.trim() === '' || rendered.startsWith('/') || rendered.includes('//')) {
       return undefined;
     }
@@ -133,46 +149,104 @@ export async function renderSkeletonTree(
     `Processing ${entries.length} template files/directories with input values: ${Object.keys(values).join(', ') || '(none)'}`,
   );
 
-  for (const entry of entries.filter((e) => e.isDir)) {
+  // Folders first, so a broken folder name is the error reported, as when names were
+  // rendered one by one.
+  const dirs = entries.filter((e) => e.isDir);
+  const files = entries.filter((e) => !e.isDir);
+  const names = await templater.renderSkeletonFiles(
+    [...dirs, ...files].map((e) => ({ text: e.rel, name: `name of ${e.rel}` })),
+    values,
+    renderOpts,
+  );
+
+  for (const [i, entry] of dirs.entries()) {
     ctx.signal.throwIfAborted();
-    const name = outputName(entry);
+    const name = outputName(entry, names[i]!);
     if (name === undefined) continue;
     await writer.dir(posix.join(options.targetPath, name), `skeleton folder ${entry.rel}`);
     summary.directories++;
   }
 
-  await inPool(
-    entries.filter((e) => !e.isDir),
-    16,
-    async (entry) => {
+  const named: Array<{ entry: Entry; target: string }> = [];
+  for (const [i, entry] of files.entries()) {
+    const name = outputName(entry, names[dirs.length + i]!);
+    if (name === undefined) summary.skippedEmptyName.push(entry.rel);
+    else named.push({ entry, target: posix.join(options.targetPath, name) });
+  }
+
+  // Sizes first, to cut the files into chunks; a chunk's contents are read while the one
+  // before it is rendered and written.
+  const ext = options.templateFileExtension;
+  const work: FileWork[] = new Array(named.length);
+  await inPool([...named.keys()], 16, async (i) => {
+    const { entry, target } = named[i]!;
+    const info = await stat(entry.full);
+    work[i] = { entry, target, size: info.size, mode: info.mode, render: false };
+  });
+  const chunks: FileWork[][] = [];
+  for (let i = 0; i < work.length; ) {
+    const chunk: FileWork[] = [];
+    let bytes = 0;
+    while (
+      i < work.length &&
+      chunk.length < CHUNK_FILES &&
+      (chunk.length === 0 || bytes + work[i]!.size <= CHUNK_BYTES)
+    ) {
+      bytes += work[i]!.size;
+      chunk.push(work[i++]!);
+    }
+    chunks.push(chunk);
+  }
+  const read = (chunk: FileWork[]) => {
+    const done = inPool(chunk, 16, async (file) => {
       ctx.signal.throwIfAborted();
-      const name = outputName(entry);
-      if (name === undefined) {
-        summary.skippedEmptyName.push(entry.rel);
-        return;
-      }
-      const [content, info] = await Promise.all([readFile(entry.full), stat(entry.full)]);
-      const ext = options.templateFileExtension;
-      const render = !isBinary(content) && (ext ? entry.rel.endsWith(ext) : !copiedRaw(entry.rel));
-      const output = render
-        ? templater.renderSkeleton(content.toString('utf8'), values, {
-            ...renderOpts,
-            name: entry.rel,
-          })
-        : content;
-      const outcome = await writer.file(posix.join(options.targetPath, name), output, {
-        mode: info.mode,
-        replace: options.replace,
-        field: `skeleton file ${entry.rel}`,
+      file.content = await readFile(file.entry.full);
+      file.render =
+        !isBinary(file.content) &&
+        (ext ? file.entry.rel.endsWith(ext) : !copiedRaw(file.entry.rel));
+    });
+    // Awaited later: a failure must not count as unhandled meanwhile.
+    done.catch(() => {});
+    return done;
+  };
+
+  let reading = chunks.length ? read(chunks[0]!) : Promise.resolve();
+  for (const [c, chunk] of chunks.entries()) {
+    await reading;
+    reading = c + 1 < chunks.length ? read(chunks[c + 1]!) : Promise.resolve();
+    // Whatever happens to this chunk, the next one's reads end before this function does.
+    try {
+      const toRender = chunk.filter((f) => f.render);
+      const rendered = await templater.renderSkeletonFiles(
+        toRender.map((f) => ({ text: f.content!.toString('utf8'), name: f.entry.rel })),
+        values,
+        renderOpts,
+      );
+      for (const [i, file] of toRender.entries()) file.output = rendered[i]!;
+      await inPool(chunk, 16, async (file) => {
+        ctx.signal.throwIfAborted();
+        const outcome = await writer.file(file.target, file.output ?? file.content!, {
+          mode: file.mode,
+          replace: options.replace,
+          field: `skeleton file ${file.entry.rel}`,
+        });
+        if (outcome === 'skipped') {
+          summary.skippedExisting.push(file.target);
+        } else if (file.render) {
+          summary.rendered++;
+        } else {
+          summary.copied++;
+        }
       });
-      if (outcome === 'skipped') {
-        summary.skippedExisting.push(posix.join(options.targetPath, name));
-      } else if (render) {
-        summary.rendered++;
-      } else {
-        summary.copied++;
-      }
-    },
-  );
+    } catch (error) {
+      await reading.catch(() => {});
+      throw error;
+    }
+    // Contents no longer needed.
+    for (const file of chunk) {
+      file.content = undefined;
+      file.output = undefined;
+    }
+  }
   return summary;
 }

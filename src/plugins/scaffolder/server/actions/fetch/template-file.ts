@@ -1,9 +1,8 @@
 import type { JsonObject } from '../../../../../model/entity.ts';
-import { SecureTemplater } from '../../templating/index.ts';
 import type { TemplateAction } from '../types.ts';
 import { resolveSafeChildPath } from '../workspace-paths.ts';
 import { type FetchDeps, fetchFile } from './reading.ts';
-import { renderingInputSchema } from './template.ts';
+import { rendererFor, renderingInputSchema } from './template.ts';
 import { isBinary, WorkspaceWriter } from './workspace-files.ts';
 
 interface FetchTemplateFileInput extends JsonObject {
@@ -19,7 +18,6 @@ interface FetchTemplateFileInput extends JsonObject {
 
 /** `fetch:template:file`: one file rendered into the workspace. */
 export function fetchTemplateFileAction(deps: FetchDeps): TemplateAction<FetchTemplateFileInput> {
-  const templater = new SecureTemplater({ integrations: deps.config.integrations });
   return {
     id: 'fetch:template:file',
     description: 'Downloads a single file and templates variables into its content.',
@@ -67,12 +65,16 @@ export function fetchTemplateFileAction(deps: FetchDeps): TemplateAction<FetchTe
       const file = await fetchFile(deps, ctx, input.url, input.token);
       const content = isBinary(file.content)
         ? file.content
-        : templater.renderSkeleton(file.content.toString('utf8'), input.values ?? {}, {
-            cookiecutterCompat: input.cookiecutterCompat,
-            trimBlocks: input.trimBlocks,
-            lstripBlocks: input.lstripBlocks,
-            name: input.url,
-          });
+        : await rendererFor(ctx, deps).renderSkeleton(
+            file.content.toString('utf8'),
+            input.values ?? {},
+            {
+              cookiecutterCompat: input.cookiecutterCompat,
+              trimBlocks: input.trimBlocks,
+              lstripBlocks: input.lstripBlocks,
+              name: input.url,
+            },
+          );
       const outcome = await new WorkspaceWriter(ctx.workspacePath).file(input.targetPath, content, {
         mode: file.executable ? 0o755 : 0o644,
         replace: input.replace ?? false,

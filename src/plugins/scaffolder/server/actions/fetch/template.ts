@@ -1,7 +1,11 @@
 import { InputError } from '../../../../../core/errors.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
-import { SecureTemplater } from '../../templating/index.ts';
-import type { TemplateAction } from '../types.ts';
+import {
+  createTemplateRenderer,
+  type TemplateRenderer,
+  type TemplateRendererService,
+} from '../../templating/renderer.ts';
+import type { ActionContext, TemplateAction } from '../types.ts';
 import { resolveSafeChildPath } from '../workspace-paths.ts';
 import { type FetchDeps, fetchTree } from './reading.ts';
 import { renderSkeletonTree } from './skeleton.ts';
@@ -55,9 +59,30 @@ export const renderingInputSchema = {
   },
 } satisfies JsonObject;
 
+const fallbacks = new Map<string, TemplateRendererService>();
+
+/**
+ * The renderer of the task running the action; for a context built by hand (tests, other
+ * callers of a handler) one shared by all contexts with the same integrations and limits,
+ * whose idle workers do not keep the process alive.
+ */
+export function rendererFor(ctx: ActionContext, deps: FetchDeps): TemplateRenderer {
+  if (ctx.renderer) return ctx.renderer;
+  const options = {
+    integrations: deps.config.integrations,
+    limits: deps.config.scaffolder?.limits,
+  };
+  const key = JSON.stringify(options);
+  let renderer = fallbacks.get(key);
+  if (!renderer) {
+    renderer = createTemplateRenderer(options);
+    fallbacks.set(key, renderer);
+  }
+  return renderer.forTask({ signal: ctx.signal });
+}
+
 /** `fetch:template`: a skeleton folder rendered into the workspace. */
 export function fetchTemplateAction(deps: FetchDeps): TemplateAction<FetchTemplateInput> {
-  const templater = new SecureTemplater({ integrations: deps.config.integrations });
   return {
     id: 'fetch:template',
     description:
@@ -184,7 +209,7 @@ export function fetchTemplateAction(deps: FetchDeps): TemplateAction<FetchTempla
       const tree = await fetchTree(deps, ctx, input.url, input.token);
       try {
         const summary = await renderSkeletonTree(ctx, tree.dir, {
-          templater,
+          templater: rendererFor(ctx, deps),
           values: input.values ?? {},
           targetPath,
           copyWithoutTemplating: input.copyWithoutTemplating ?? input.copyWithoutRender ?? [],

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { type GitProtocol, gitNetworkSettings } from '../../../../../core/reading/allow-list.ts';
 
 /** What a failed git command reports; `output` has secrets replaced by `***`. */
 export class GitCommandError extends Error {
@@ -19,6 +20,11 @@ export interface GitRunOptions {
   signal?: AbortSignal;
   /** Values to replace by `***` in anything git prints (tokens and their encodings). */
   secrets?: string[];
+  /**
+   * The transports git may use: those of a remote this command reaches (checked against the
+   * reading allow list first, see remote-url.ts). Default `file` only: local repositories.
+   */
+  protocols?: GitProtocol[];
 }
 
 // Variables that would point git at another repository than the one a command names.
@@ -75,11 +81,13 @@ export function redact(text: string, secrets: string[] = []): string {
  * the task's abort signal: a cancelled task kills the running git at once.
  */
 export function runGit(args: string[], options: GitRunOptions = {}): Promise<string> {
-  const env = { ...baseEnvironment(), ...options.env };
+  // No redirects (they could lead to a host nobody checked) and no transport but the remote's.
+  const network = gitNetworkSettings(options.protocols ?? ['file']);
+  const env = { ...baseEnvironment(), ...options.env, ...network.env };
   return new Promise((resolvePromise, reject) => {
     execFile(
       'git',
-      [...SAFE_SETTINGS, ...args],
+      [...SAFE_SETTINGS, ...network.config.flatMap(([k, v]) => ['-c', `${k}=${v}`]), ...args],
       {
         cwd: options.cwd,
         env,

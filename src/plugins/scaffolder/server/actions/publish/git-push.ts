@@ -1,7 +1,8 @@
 import { ConflictError, InputError } from '../../../../../core/errors.ts';
+import type { ReadingPolicy } from '../../../../../core/reading/allow-list.ts';
 import type { TaskLogger } from '../types.ts';
 import { GitCommandError, runGit } from './git-command.ts';
-import type { GitRemote } from './remote-url.ts';
+import { checkRemoteAllowed, type GitRemote, remoteProtocols } from './remote-url.ts';
 
 /** HTTP basic credentials for an http(s) remote, e.g. `x-access-token` + a GitHub token. */
 export interface PushAuth {
@@ -19,6 +20,11 @@ export interface CommitAndPushOptions {
    */
   gitDir: string;
   remote: GitRemote;
+  /**
+   * What network remotes may be reached (`backend.reading.allow` and integrations, see
+   * core/reading/allow-list.ts); checked before git runs.
+   */
+  policy: ReadingPolicy;
   branch: string;
   commitMessage: string;
   author: { name: string; email: string };
@@ -70,6 +76,8 @@ export async function commitAndPush(
   options: CommitAndPushOptions,
 ): Promise<{ commitHash: string }> {
   const { remote, branch, signal, logger } = options;
+  checkRemoteAllowed(remote, options.policy);
+  const protocols = remoteProtocols(remote);
   const secrets = secretsOf(options.auth);
   const repo = ['--git-dir', options.gitDir, '--work-tree', options.sourceDir];
   const authorEnv = {
@@ -118,6 +126,7 @@ export async function commitAndPush(
       signal,
       secrets,
       cwd: options.gitDir,
+      protocols,
     });
   } catch (error) {
     if (error instanceof GitCommandError && error.name !== 'AbortError') {
@@ -148,6 +157,7 @@ export async function commitAndPush(
         env,
         signal,
         secrets,
+        protocols,
       },
     );
   } catch (error) {

@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startRecordingServer } from '../../../../../../test/helpers/recording-server.ts';
 import type { AtriumConfig } from '../../../../../core/config/index.ts';
 import type { TemplateAction } from '../types.ts';
 import { loadTestConfig, makeTestContext, runAction, type TestActionContext } from '../testkit.ts';
@@ -45,6 +46,8 @@ let config: AtriumConfig;
 let action: TemplateAction;
 /** Repositories the fake GitHub has, by `owner/name`. */
 let repos: Set<string>;
+/** Where the fake API says new repositories are cloned from (default: the fake's own git). */
+let cloneBase: string | undefined;
 /** Tokens the fake GitHub accepts. */
 const validTokens = new Set([CONFIG_TOKEN, INPUT_TOKEN]);
 const contexts: TestActionContext[] = [];
@@ -82,7 +85,7 @@ beforeAll(async () => {
       status: 201,
       body: {
         full_name: full,
-        clone_url: `${scm.base}/git/${full}.git`,
+        clone_url: `${cloneBase ?? scm.base}/git/${full}.git`,
         html_url: `${scm.base}/${full}`,
       },
     };
@@ -308,5 +311,22 @@ describe('publish:github (against a local fake of the GitHub API and real git sm
     expect(u.logText()).toContain(
       "Ignored input collaborators: Atrium's publish:github does not support it yet",
     );
+  });
+});
+
+describe('publish:github and the allow list', () => {
+  it('pushes to no clone URL outside the integration hosts and backend.reading.allow', async () => {
+    const internal = await startRecordingServer();
+    cloneBase = internal.base;
+    try {
+      const t = context({ repoUrl: `${host}?owner=acme&repo=elsewhere` });
+      await expect(runAction(action, t)).rejects.toThrow(
+        `Publishing to ${internal.base}/git/acme/elsewhere.git is not allowed: add ${internal.host} to backend.reading.allow`,
+      );
+      expect(internal.requests).toEqual([]);
+    } finally {
+      cloneBase = undefined;
+      await internal.close();
+    }
   });
 });

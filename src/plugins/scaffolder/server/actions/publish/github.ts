@@ -1,5 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { InputError } from '../../../../../core/errors.ts';
+import { allowListFetch } from '../../../../../core/reading/allow-list.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
 import { parseRepoUrl } from '../../templating/index.ts';
 import type { ActionDeps, TemplateAction } from '../types.ts';
@@ -229,13 +230,24 @@ export function createPublishGithubAction(deps: ActionDeps): TemplateAction<Publ
       const { input, signal } = ctx;
       const { host, owner, repo } = parseRepoUrl(input.repoUrl, deps.config.integrations);
       if (!owner) throw new InputError(`repoUrl: '${input.repoUrl}' has no owner`);
-      const { apiBaseUrl, token } = hostCredentials(deps.config, 'github', host, input.token);
+      const { apiBaseUrl, token, policy } = hostCredentials(
+        deps.config,
+        'github',
+        host,
+        input.token,
+      );
       const branch = input.defaultBranch || 'main';
       await checkBranchName(branch, 'defaultBranch', signal);
       const sourceDir = await resolveSourceDir(ctx, input.sourcePath);
       warnIgnoredInputs(ctx, 'publish:github', UNSUPPORTED_INPUTS);
       const visibility = input.repoVisibility ?? 'private';
-      const octokit = new Octokit({ auth: token, baseUrl: apiBaseUrl, log: silentLog });
+      const octokit = new Octokit({
+        auth: token,
+        baseUrl: apiBaseUrl,
+        log: silentLog,
+        // Every API request and redirect is checked against the allow list.
+        request: { fetch: allowListFetch(policy) },
+      });
       const request = { signal };
       const name = `${owner}/${repo}`;
 
@@ -307,6 +319,7 @@ export function createPublishGithubAction(deps: ActionDeps): TemplateAction<Publ
         sourceDir,
         gitDir: await ctx.createTemporaryDirectory(),
         remote: parseGitRemote(created.clone_url, 'clone_url'),
+        policy,
         branch,
         ...commitSettings(deps.config, input),
         auth: { username: 'x-access-token', password: token },

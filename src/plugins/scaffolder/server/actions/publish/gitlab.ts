@@ -4,6 +4,7 @@ import type { JsonObject } from '../../../../../model/entity.ts';
 import { parseRepoUrl } from '../../templating/index.ts';
 import type { ActionDeps, TemplateAction } from '../types.ts';
 import { checkBranchName, commitAndPush } from './git-push.ts';
+import { allowListRequester } from './gitlab-requester.ts';
 import {
   COMMIT_INPUT_PROPERTIES,
   commitSettings,
@@ -152,7 +153,7 @@ export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<Publ
       const { input, signal } = ctx;
       const { host, owner, repo } = parseRepoUrl(input.repoUrl, deps.config.integrations);
       if (!owner) throw new InputError(`repoUrl: '${input.repoUrl}' has no owner`);
-      const { apiBaseUrl, token, fromInput } = hostCredentials(
+      const { apiBaseUrl, token, fromInput, policy } = hostCredentials(
         deps.config,
         'gitlab',
         host,
@@ -165,9 +166,11 @@ export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<Publ
       // As Backstage does: a token from the template user is an OAuth token, the configured
       // one a personal/project access token.
       const gitlabHost = apiBaseUrl.replace(/\/api\/v4$/, '');
+      // Requests and their redirects go through the allow list (gitlab-requester.ts).
+      const requesterFn = allowListRequester(policy);
       const api = fromInput
-        ? new Gitlab({ host: gitlabHost, oauthToken: token })
-        : new Gitlab({ host: gitlabHost, token });
+        ? new Gitlab({ host: gitlabHost, oauthToken: token, requesterFn })
+        : new Gitlab({ host: gitlabHost, token, requesterFn });
       const path = `${owner}/${repo}`;
       const outputsFor = (project: GitlabProject) => {
         const remoteUrl = project.http_url_to_repo.replace(/\.git$/, '');
@@ -223,6 +226,7 @@ export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<Publ
         sourceDir,
         gitDir: await ctx.createTemporaryDirectory(),
         remote: parseGitRemote(project.http_url_to_repo, 'http_url_to_repo'),
+        policy,
         branch,
         ...commitSettings(deps.config, input),
         auth: { username: 'oauth2', password: token },

@@ -7,6 +7,7 @@ import {
   NotAllowedError,
   NotFoundError,
 } from '../../../../../core/errors.ts';
+import { type ReadingPolicy, readingPolicy } from '../../../../../core/reading/allow-list.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
 import { integrationForHost } from '../../templating/index.ts';
 import type { ActionContext } from '../types.ts';
@@ -70,13 +71,17 @@ const DEFAULT_API: Record<'github' | 'gitlab', (host: string) => string> = {
 /**
  * The API base and token for `host`, which must be a `type` integration (configured, or the
  * built-in github.com / gitlab.com). An input token wins over the configured one.
+ *
+ * `policy` is what the action's requests (API calls, their redirects, the clone URL the API
+ * answers with) may reach: the repository's host and its API host, plus what
+ * `backend.reading.allow` and the configured integrations allow (core/reading/allow-list.ts).
  */
 export function hostCredentials(
   config: AtriumConfig,
   type: 'github' | 'gitlab',
   host: string,
   inputToken: string | undefined,
-): { apiBaseUrl: string; token: string; fromInput: boolean } {
+): { apiBaseUrl: string; token: string; fromInput: boolean; policy: ReadingPolicy } {
   const entry = integrationForHost(host, config.integrations);
   if (entry && entry.type !== type) {
     throw new InputError(`repoUrl: ${host} is configured as a ${entry.type} host, not ${type}`);
@@ -88,7 +93,12 @@ export function hostCredentials(
       `No token for ${host}: set integrations.${type}[].token in app-config.yaml or pass the token input`,
     );
   }
-  return { apiBaseUrl, token, fromInput: Boolean(inputToken) };
+  const api = new URL(apiBaseUrl);
+  if (api.protocol !== 'https:' && api.protocol !== 'http:') {
+    throw new InputError(`integrations.${type}[].apiBaseUrl of ${host} is not an http(s) URL`);
+  }
+  const policy: ReadingPolicy = { ...readingPolicy(config), hosts: [host, api.host] };
+  return { apiBaseUrl, token, fromInput: Boolean(inputToken), policy };
 }
 
 /** Inputs Backstage's action takes that Atrium's does not act on: said in the log, not dropped silently. */

@@ -15,6 +15,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type RecordingServer,
+  startRecordingServer,
+  startRedirectingServer,
+} from '../../../../../../test/helpers/recording-server.ts';
 import type { AtriumConfig } from '../../../../../core/config/index.ts';
 import type { TemplateAction } from '../types.ts';
 import { loadTestConfig, makeTestContext, runAction, type TestActionContext } from '../testkit.ts';
@@ -285,10 +290,18 @@ describe('publish:git to a local bare repository', () => {
 describe('publish:git over http(s) with a token', () => {
   let scm: FakeScm;
   let gitRoot: string;
+  // publish:git with the test git server in backend.reading.allow.
+  let action: TemplateAction;
   const TOKEN = 'tok_s3cr3t_VALUE_1234';
   beforeAll(async () => {
     gitRoot = mkdtempSync(join(tmpdir(), 'atrium-git-http-'));
     scm = await startFakeScm({ gitRoot, gitAuth: { username: 'x-access-token', password: TOKEN } });
+    action = createPublishGitAction({
+      config: await loadTestConfig({
+        backend: { reading: { allow: [{ host: new URL(scm.base).host }] } },
+      }),
+      catalog: undefined as never,
+    });
   });
   afterAll(async () => {
     await scm.close();
@@ -347,6 +360,12 @@ describe('publish:git over http(s) with a token', () => {
     });
     await new Promise<void>((done) => hanging.listen(0, '127.0.0.1', done));
     const { port } = hanging.address() as AddressInfo;
+    const hangingAction = createPublishGitAction({
+      config: await loadTestConfig({
+        backend: { reading: { allow: [{ host: `127.0.0.1:${port}` }] } },
+      }),
+      catalog: undefined as never,
+    });
     const controller = new AbortController();
     const t = context(
       { remoteUrl: `http://127.0.0.1:${port}/repo.git` },
@@ -355,7 +374,7 @@ describe('publish:git over http(s) with a token', () => {
     );
     const started = Date.now();
     setTimeout(() => controller.abort(), 500);
-    const error = await runAction(action, t).then(
+    const error = await runAction(hangingAction, t).then(
       () => undefined,
       (e: Error) => e,
     );
@@ -376,5 +395,65 @@ describe('publish:git over http(s) with a token', () => {
     await runAction(ghAction, t);
     expect(t.outputs.repoContentsUrl).toBe(`${scm.base}/git/org/web/tree/main`);
     expect(statSync(join(gitRoot, 'org/web.git/refs/heads/main')).isFile()).toBe(true);
+  });
+});
+
+describe('publish:git reaches only remotes the allow list admits', () => {
+  let internal: RecordingServer;
+  beforeAll(async () => {
+    internal = await startRecordingServer();
+  });
+  afterAll(() => internal.close());
+
+  it('sends nothing to a loopback remote outside backend.reading.allow and names its host', async () => {
+    for (const remoteUrl of [`${internal.base}/repo.git`, `${internal.base}/`]) {
+      const t = context({ remoteUrl, token: 'tok_abcdef' }, { 'a.txt': 'a' });
+      const error = await runAction(action, t).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.name).toBe('NotAllowedError');
+      expect(error?.message).toBe(
+        `Publishing to ${remoteUrl} is not allowed: add ${internal.host} to backend.reading.allow or configure it under integrations in app-config.yaml`,
+      );
+      // Refused before any git work: no commit was made either.
+      expect(readdirSync(t.scratch)).toEqual([]);
+    }
+    expect(internal.requests).toEqual([]);
+  });
+
+  it('refuses ssh remotes on hosts outside the allow list, before running git', async () => {
+    for (const [remoteUrl, host] of [
+      ['ssh://git@127.0.0.1:2222/team/app.git', '127.0.0.1:2222'],
+      ['git@internal.example:team/app.git', 'internal.example'],
+    ]) {
+      const t = context({ remoteUrl }, { 'a.txt': 'a' });
+      await expect(runAction(action, t)).rejects.toThrow(
+        `Publishing to ${remoteUrl} is not allowed: add ${host} to backend.reading.allow`,
+      );
+    }
+  });
+
+  it('does not follow a redirect from an allowed remote to a host outside the list', async () => {
+    const redirecting = await startRedirectingServer(() => internal.base);
+    try {
+      const allowed = createPublishGitAction({
+        config: await loadTestConfig({
+          backend: { reading: { allow: [{ host: redirecting.host }] } },
+        }),
+        catalog: undefined as never,
+      });
+      const t = context(
+        { remoteUrl: `${redirecting.base}/team/app.git`, token: 'tok_redirect_123' },
+        { 'a.txt': 'a' },
+      );
+      await expect(runAction(allowed, t)).rejects.toThrow(
+        `Could not read the remote ${redirecting.base}/team/app.git`,
+      );
+      expect(redirecting.requests.length).toBeGreaterThan(0);
+      expect(internal.requests).toEqual([]);
+    } finally {
+      await redirecting.close();
+    }
   });
 });

@@ -1,10 +1,16 @@
+import { readingPolicy } from '../../../../../core/reading/allow-list.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
 import { integrationTypeForHost } from '../../templating/index.ts';
 import type { ActionDeps, TemplateAction } from '../types.ts';
 import { checkBranchName, commitAndPush } from './git-push.ts';
 import { prepareLocalRepository, publishLocalContents } from './local-remote.ts';
 import { COMMIT_INPUT_PROPERTIES, commitSettings, resolveSourceDir } from './publish-common.ts';
-import { checkLocalRemoteRoot, type GitRemote, parseGitRemote } from './remote-url.ts';
+import {
+  checkLocalRemoteRoot,
+  checkRemoteAllowed,
+  type GitRemote,
+  parseGitRemote,
+} from './remote-url.ts';
 
 interface PublishGitInput extends JsonObject {
   remoteUrl: string;
@@ -71,7 +77,7 @@ export function createPublishGitAction(deps: ActionDeps): TemplateAction<Publish
           remoteUrl: {
             title: 'Remote URL',
             description:
-              'https://…, ssh://…, git@host:path, file://…, or a local bare repository: an absolute path, or a path relative to the first of scaffolder.localRepositoryRoots (local paths must be inside those folders)',
+              'https://…, ssh://…, git@host:path, file://…, or a local bare repository: an absolute path, or a path relative to the first of scaffolder.localRepositoryRoots (local paths must be inside those folders). The host of an https or ssh remote must be listed in backend.reading.allow or be a configured integration host.',
             type: 'string',
           },
           createIfMissing: {
@@ -128,7 +134,10 @@ export function createPublishGitAction(deps: ActionDeps): TemplateAction<Publish
       const { input } = ctx;
       const roots = deps.config.scaffolder.localRepositoryRoots;
       const remote = parseGitRemote(input.remoteUrl, 'remoteUrl', roots[0]);
+      // Before anything else: a remote the allow list refuses never hears from us.
+      const policy = readingPolicy(deps.config);
       if (remote.kind === 'local') checkLocalRemoteRoot(remote.path, roots);
+      else checkRemoteAllowed(remote, policy);
       const branch = input.defaultBranch || 'main';
       await checkBranchName(branch, 'defaultBranch', ctx.signal);
       const sourceDir = await resolveSourceDir(ctx, input.sourcePath);
@@ -145,6 +154,7 @@ export function createPublishGitAction(deps: ActionDeps): TemplateAction<Publish
         sourceDir,
         gitDir: await ctx.createTemporaryDirectory(),
         remote,
+        policy,
         branch,
         ...commitSettings(deps.config, input),
         auth: input.token

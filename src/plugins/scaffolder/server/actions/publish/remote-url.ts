@@ -2,6 +2,11 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../../../../core/errors.ts';
+import {
+  assertAllowedUrl,
+  type GitProtocol,
+  type ReadingPolicy,
+} from '../../../../../core/reading/allow-list.ts';
 
 export type GitRemote =
   | { kind: 'http'; url: string; origin: string }
@@ -92,4 +97,30 @@ export function checkLocalRemoteRoot(path: string, roots: string[], field = 'rem
       ? `${field}: ${path} is outside the folders where local repositories may be published (scaffolder.localRepositoryRoots: ${roots.join(', ')})`
       : `${field}: local repositories are disabled (scaffolder.localRepositoryRoots is empty)`,
   );
+}
+
+/** The host of an ssh remote (`ssh://user@host:port/path` or scp-like `user@host:path`) as a URL. */
+function sshUrl(value: string): URL {
+  const scp = /^[\w.~-]+@([\w.-]+):/.exec(value);
+  if (scp && !/^(ssh|git\+ssh):\/\//i.test(value)) return new URL(`ssh://${scp[1]}/`);
+  return new URL(value.replace(/^git\+ssh:/i, 'ssh:'));
+}
+
+/**
+ * A network remote (http(s) or ssh) must pass the same allow list as URL reading
+ * (core/reading/allow-list.ts): `backend.reading.allow` or a configured integration host. It is
+ * checked before git runs, and git then follows no redirect. Local remotes are governed by
+ * `scaffolder.localRepositoryRoots` instead (checkLocalRemoteRoot).
+ */
+export function checkRemoteAllowed(remote: GitRemote, policy: ReadingPolicy): void {
+  if (remote.kind === 'local') return;
+  const url = remote.kind === 'http' ? new URL(remote.url) : sshUrl(remote.url);
+  assertAllowedUrl(url, policy, remote.url, 'Publishing to');
+}
+
+/** The one transport git may use for `remote`. */
+export function remoteProtocols(remote: GitRemote): GitProtocol[] {
+  if (remote.kind === 'local') return ['file'];
+  if (remote.kind === 'ssh') return ['ssh'];
+  return [new URL(remote.url).protocol === 'http:' ? 'http' : 'https'];
 }
