@@ -19,6 +19,9 @@ import {
   toPredicateBody,
   entityNotFound,
   rowByNameOr404,
+  MAX_PAGE_NUMBER,
+  pageNumber,
+  pageNumbers,
 } from './shared.ts';
 
 /** Entity reads, facets, deletion and refresh (Backstage's catalog API, COMPAT.md §5.2). */
@@ -33,8 +36,8 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         filter: strings,
         fields: strings,
         order: strings,
-        offset: { type: 'integer', minimum: 0 },
-        limit: { type: 'integer', minimum: 1 },
+        offset: pageNumber(0),
+        limit: pageNumber(1),
         after: { type: 'string' },
       }),
     },
@@ -47,7 +50,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         limit?: number;
         after?: string;
       };
-      let { limit, offset } = q;
+      let { limit, offset } = pageNumbers(q);
       if (q.after) {
         let after: { limit?: unknown; offset?: unknown };
         try {
@@ -55,10 +58,12 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         } catch {
           throw new InputError('Malformed after cursor');
         }
-        if (typeof after.limit !== 'number' || typeof after.offset !== 'number')
+        const valid = (n: unknown, min: number) =>
+          Number.isInteger(n) && (n as number) >= min && (n as number) <= MAX_PAGE_NUMBER;
+        if (!valid(after.limit, 1) || !valid(after.offset, 0))
           throw new InputError('Malformed after cursor');
-        limit = after.limit;
-        offset = after.offset;
+        limit = after.limit as number;
+        offset = after.offset as number;
       }
       const filter = parseFilterParams(q.filter);
       const fields = parseFields(q.fields);
@@ -94,8 +99,8 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         orderField: strings,
         fullTextFilterTerm: { type: 'string' },
         fullTextFilterFields: strings,
-        limit: { type: 'integer', minimum: 0 },
-        offset: { type: 'integer', minimum: 0 },
+        limit: pageNumber(0),
+        offset: pageNumber(0),
         cursor: { type: 'string' },
         totalItems: { type: 'string', enum: ['include', 'exclude'] },
       }),
@@ -112,6 +117,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         cursor?: string;
         totalItems?: 'include' | 'exclude';
       };
+      pageNumbers(q);
       const fullTextFields = parseFields(q.fullTextFilterFields);
       return query.byQuery({
         cursor: q.cursor,
@@ -144,8 +150,8 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         },
         fullTextFilter: strict({ term: { type: 'string' }, fields: strings }, ['term']),
         fields: strings,
-        limit: { type: 'integer', minimum: 0 },
-        offset: { type: 'integer', minimum: 0 },
+        limit: pageNumber(0),
+        offset: pageNumber(0),
         totalItems: {
           anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['include', 'exclude'] }],
         },
@@ -163,6 +169,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         totalItems?: boolean | 'include' | 'exclude';
         cursor?: string;
       };
+      pageNumbers(b);
       const order = b.orderBy?.[0];
       return query.byQuery({
         cursor: b.cursor,

@@ -10,6 +10,7 @@ import {
   parseBool,
   strict,
   rowByNameOr404,
+  pageNumber,
 } from './shared.ts';
 
 /** Registered locations and their ingestion status. */
@@ -65,7 +66,7 @@ export function registerLocationRoutes(env: PluginEnvironment, deps: Deps) {
     schema: {
       body: strict({
         query: { type: 'object' },
-        limit: { type: 'integer', minimum: 0 },
+        limit: pageNumber(0),
         cursor: { type: 'string' },
       }),
     },

@@ -5,7 +5,7 @@ import { generatedLocationRef } from '../ingest/ingest-location.ts';
 import type { EntityQuery } from '../query/entity-query.ts';
 import { type Predicate, validatePredicate } from '../query/predicate.ts';
 import type { EntityRow, EntityStore } from '../store/entity-store.ts';
-import { NotFoundError } from '../../../../core/errors.ts';
+import { InputError, NotFoundError } from '../../../../core/errors.ts';
 import type { LocationRow, LocationStore } from '../store/location-store.ts';
 
 export const P = {
@@ -33,6 +33,28 @@ export const P = {
 } satisfies Record<string, Permission>;
 
 export const strings = { type: 'array', items: { type: 'string' } } as const;
+
+/**
+ * Largest `limit` or `offset` accepted: beyond it numbers lose integer precision and the
+ * databases refuse to bind them (a 20-digit limit answered 500 before).
+ */
+export const MAX_PAGE_NUMBER = 2_147_483_647;
+/**
+ * `limit` and `offset` as given, refused when not finite: the schema's coercion turns
+ * `1e309` into Infinity, which passes ajv's integer and maximum checks.
+ */
+export function pageNumbers<T extends { limit?: number; offset?: number }>(page: T): T {
+  for (const key of ['limit', 'offset'] as const) {
+    const value = page[key];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value <= MAX_PAGE_NUMBER))
+      throw new InputError(`${key} must be an integer of at most ${MAX_PAGE_NUMBER}`);
+  }
+  return page;
+}
+
+/** A `limit`/`offset` schema from `minimum` up to {@link MAX_PAGE_NUMBER}. */
+export const pageNumber = (minimum: number) =>
+  ({ type: 'integer', minimum, maximum: MAX_PAGE_NUMBER }) as const;
 export const strict = (properties: Record<string, unknown>, required: string[] = []) => ({
   type: 'object',
   properties,
