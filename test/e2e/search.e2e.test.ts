@@ -257,9 +257,12 @@ describe.each(ENGINES)('search end to end on %s', (engine) => {
     ).resolves.toBe('page');
     await tabs.getByRole('link', { name: /^Software Catalog/ }).click();
     await page.waitForURL((url) => url.searchParams.get('type') === 'software-catalog');
-    await expect(
-      tabs.getByRole('link', { name: /^Software Catalog/ }).getAttribute('aria-current'),
-    ).resolves.toBe('page');
+    // The URL changes before React renders the new tab state: wait for the render too.
+    await expect
+      .poll(() =>
+        tabs.getByRole('link', { name: /^Software Catalog/ }).getAttribute('aria-current'),
+      )
+      .toBe('page');
     await expect
       .poll(() => results().evaluateAll((els) => els.map((e) => e.getAttribute('data-type'))))
       .toSatisfy(
