@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './serve-files.ts';
 
 /** One request a {@link startRecordingServer} received. */
 export interface Recorded {
@@ -36,18 +36,7 @@ export async function startRecordingServer(
     });
     handle(request, response);
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), requests };
 }
 
 /** A {@link startRecordingServer} that redirects every request to `to` + the request's path. */

@@ -17,17 +17,7 @@ export async function serveFiles(
     response.writeHead(200, { 'content-type': 'text/yaml' });
     response.end(body);
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 /** A request that {@link serveDirectory} answered. */
@@ -68,12 +58,21 @@ export async function serveDirectory(root: string): Promise<{
       },
     );
   });
+  return {
+    ...(await listenOnLoopback(server)),
+    requests,
+  };
+}
+
+/** Starts `server` on a free 127.0.0.1 port: its base URL, host and a close that ends it. */
+export async function listenOnLoopback(
+  server: Server,
+): Promise<{ base: string; host: string; close(): Promise<void> }> {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return {
     base: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
-    requests,
     close: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();

@@ -138,11 +138,7 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
     }
     if (cancelledAt !== undefined || signal.aborted) {
       cancelledAt ??= step.id;
-      await log({
-        message: `Skipping step ${step.id}: the task was cancelled`,
-        stepId: step.id,
-        status: 'skipped',
-      });
+      await logCancelled(step);
       continue;
     }
     const reused = req.reuse?.get(step.id);
@@ -171,11 +167,7 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
         if (signal.aborted) {
           // Cancelled while its condition rendered: this step and the later ones are skipped.
           cancelledAt ??= step.id;
-          await log({
-            message: `Skipping step ${step.id}: the task was cancelled`,
-            stepId: step.id,
-            status: 'skipped',
-          });
+          await logCancelled(step);
           continue;
         }
         await fail(step, error);
@@ -262,6 +254,15 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
         }),
       ),
     };
+  }
+
+  /** A step not run because the task was cancelled (before it, or while its condition rendered). */
+  function logCancelled(step: TaskStep) {
+    return log({
+      message: `Skipping step ${step.id}: the task was cancelled`,
+      stepId: step.id,
+      status: 'skipped',
+    });
   }
 
   async function skip(step: TaskStep, message: string) {
