@@ -107,7 +107,9 @@ describe('plugin API', () => {
     const asked: Array<{ identity: Identity; permission: Permission }> = [];
     const authorize: Authorize = async (identity, permission) => {
       asked.push({ identity, permission });
-      return { result: permission.name === 'catalog.location.create' ? 'DENY' : 'ALLOW' };
+      return permission.name === 'catalog.location.create'
+        ? { result: 'DENY', reason: { message: 'the test policy says no' } }
+        : { result: 'ALLOW' };
     };
     const created = await app([catalogPlugin()], authorize);
     const url = await created.start();
@@ -122,7 +124,12 @@ describe('plugin API', () => {
     });
     expect(denied.status).toBe(403);
     expect(await denied.json()).toEqual({
-      error: { name: 'NotAllowedError', message: 'Not allowed: catalog.location.create' },
+      error: {
+        name: 'NotAllowedError',
+        message: 'You need catalog.location.create: the test policy says no',
+        permission: 'catalog.location.create',
+        reason: { message: 'the test policy says no' },
+      },
       request: { method: 'POST', url: '/locations' },
       response: { statusCode: 403 },
     });

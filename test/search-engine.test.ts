@@ -128,6 +128,7 @@ for (const engineName of ENGINES) {
       expect(await runMigrations(database, 'search', searchMigrations)).toEqual([
         '0001_initial',
         '0002_removed_during_reindex',
+        '0003_search_index_entity_ref',
       ]);
       engine = await createSearchEngine(database, createLogger({ level: 'error' }));
       if (engineName === 'pg') expect(engine.notes).toEqual([]); // pg_trgm is available

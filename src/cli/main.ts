@@ -103,6 +103,39 @@ search
     process.exitCode = await searchReindexCommand(options);
   });
 
+const audit = program.command('audit').description('The audit log');
+audit
+  .command('export')
+  .description(
+    'Print audit events as JSON lines, oldest first, from a running server (token from ATRIUM_TOKEN; needs audit.event.read)',
+  )
+  .requiredOption(
+    '--since <when>',
+    'a date or time (2026-01-31, 2026-01-31T12:00:00Z), or a duration back from now (7d, 24h)',
+  )
+  .option('--until <when>', 'end (exclusive), same forms as --since; default: now')
+  .option(
+    '-s, --server <url>',
+    'server base URL',
+    process.env.ATRIUM_URL ?? 'http://localhost:7007',
+  )
+  .option('--action <action>', 'only this action, or a prefix ending in * (catalog.*)')
+  .option('--actor <ref>', 'only events of this actor')
+  .option('--resource <ref>', 'only events about this resource')
+  .action(
+    async (options: {
+      since: string;
+      until?: string;
+      server: string;
+      action?: string;
+      actor?: string;
+      resource?: string;
+    }) => {
+      const { auditExportCommand } = await import('./audit.ts');
+      process.exitCode = await auditExportCommand({ ...options, resourceRef: options.resource });
+    },
+  );
+
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`atrium: ${error.message}\n`);
   process.exit(1);

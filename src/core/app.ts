@@ -1,22 +1,42 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AtriumConfig } from './config/index.ts';
 import { type Database, openDatabase } from './database/database.ts';
 import { runMigrations } from './database/migrations.ts';
-import { NotAllowedError, NotFoundError } from './errors.ts';
+import { AuthenticationError, NotFoundError, permissionDenied } from './errors.ts';
+import {
+  auditRecorderRef,
+  type HostRegistry,
+  hostRegistryRef,
+  type IdentityResolver,
+  identityResolverRef,
+  type PolicyProvider,
+  policyProviderRef,
+  type RouteInfo,
+} from './host-services.ts';
 import { registerHostCheck } from './http/allowed-hosts.ts';
 import { makeErrorHandler } from './http/error-handler.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { dataLimits } from './input-limits.ts';
+import { scrubSecrets } from './secret-scrub.ts';
 import { serveWebApp } from './http/web-app.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { GUEST_IDENTITY, allowAll } from './permissions.ts';
+import { PermissionEvaluator } from './permissions/evaluator.ts';
+import { ANONYMOUS_IDENTITY, GUEST_IDENTITY } from './permissions/guest.ts';
+import { EMPTY_POLICY } from './permissions/policy-model.ts';
 import type {
+  AuditEvent,
+  AuditRecorder,
   Authorize,
+  Decision,
   ExtensionPoint,
+  Identity,
+  Permission,
   PluginDefinition,
   PluginEnvironment,
   RouteContext,
   RouteOptions,
+  ResourceTypeDefinition,
   ServiceRef,
 } from './plugin-api.ts';
 
@@ -28,6 +48,7 @@ export interface AppOptions {
   logger?: Logger;
   /** Resolves relative paths in config (database file); defaults to process.cwd(). */
   cwd?: string;
+  /** Replaces the policy evaluator (tests of the plugin API). */
   authorize?: Authorize;
   /**
    * The environment (`NODE_ENV` by default): outside `production`, requests for `localhost`,
@@ -81,15 +102,78 @@ function checkPlugins(plugins: PluginDefinition[]): Map<string, PluginDefinition
   return byId;
 }
 
+/** Whether a route may change something (and so is audited): not a read, not a dry run. */
+function changes(route: RouteOptions): boolean {
+  return (
+    route.method !== 'GET' &&
+    route.permission?.attributes?.action !== 'read' &&
+    route.changesNothing !== true
+  );
+}
+
+/** The resource a change was about, as far as the URL tells: a ref, uid, id or name. */
+function resourceOf(request: FastifyRequest): string | undefined {
+  const params = (request.params ?? {}) as Record<string, string>;
+  if (params.kind && params.name)
+    return `${params.kind}:${params.namespace ?? 'default'}/${params.name}`.toLowerCase();
+  const id = params.uid ?? params.id ?? params.taskId ?? params.name;
+  return typeof id === 'string' ? id : undefined;
+}
+
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const logger = options.logger ?? createLogger();
-  const authorize = options.authorize ?? allowAll;
   checkPlugins(options.plugins);
+  const services = new Map<string, unknown>();
+  const service = <T>(ref: ServiceRef<T>): T | undefined => services.get(ref.id) as T | undefined;
+  const resourceTypes = new Map<string, ResourceTypeDefinition>();
+  const resourceTypeOwners = new Map<string, string>();
+  const permissions = new Map<string, Permission>();
+  const routeInfos: RouteInfo[] = [];
+  const evaluator = new PermissionEvaluator({
+    enabled: () => config.permission.enabled,
+    policy: () => service<PolicyProvider>(policyProviderRef)?.current() ?? EMPTY_POLICY,
+    resourceTypes,
+  });
+  const authorize: Authorize =
+    options.authorize ??
+    ((identity, permission, resource) => evaluator.authorize(identity, permission, resource));
+  // Until the audit plugin provides a recorder (or in apps assembled without it), events go
+  // to the server log so nothing is lost silently.
+  const fallbackAudit: AuditRecorder = {
+    record: (event, context) =>
+      logger.info('audit', scrubSecrets({ ...event, actor: context?.identity?.userEntityRef })),
+  };
+  const audit: AuditRecorder = {
+    record(event, context) {
+      try {
+        (service<AuditRecorder>(auditRecorderRef) ?? fallbackAudit).record(event, context);
+      } catch (error) {
+        logger.error('Audit event not recorded', { action: event.action, error: String(error) });
+      }
+    },
+  };
+  const registry: HostRegistry = {
+    permissions: () => [...permissions.values()],
+    resourceTypes: () => resourceTypes,
+    routes: () => routeInfos,
+  };
+  services.set(hostRegistryRef.id, registry);
+  const knowPermission = (plugin: string, permission: Permission) => {
+    const known = permissions.get(permission.name);
+    if (known && known.resourceType !== permission.resourceType) {
+      throw new Error(
+        `Plugin '${plugin}' declares permission '${permission.name}' with resource type '${permission.resourceType}', but it is known with '${known.resourceType}'`,
+      );
+    }
+    if (!known) permissions.set(permission.name, permission);
+  };
 
   const database = await openDatabase(config.backend.database, options.cwd);
   const server = Fastify({
     logger: false,
+    // Unique across restarts and replicas, so an audit event's request id names one request.
+    genReqId: () => randomUUID(),
     bodyLimit: 10 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
     routerOptions: { maxParamLength: 500 },
@@ -100,14 +184,22 @@ export async function createApp(options: AppOptions): Promise<App> {
     environment: options.environment ?? process.env.NODE_ENV,
   });
   registerJsonBodyParser(server, () => dataLimits(config));
+  // Every API route must come through `env.route`, which demands a permission decision; one
+  // registered on fastify directly would bypass sign-in and policy, so it stops the start.
+  const fastifyApiRoutes: string[] = [];
+  server.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/') && route.method !== 'HEAD') {
+      for (const method of [route.method].flat()) fastifyApiRoutes.push(`${method} ${route.url}`);
+    }
+  });
   server.setErrorHandler(makeErrorHandler(logger));
   server.setNotFoundHandler((request) => {
     throw new NotFoundError(`Not found: ${request.method} ${request.url}`);
   });
 
+  const readies: Array<() => Promise<void> | void> = [];
   const starts: Array<() => Promise<void> | void> = [];
   const stops: Array<() => Promise<void> | void> = [];
-  const services = new Map<string, unknown>();
   const contributions = new Map<string, unknown[]>();
   for (const plugin of options.plugins) {
     for (const ext of plugin.extensions ?? []) {
@@ -122,6 +214,84 @@ export async function createApp(options: AppOptions): Promise<App> {
     return services.get(service.id) as T;
   };
 
+  const identify = async (request: FastifyRequest, isPublic: boolean): Promise<Identity> => {
+    const resolver = service<IdentityResolver>(identityResolverRef);
+    if (!resolver) return GUEST_IDENTITY;
+    let identity: Identity | null;
+    try {
+      identity = await resolver.resolve(request);
+    } catch (error) {
+      // A bad credential on a public route (the sign-in page's session probe) is no credential.
+      if (isPublic && error instanceof AuthenticationError) return ANONYMOUS_IDENTITY;
+      if (error instanceof AuthenticationError) {
+        // Expired, revoked and forged credentials leave a trace; the message names no secret.
+        audit.record(
+          {
+            action: 'auth.rejected',
+            outcome: 'failure',
+            details: {
+              method: request.method,
+              url: request.url.split('?')[0],
+              reason: error.message,
+            },
+          },
+          { identity: ANONYMOUS_IDENTITY, request },
+        );
+      }
+      throw error;
+    }
+    if (identity) return identity;
+    if (isPublic) return ANONYMOUS_IDENTITY;
+    throw new AuthenticationError(
+      'Sign in to use this API: the request has no session cookie or bearer token, and guest access is off',
+    );
+  };
+  const contexts = new WeakMap<FastifyRequest, RouteContext>();
+  const handlerAudited = new WeakSet<FastifyRequest>();
+  /** How often each permission was asked during one request (see the check after handlers). */
+  const askCounts = new WeakMap<FastifyRequest, Map<string, number>>();
+  const routeContext = (identity: Identity, request: FastifyRequest): RouteContext => {
+    const asks = new Map<string, number>();
+    askCounts.set(request, asks);
+    // The route's own check and the handler's filter ask the same question: ask once.
+    const asked = new Map<string, Promise<Decision>>();
+    const decide: RouteContext['decide'] = (permission, resource) => {
+      asks.set(permission.name, (asks.get(permission.name) ?? 0) + 1);
+      if (resource !== undefined) return authorize(identity, permission, resource);
+      let decision = asked.get(permission.name);
+      if (!decision) {
+        decision = authorize(identity, permission);
+        asked.set(permission.name, decision);
+      }
+      return decision;
+    };
+    return {
+      identity,
+      decide,
+      async require(permission, resource) {
+        const decision = await decide(permission, resource);
+        if (decision.result === 'DENY') {
+          const resourceRef = typeof resource === 'string' ? resource : resource?.ref;
+          audit.record(
+            {
+              action: 'permission.denied',
+              resourceRef,
+              outcome: 'denied',
+              details: { permission: permission.name, reason: decision.reason },
+            },
+            { identity, request },
+          );
+          throw permissionDenied(permission.name, decision.reason);
+        }
+      },
+      audit: (event: AuditEvent) => {
+        // The handler's own, more precise event replaces the host's generic one.
+        handlerAudited.add(request);
+        audit.record(event, { identity, request });
+      },
+    };
+  };
+
   try {
     for (const plugin of options.plugins) {
       const pluginLogger = logger.child({ plugin: plugin.id });
@@ -134,6 +304,20 @@ export async function createApp(options: AppOptions): Promise<App> {
         logger: pluginLogger,
         database,
         authorize,
+        audit,
+        resourceType(definition) {
+          const owner = resourceTypeOwners.get(definition.type);
+          if (owner) {
+            throw new Error(
+              `Resource type '${definition.type}' is declared by both '${owner}' and '${plugin.id}'`,
+            );
+          }
+          resourceTypeOwners.set(definition.type, plugin.id);
+          resourceTypes.set(definition.type, definition as ResourceTypeDefinition);
+        },
+        permissions(list) {
+          for (const permission of list) knowPermission(plugin.id, permission);
+        },
         baseUrl: `${config.backend.baseUrl.replace(/\/$/, '')}/api/${plugin.id}`,
         extensions<T>(point: ExtensionPoint<T>): T[] {
           if (!owned.has(point.id)) {
@@ -149,8 +333,18 @@ export async function createApp(options: AppOptions): Promise<App> {
               `Route ${route.method} ${route.url} of plugin '${plugin.id}' has no permission decision`,
             );
           }
+          if (route.permission) knowPermission(plugin.id, route.permission);
+          routeInfos.push({
+            plugin: plugin.id,
+            method: route.method,
+            url: `/api/${plugin.id}${route.url === '/' ? '' : route.url}`,
+            permission: route.permission,
+            public: route.public === true,
+            changes: changes(route),
+          });
           routes.push(route);
         },
+        onReady: (hook) => readies.push(hook),
         onStart: (hook) => starts.push(hook),
         onStop: (hook) => stops.unshift(hook),
         provide(service, value) {
@@ -168,20 +362,72 @@ export async function createApp(options: AppOptions): Promise<App> {
               method: route.method,
               url: route.url,
               schema: route.schema,
-              handler: async (request, reply) => {
-                // Sign-in does not exist yet: every caller is the guest.
-                const identity = GUEST_IDENTITY;
-                const ctx: RouteContext = {
-                  identity,
-                  async require(permission, resourceRef) {
-                    const decision = await authorize(identity, permission, resourceRef);
-                    if (decision.result !== 'ALLOW') {
-                      throw new NotAllowedError(`Not allowed: ${permission.name}`);
-                    }
-                  },
-                };
+              // Who is calling and whether they may, before the body is parsed or validated:
+              // a caller without the right learns nothing from validation errors.
+              onRequest: async (request) => {
+                const identity = await identify(request, route.public === true);
+                const ctx = routeContext(identity, request);
+                contexts.set(request, ctx);
+                // As Backstage does: a restricted external token reaches only the plugins its
+                // restrictions name, whatever the route checks itself.
+                const restrictions = identity.accessRestrictions;
+                if (restrictions?.length && !restrictions.some((r) => r.plugin === plugin.id)) {
+                  throw permissionDenied(route.permission?.name ?? `${plugin.id} API`, {
+                    message: `this token's access restrictions do not include the ${plugin.id} plugin`,
+                  });
+                }
                 if (route.permission) await ctx.require(route.permission);
-                return route.handler(request, reply, ctx);
+              },
+              handler: async (request, reply) => {
+                const ctx = contexts.get(request)!;
+                const identity = ctx.identity;
+                const mutating = changes(route);
+                const action =
+                  route.permission?.name ?? `${plugin.id}.${route.method} ${route.url}`;
+                try {
+                  const result = await route.handler(request, reply, ctx);
+                  const permission = route.permission;
+                  if (
+                    route.method === 'GET' &&
+                    permission?.resourceType &&
+                    askCounts.get(request)?.get(permission.name) === 1 &&
+                    (await ctx.decide(permission)).result === 'CONDITIONAL'
+                  ) {
+                    // The route let a conditional decision through and its handler never applied
+                    // the conditions: a plugin bug that would serve what the policy hides.
+                    // (Changes check their one resource with ctx.require; the route-coverage
+                    // test holds them to it.)
+                    throw new Error(
+                      `Route ${route.method} ${route.url} of plugin '${plugin.id}' ignored the conditions of ${permission.name}: its handler must filter with ctx.decide`,
+                    );
+                  }
+                  if (mutating && !route.public && !handlerAudited.has(request)) {
+                    audit.record(
+                      {
+                        action,
+                        resourceRef: resourceOf(request),
+                        outcome: reply.statusCode < 400 ? 'success' : 'failure',
+                      },
+                      { identity, request },
+                    );
+                  }
+                  return result;
+                } catch (error) {
+                  // Denials are recorded where they are decided; other failures of changes here.
+                  const status = (error as { statusCode?: number }).statusCode ?? 500;
+                  if (mutating && !route.public && status !== 403) {
+                    audit.record(
+                      {
+                        action,
+                        resourceRef: resourceOf(request),
+                        outcome: 'failure',
+                        details: { status },
+                      },
+                      { identity, request },
+                    );
+                  }
+                  throw error;
+                }
               },
             });
           }
@@ -205,6 +451,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     use,
     async start() {
+      const declared = new Set(routeInfos.map((r) => `${r.method} ${r.url}`));
+      const undeclared = fastifyApiRoutes.filter((r) => !declared.has(r));
+      if (undeclared.length) {
+        throw new Error(
+          `API routes registered without env.route (no permission decision): ${undeclared.join(', ')}`,
+        );
+      }
+      for (const hook of readies) await hook();
       const address = await server.listen({
         host: config.backend.listen.host,
         port: config.backend.listen.port,

@@ -5,6 +5,8 @@
 export class AtriumError extends Error {
   readonly statusCode: number = 500;
   override readonly cause?: Error;
+  /** Extra fields for the error body (a denial's permission and reason); never secrets. */
+  details?: Record<string, unknown>;
   constructor(message: string, cause?: unknown) {
     super(
       cause instanceof Error ? `${message}; caused by ${cause.name}: ${cause.message}` : message,
@@ -22,6 +24,16 @@ export class AuthenticationError extends AtriumError {
 }
 export class NotAllowedError extends AtriumError {
   override readonly statusCode = 403;
+}
+
+/** A permission denial: the body names the permission and why (`details.reason`). */
+export function permissionDenied(
+  permission: string,
+  reason: { message: string; rule?: string; source?: string },
+): NotAllowedError {
+  const error = new NotAllowedError(`You need ${permission}: ${reason.message}`);
+  error.details = { permission, reason };
+  return error;
 }
 export class NotFoundError extends AtriumError {
   override readonly statusCode = 404;
@@ -44,7 +56,8 @@ export interface SerializedError {
 }
 
 export function serializeError(error: Error): SerializedError {
-  const out: SerializedError = { name: error.name, message: error.message };
+  const details = error instanceof AtriumError ? error.details : undefined;
+  const out: SerializedError = { ...details, name: error.name, message: error.message };
   if (error.cause instanceof Error) out.cause = serializeError(error.cause);
   return out;
 }

@@ -27,14 +27,47 @@ export type { Migration } from './database/migrations.ts';
 export type { Logger } from './logger.ts';
 export * from './errors.ts';
 export { type EventStream, openEventStream } from './http/event-stream.ts';
+export { criteriaToQuery } from './permissions/evaluator.ts';
 
-/** Who is calling. Until sign-in exists every caller is the guest user. */
+/** How a caller proved who it is. */
+export type Credential =
+  /** No credential: the guest provider is on (development) and answers for anonymous callers. */
+  | 'guest'
+  /** The web app's session cookie. */
+  | 'session'
+  /** A personal access token a user created in Settings. */
+  | 'personal-token'
+  /** `backend.auth.externalAccess`: a static token or a JWT checked against a JWKS. */
+  | 'external'
+  /** Atrium itself (ingestion, scheduled jobs): never an HTTP caller. */
+  | 'service'
+  /** Not signed in: only routes marked `public` see this caller. */
+  | 'none';
+
+/** Limits of an external-access token (`accessRestrictions`, as Backstage names them). */
+export interface AccessRestriction {
+  plugin: string;
+  permission?: string[];
+  permissionAttribute?: { action?: string[] };
+}
+
+/** Who is calling. */
 export interface Identity {
-  /** `user:default/guest` for anonymous callers. */
+  /** `user:default/guest` for the guest; `service:<subject>` for external-access tokens. */
   userEntityRef: string;
-  /** Refs of the user and its groups, used for ownership checks. */
+  /**
+   * Refs of the user and of every group it belongs to, parent groups included (Backstage stops
+   * at direct membership). Used for ownership checks and role membership.
+   */
   ownershipEntityRefs: string[];
   isGuest: boolean;
+  credential: Credential;
+  /** Personal tokens: `read` limits the token to permissions whose action is `read`. */
+  scope?: 'read' | 'full';
+  /** External access: what the token may be used for; absent means no restriction. */
+  accessRestrictions?: AccessRestriction[];
+  /** Id of the personal token or subject of the external token, for the audit log. */
+  credentialId?: string;
 }
 
 /** A permission, named as Backstage names them (`catalog.entity.read`, ...). */
@@ -45,17 +78,104 @@ export interface Permission {
   resourceType?: string;
 }
 
-export type Decision = { result: 'ALLOW' } | { result: 'DENY' };
+/**
+ * One condition on a resource, named as Backstage's permission rules are
+ * (`IS_ENTITY_OWNER`, `HAS_ANNOTATION`, ...), with its parameters. `$currentUser` and
+ * `$ownerRefs` in parameters are replaced by the caller's refs before evaluation.
+ */
+export interface PermissionCondition {
+  rule: string;
+  resourceType: string;
+  params: Record<string, unknown>;
+}
+
+export type PermissionCriteria =
+  | { allOf: PermissionCriteria[] }
+  | { anyOf: PermissionCriteria[] }
+  | { not: PermissionCriteria }
+  | PermissionCondition;
+
+/** Why a decision was taken, in words a user can act on. */
+export interface DecisionReason {
+  /** One sentence, e.g. "the rule 'x' did not match because you do not own this entity". */
+  message: string;
+  /** Name of the deciding rule, absent when no rule matched. */
+  rule?: string;
+  /** Where that rule is declared: a file with its line, or `database`. */
+  source?: string;
+}
+
+export type Decision =
+  | { result: 'ALLOW'; reason?: DecisionReason }
+  | { result: 'DENY'; reason: DecisionReason }
+  /**
+   * Allowed on the resources that meet `conditions`. Returned when no resource was named:
+   * lists apply the conditions as a filter inside their query.
+   */
+  | {
+      result: 'CONDITIONAL';
+      resourceType: string;
+      conditions: PermissionCriteria;
+      reason: DecisionReason;
+    };
+
+/** A resource to decide on: its ref, and the resource itself when the caller has it loaded. */
+export interface ResourceTarget {
+  ref: string;
+  resource?: unknown;
+}
 
 /**
  * The one access-control decision point. Every route handler asks it before acting;
- * policies plug in behind it without touching routes.
+ * policies plug in behind it without touching routes. Given a resource, a conditional policy
+ * is evaluated on it (loaded through its resource type when not passed) and the answer is
+ * ALLOW or DENY; without one, the answer may be CONDITIONAL.
  */
 export type Authorize = (
   identity: Identity,
   permission: Permission,
-  resourceRef?: string,
+  resource?: string | ResourceTarget,
 ) => Promise<Decision>;
+
+/**
+ * A condition a policy may put on a resource type, with both of its meanings: on one loaded
+ * resource (`apply`) and as a filter for the owning plugin's queries (`toQuery`).
+ */
+export interface PermissionRule<TResource = unknown, TQuery = unknown> {
+  name: string;
+  description: string;
+  /** Parameter names, for validating policies (a missing one is an error with its line). */
+  params: string[];
+  apply(resource: TResource, params: Record<string, unknown>): boolean;
+  toQuery(params: Record<string, unknown>): TQuery;
+  /** Why `apply` was false, in the second person: "you do not own this entity". */
+  explainFailure(params: Record<string, unknown>): string;
+}
+
+/** A kind of resource that permissions may name, declared by the plugin that owns it. */
+export interface ResourceTypeDefinition<TResource = unknown, TQuery = unknown> {
+  /** e.g. `catalog-entity`. */
+  type: string;
+  rules: PermissionRule<TResource, TQuery>[];
+  /** Loads resources by ref (undefined where none exists), for decisions on one resource. */
+  load(refs: string[]): Promise<(TResource | undefined)[]>;
+}
+
+/** One entry of the audit log; the host fills in time, actor, request id and client address. */
+export interface AuditEvent {
+  /** e.g. `catalog.entity.delete`, `auth.signin`, `permission.denied`. */
+  action: string;
+  /** The ref or id of what the action was about. */
+  resourceRef?: string;
+  outcome: 'success' | 'failure' | 'denied';
+  /** For entity changes, what changed; never secrets. */
+  details?: Record<string, unknown>;
+}
+
+/** Writes the audit log. Recording never throws into the caller; failures are logged. */
+export interface AuditRecorder {
+  record(event: AuditEvent, context?: { identity?: Identity; request?: FastifyRequest }): void;
+}
 
 /** A typed handle on an extension point; create with {@link createExtensionPoint}. */
 export interface ExtensionPoint<T> {
@@ -80,8 +200,16 @@ export function extend<T>(point: ExtensionPoint<T>, value: T): Extension<T> {
 
 export interface RouteContext {
   identity: Identity;
-  /** Asks {@link Authorize} for this caller; throws `NotAllowedError` on DENY. */
-  require(permission: Permission, resourceRef?: string): Promise<void>;
+  /**
+   * Asks {@link Authorize} for this caller; throws `NotAllowedError` (403) on DENY, with the
+   * permission and the reason in the error body. Without a resource, CONDITIONAL passes:
+   * the handler then filters with {@link RouteContext.decide}.
+   */
+  require(permission: Permission, resource?: string | ResourceTarget): Promise<void>;
+  /** The decision itself, for handlers that filter lists or answer 404 instead of 403. */
+  decide(permission: Permission, resource?: string | ResourceTarget): Promise<Decision>;
+  /** Records an audit event as this caller, with this request's id and client address. */
+  audit(event: AuditEvent): void;
 }
 
 export interface RouteOptions {
@@ -95,6 +223,16 @@ export interface RouteOptions {
    * checks per resource itself (it must call `ctx.require`). Required so no route forgets.
    */
   permission: Permission | null;
+  /**
+   * Answers callers who are not signed in (sign-in itself, the list of providers). Every other
+   * route answers 401 to them when guest access is off.
+   */
+  public?: boolean;
+  /**
+   * A POST that changes nothing (a dry run, a validation, a batch of questions): the host
+   * audits every other non-GET request whose permission is not a read.
+   */
+  changesNothing?: boolean;
   handler(request: FastifyRequest, reply: FastifyReply, ctx: RouteContext): Promise<unknown>;
 }
 
@@ -103,11 +241,28 @@ export interface PluginEnvironment {
   logger: Logger;
   database: Database;
   authorize: Authorize;
+  /** The audit log, for changes made outside a request (ingestion, scheduled jobs). */
+  audit: AuditRecorder;
+  /**
+   * Declares a resource type this plugin owns, with the rules policies may put on it.
+   * Two plugins declaring one type stop the app at start.
+   */
+  resourceType<R, Q>(definition: ResourceTypeDefinition<R, Q>): void;
+  /**
+   * Declares permissions this plugin checks with `ctx.require` or `authorize` only (those on
+   * routes are known already), so policies naming them validate.
+   */
+  permissions(list: Permission[]): void;
   /** Base URL of this plugin's API, e.g. `http://localhost:7007/api/catalog`. */
   baseUrl: string;
   /** Contributions other plugins made to one of this plugin's extension points. */
   extensions<T>(point: ExtensionPoint<T>): T[];
   route(options: RouteOptions): void;
+  /**
+   * Runs after every plugin is set up, before the server listens: for what every request
+   * depends on (the access policy), so no request is answered before it is ready.
+   */
+  onReady(hook: () => Promise<void> | void): void;
   /** Runs after every plugin is set up and the server listens. */
   onStart(hook: () => Promise<void> | void): void;
   /** Runs on shutdown, in reverse order of plugins. */

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { Link, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
-import { type SearchBoxProps, usePageTitle, useExtensions } from './plugin-api.ts';
+import { type SearchBoxProps, usePageTitle, usePermissions, useExtensions } from './plugin-api.ts';
 import { useTheme } from './theme.ts';
 
 /**
@@ -87,10 +87,19 @@ function isActive(
 }
 
 export function App() {
-  const { routes, sidebarItems, searchBox: Search = SearchBox } = useExtensions();
+  const { routes, sidebarItems, topBarItems, searchBox: Search = SearchBox } = useExtensions();
   const { theme, toggle } = useTheme();
   const location = useLocation();
-  const items = [{ to: '/', label: 'Home', order: 0 }, ...sidebarItems];
+  // Items behind a permission are hidden from callers denied it (shown while asking).
+  const gated = sidebarItems.filter((i) => i.permission);
+  const answers = usePermissions(gated.map((i) => ({ permission: i.permission! })));
+  const denied = new Set(
+    gated.filter((_, n) => answers?.[n]?.result === 'DENY').map((i) => i.permission),
+  );
+  const items = [
+    { to: '/', label: 'Home', order: 0 },
+    ...sidebarItems.filter((i) => !i.permission || !denied.has(i.permission)),
+  ];
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -110,6 +119,9 @@ export function App() {
         >
           {theme === 'dark' ? '☀ Light' : '☾ Dark'}
         </button>
+        {topBarItems.map(({ id, component: Item }) => (
+          <Item key={id} />
+        ))}
       </header>
       <nav className="sidebar" aria-label="Main">
         <ul>

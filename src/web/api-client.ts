@@ -1,3 +1,5 @@
+import { CSRF_COOKIE, CSRF_HEADER } from '../plugins/auth/common/types.ts';
+
 /**
  * Fetching JSON from Atrium's backend. Every failure becomes an `ApiError` whose message
  * names the request (`GET /api/catalog/entities/by-query: 400 InputError: …`), so an error
@@ -16,7 +18,7 @@ export class ApiError extends Error {
 }
 
 export interface FetchOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   signal?: AbortSignal;
 }
@@ -36,6 +38,23 @@ export function queryString(
   return text ? `?${text}` : '';
 }
 
+/**
+ * Headers a request that changes something needs: the session's CSRF token, read from its
+ * cookie and echoed in a header (a page on another site can make the browser send the cookie,
+ * but cannot read it). Every fetch of the web app that is not a GET must include these.
+ */
+export function csrfHeaders(method: string): Record<string, string> {
+  if (method === 'GET' || method === 'HEAD' || typeof document === 'undefined') return {};
+  const cookie = document.cookie
+    .split(';')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith(`${CSRF_COOKIE}=`));
+  return cookie ? { [CSRF_HEADER]: decodeURIComponent(cookie.slice(CSRF_COOKIE.length + 1)) } : {};
+}
+
+/** Dispatched on `window` when the API answers 401: the session ended (expired, signed out). */
+export const SESSION_ENDED_EVENT = 'atrium:session-ended';
+
 /** `fetchJson('/api/catalog/entities/by-query?…')`. Resolves `undefined` for an empty body. */
 export async function fetchJson<T>(url: string, options: FetchOptions = {}): Promise<T> {
   const method = options.method ?? 'GET';
@@ -48,6 +67,7 @@ export async function fetchJson<T>(url: string, options: FetchOptions = {}): Pro
       headers: {
         accept: 'application/json',
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...csrfHeaders(method),
       },
       body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
     });
@@ -69,6 +89,9 @@ export async function fetchJson<T>(url: string, options: FetchOptions = {}): Pro
     }
   }
   if (!response.ok) {
+    if (response.status === 401 && typeof window !== 'undefined') {
+      window.dispatchEvent(new Event(SESSION_ENDED_EVENT));
+    }
     const error = (body as { error?: { name?: string; message?: string } } | undefined)?.error;
     const detail = error?.message
       ? `${error.name ?? 'Error'}: ${error.message}`

@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode } from 'react';
+import { type ReactNode, StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router-dom';
 import { ApiError } from './api-client.ts';
@@ -24,13 +24,17 @@ const queryClient = new QueryClient({
 });
 
 const extensions = collectExtensions(installedWebPlugins);
+// The sign-in gate (the auth plugin's) decides whether the app or the sign-in page shows.
+const Gate = extensions.appGate ?? (({ children }: { children: ReactNode }) => children);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
       <ExtensionsContext.Provider value={extensions}>
         <BrowserRouter>
-          <App />
+          <Gate>
+            <App />
+          </Gate>
         </BrowserRouter>
       </ExtensionsContext.Provider>
     </QueryClientProvider>

@@ -14,15 +14,34 @@
  * - `searchBox`: the search box the shell shows in the top bar and on the home page. The
  *   first installed plugin that provides one wins; without one the shell's own box filters
  *   the catalog by name.
+ * - `topBarItems`: components in the top bar, after the search box (the signed-in user).
+ * - `appGate`: wraps the whole app; may show something else instead (the sign-in page) and
+ *   provides the identity `useIdentity` returns (who is signed in, for "owned by me" views).
+ *   The first installed plugin's gate is used.
  *
- * Plugins reach the backend with `fetchJson` (errors name the failed request) and set the
- * document title with `usePageTitle`. The built-in catalog pages are registered through this
+ * Plugins reach the backend with `fetchJson` (errors name the failed request), ask what the
+ * caller may do with `usePermissions`, say why a request was refused with `explainError`, and
+ * set the document title with `usePageTitle`. The built-in catalog pages are registered through this
  * API exactly as a third-party plugin would be (see `src/plugins/catalog/web/index.tsx`).
  */
-import { type ComponentType, createContext, useContext, useEffect } from 'react';
+import { type ComponentType, createContext, type ReactNode, useContext, useEffect } from 'react';
 import type { Entity } from '../model/entity.ts';
 
-export { ApiError, fetchJson, queryString } from './api-client.ts';
+export {
+  ApiError,
+  csrfHeaders,
+  fetchJson,
+  queryString,
+  SESSION_ENDED_EVENT,
+} from './api-client.ts';
+export {
+  type Denial,
+  denialOf,
+  explainError,
+  type PermissionAnswer,
+  type PermissionQuestion,
+  usePermissions,
+} from './permissions.ts';
 
 /** A page. `path` is a React Router path; `element` renders it. */
 export interface PluginRoute {
@@ -36,6 +55,8 @@ export interface SidebarItem {
   label: string;
   /** Lower comes first. Home is 0. */
   order?: number;
+  /** Shown only to callers this permission is not denied to (e.g. `permission.policy.read`). */
+  permission?: string;
 }
 
 export interface EntityContentProps {
@@ -80,6 +101,15 @@ export interface WebPlugin {
   entityCards?: EntityCard[];
   homeCards?: HomeCard[];
   searchBox?: ComponentType<SearchBoxProps>;
+  topBarItems?: TopBarItem[];
+  appGate?: ComponentType<{ children: ReactNode }>;
+}
+
+/** A component in the top bar, sorted by `order`. */
+export interface TopBarItem {
+  id: string;
+  order?: number;
+  component: ComponentType;
 }
 
 /** Declares a web plugin (identity function, for type checking). */
@@ -97,6 +127,9 @@ export interface Extensions {
   homeCards: HomeCard[];
   /** The first plugin's search box, if any plugin has one. */
   searchBox?: ComponentType<SearchBoxProps>;
+  topBarItems: TopBarItem[];
+  /** The first plugin's gate, if any plugin has one. */
+  appGate?: ComponentType<{ children: ReactNode }>;
 }
 
 const byOrder = <T extends { order?: number }>(a: T, b: T) => (a.order ?? 100) - (b.order ?? 100);
@@ -110,6 +143,8 @@ export function collectExtensions(plugins: WebPlugin[]): Extensions {
     entityCards: plugins.flatMap((p) => p.entityCards ?? []).sort(byOrder),
     homeCards: plugins.flatMap((p) => p.homeCards ?? []).sort(byOrder),
     searchBox: plugins.find((p) => p.searchBox)?.searchBox,
+    topBarItems: plugins.flatMap((p) => p.topBarItems ?? []).sort(byOrder),
+    appGate: plugins.find((p) => p.appGate)?.appGate,
   };
 }
 
@@ -130,4 +165,31 @@ export function usePageTitle(title: string | undefined): void {
   useEffect(() => {
     document.title = title ? `${title} | Atrium` : 'Atrium';
   }, [title]);
+}
+
+/** Who is using the web app, as the server's session says. */
+export interface WebIdentity {
+  /** e.g. `user:default/alice`; `user:default/guest` for the guest. */
+  userEntityRef: string;
+  /** The user and every group it is in, parent groups included: what "mine" means. */
+  ownershipEntityRefs: string[];
+  isGuest: boolean;
+  displayName?: string;
+  email?: string;
+  picture?: string;
+}
+
+/** The identity in an app without sign-in (no plugin provides a gate). */
+export const GUEST_WEB_IDENTITY: WebIdentity = {
+  userEntityRef: 'user:default/guest',
+  ownershipEntityRefs: ['user:default/guest'],
+  isGuest: true,
+  displayName: 'Guest',
+};
+
+export const IdentityContext = createContext<WebIdentity>(GUEST_WEB_IDENTITY);
+
+/** The signed-in user (or the guest), for "owned by me" views. */
+export function useIdentity(): WebIdentity {
+  return useContext(IdentityContext);
 }

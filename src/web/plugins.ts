@@ -1,5 +1,9 @@
 import { apiDocsPlugin } from '../plugins/api-docs/web/index.tsx';
+import { auditPlugin } from '../plugins/audit/web/index.tsx';
+import { authPlugin } from '../plugins/auth/web/index.tsx';
+import { settingsTokensPlugin } from '../plugins/auth/web/settings-tokens-plugin.ts';
 import { catalogPlugin } from '../plugins/catalog/web/index.tsx';
+import { permissionPlugin } from '../plugins/permission/web/index.tsx';
 import { scaffolderPlugin } from '../plugins/scaffolder/web/index.tsx';
 import { searchPlugin } from '../plugins/search/web/index.tsx';
 import { techdocsPlugin } from '../plugins/techdocs/web/index.tsx';
@@ -8,8 +12,12 @@ import type { WebPlugin } from './plugin-api.ts';
 /** The web plugins installed in this app, in sidebar order. */
 export const installedWebPlugins: WebPlugin[] = [
   catalogPlugin,
+  authPlugin,
   apiDocsPlugin,
   searchPlugin,
   techdocsPlugin,
   scaffolderPlugin,
+  auditPlugin,
+  permissionPlugin,
+  settingsTokensPlugin,
 ];

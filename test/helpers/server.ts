@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { createApp, type App } from '../../src/core/app.ts';
 import { loadConfig } from '../../src/core/config/index.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import type { Authorize } from '../../src/core/plugin-api.ts';
 import { installedPlugins } from '../../src/plugins/index.ts';
 
 export type Engine = 'sqlite' | 'pg';
@@ -70,6 +71,8 @@ export async function startTestServer(options: {
   webRoot?: string;
   /** Other top-level config sections (`scaffolder`, `techdocs`, `search`, `integrations`). */
   extraConfig?: Record<string, unknown>;
+  /** Replaces the app's policy evaluator (access-control tests decide with their own policy). */
+  authorize?: Authorize;
 }): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'atrium-test-'));
   const database = await freshDatabase(options.engine ?? 'sqlite', dir);
@@ -107,6 +110,7 @@ export async function startTestServer(options: {
     plugins: installedPlugins(),
     cwd: dir,
     webRoot: options.webRoot,
+    authorize: options.authorize,
     logger: createLogger({ level: (process.env.LOG_LEVEL as 'debug') ?? 'error' }),
   });
   const url = await app.start();

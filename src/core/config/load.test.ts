@@ -26,6 +26,7 @@ describe('loadConfig: files and defaults', () => {
         },
         reading: { allow: [] },
         limits: { nestingDepth: 200, yamlAliases: 1000, expandedBytes: 32 * 1024 * 1024 },
+        auth: { externalAccess: [] },
       },
       catalog: {
         locations: [],
@@ -38,8 +39,21 @@ describe('loadConfig: files and defaults', () => {
         locationRoots: [],
         limits: { globFiles: 10_000, globBytes: 256 * 1024 * 1024 },
       },
-      auth: { environment: 'development', providers: {} },
-      permission: { enabled: false },
+      auth: {
+        environment: 'development',
+        // Nothing configured in development: every visitor is the guest.
+        providers: { guest: { userEntityRef: 'user:default/guest', configured: false } },
+        session: {
+          durationMs: 12 * 3600 * 1000,
+          maxDurationMs: 7 * 24 * 3600 * 1000,
+          keyRotationMs: 24 * 3600 * 1000,
+        },
+        personalTokens: { enabled: true, maxDurationMs: 365 * 24 * 3600 * 1000 },
+      },
+      permission: {
+        enabled: false,
+        rbac: { policyFileReload: false, admin: { users: [], superUsers: [] } },
+      },
       integrations: { github: [], gitlab: [] },
       scaffolder: {
         defaultAuthor: { name: 'Scaffolder', email: 'scaffolder@atrium.local' },
@@ -63,6 +77,7 @@ describe('loadConfig: files and defaults', () => {
         publisher: { type: 'local', local: { publishDirectory: join(cwd, 'data', 'techdocs') } },
       },
       search: { maxTermLength: 100, maxPageLimit: 100, countLimit: 10000 },
+      audit: { retentionMs: 365 * 24 * 3600 * 1000 },
     });
   });
 
@@ -78,6 +93,49 @@ describe('loadConfig: files and defaults', () => {
     const bad = await dirWith({ 'app-config.yaml': 'backend: { limits: { nestingDepth: 1 } }\n' });
     await expect(loadConfig({ cwd: bad, env: {} })).rejects.toThrow(
       /backend\.limits\.nestingDepth/,
+    );
+  });
+
+  it('resolves policy files against their config file and reads RHDH admins as refs', async () => {
+    const cwd = await dirWith({
+      'app-config.yaml': 'app: { title: T }\n',
+      'deploy/app-config.production.yaml': `
+permission:
+  enabled: true
+  policyFile: ./policy.yaml
+  rbac:
+    policies-csv-file: rbac/policy.csv
+    conditionalPoliciesFile: /etc/rbac/conditional.yaml
+    policyFileReload: true
+    admin:
+      users: [{ name: User:Jane }, { name: group:ops/Admins }]
+      superUsers: [{ name: user:default/root }]
+`,
+    });
+    const { config, warnings } = await loadConfig({
+      cwd,
+      configPaths: ['app-config.yaml', 'deploy/app-config.production.yaml'],
+      env: {},
+    });
+    expect(warnings).toEqual([]);
+    expect(config.permission).toEqual({
+      enabled: true,
+      policyFile: join(cwd, 'deploy/policy.yaml'),
+      rbac: {
+        'policies-csv-file': join(cwd, 'deploy/rbac/policy.csv'),
+        conditionalPoliciesFile: '/etc/rbac/conditional.yaml',
+        policyFileReload: true,
+        admin: {
+          users: ['user:default/jane', 'group:ops/admins'],
+          superUsers: ['user:default/root'],
+        },
+      },
+    });
+    const bad = await dirWith({
+      'app-config.yaml': 'permission: { rbac: { admin: { users: [{ name: jane }] } } }\n',
+    });
+    await expect(loadConfig({ cwd: bad, env: {} })).rejects.toThrow(
+      /permission\.rbac\.admin\.users\[0\]\.name/,
     );
   });
 
@@ -531,7 +589,9 @@ describe('loadConfig: configs written for Backstage', () => {
       },
     ]);
     expect(config.permission.enabled).toBe(true);
-    expect(config.auth.providers).toEqual({ guest: {} });
+    expect(config.auth.providers).toEqual({
+      guest: { userEntityRef: 'user:default/guest', configured: true },
+    });
     const unknown = (key: string) => `Unknown config key '${key}' (ignored) in app-config.yaml`;
     expect(warnings).toEqual([
       unknown('organization.name'),
@@ -542,8 +602,6 @@ describe('loadConfig: configs written for Backstage', () => {
       unknown('techdocs.generator.runIn'),
       unknown('catalog.import.entityFilename'),
       unknown('catalog.import.pullRequestBranchName'),
-      "Config key 'auth.providers' is reserved: this version of Atrium does not use it yet in app-config.yaml",
-      "Config key 'permission.enabled' is reserved: this version of Atrium does not use it yet in app-config.yaml",
     ]);
   });
 });

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import type { JsonObject } from '../../model/entity.ts';
 import { parseDuration } from './duration.ts';
+import { normalizeBackendAuth } from './external-access.ts';
+import { normalizeAuth } from './auth.ts';
 import type { ConfigProblem } from './errors.ts';
 import { formatKeyPath, type KeyPath } from './paths.ts';
 import { inSources, type Provenance } from './provenance.ts';
@@ -13,6 +15,7 @@ import type {
   CustomKindConfig,
   DatabaseConfig,
   IntegrationsConfig,
+  PermissionConfig,
   PgConnectionConfig,
   ScaffolderConfig,
   ScaffolderLimitsConfig,
@@ -97,6 +100,7 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
           ...(rule.paths !== undefined ? { paths: rule.paths as string[] } : {}),
         })),
       },
+      auth: normalizeBackendAuth(obj(backend.auth), ctx),
     },
     catalog: {
       locations: normalizeLocations(catalog.locations as Data[] | undefined, ctx),
@@ -124,17 +128,18 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
       },
     },
     auth: {
-      environment:
-        (auth.environment as string | undefined) ?? (schemaDefault('auth.environment') as string),
-      providers:
-        (auth.providers as Record<string, JsonObject> | undefined) ??
-        (schemaDefault('auth.providers') as Record<string, JsonObject>),
+      ...normalizeAuth(auth, ctx),
+      personalTokens: {
+        enabled:
+          (obj(auth.personalTokens).enabled as boolean | undefined) ??
+          (schemaDefault('auth.personalTokens.enabled') as boolean),
+        // The schema refuses `false` here, so parseDuration gives a number.
+        maxDurationMs: parseDuration(
+          obj(auth.personalTokens).maxDuration ?? schemaDefault('auth.personalTokens.maxDuration'),
+        ) as number,
+      },
     },
-    permission: {
-      enabled:
-        (permission.enabled as boolean | undefined) ??
-        (schemaDefault('permission.enabled') as boolean),
-    },
+    permission: normalizePermission(permission, ctx),
     integrations: normalizeIntegrations(obj(data.integrations)),
     scaffolder: normalizeScaffolder(obj(data.scaffolder), ctx),
     techdocs: normalizeTechDocs(obj(data.techdocs), ctx),
@@ -148,6 +153,9 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
       countLimit:
         (obj(data.search).countLimit as number | undefined) ??
         (schemaDefault('search.countLimit') as number),
+    },
+    audit: {
+      retentionMs: parseDuration(obj(data.audit).retention ?? schemaDefault('audit.retention')),
     },
   };
 }
@@ -169,6 +177,40 @@ function normalizeIntegrations(data: Data): IntegrationsConfig {
       };
     });
   return { github: list('github'), gitlab: list('gitlab') };
+}
+
+function normalizePermission(permission: Data, ctx: NormalizeContext): PermissionConfig {
+  const rbac = obj(permission.rbac);
+  const admin = obj(rbac.admin);
+  const path = (value: unknown, key: KeyPath) =>
+    typeof value === 'string' ? resolve(ctx.provenance.dirOf(key) ?? ctx.cwd, value) : undefined;
+  // The schema checked each name is `kind:[namespace/]name`; refs are compared lowercase.
+  const refs = (list: unknown) =>
+    ((list as Data[] | undefined) ?? []).map((item) => {
+      const name = String(item.name).trim().toLowerCase();
+      return name.includes('/') ? name : name.replace(':', ':default/');
+    });
+  const policyFile = path(permission.policyFile, ['permission', 'policyFile']);
+  const csvFile = path(rbac['policies-csv-file'], ['permission', 'rbac', 'policies-csv-file']);
+  const conditionalFile = path(rbac.conditionalPoliciesFile, [
+    'permission',
+    'rbac',
+    'conditionalPoliciesFile',
+  ]);
+  return {
+    enabled:
+      (permission.enabled as boolean | undefined) ??
+      (schemaDefault('permission.enabled') as boolean),
+    ...(policyFile ? { policyFile } : {}),
+    rbac: {
+      ...(csvFile ? { 'policies-csv-file': csvFile } : {}),
+      ...(conditionalFile ? { conditionalPoliciesFile: conditionalFile } : {}),
+      policyFileReload:
+        (rbac.policyFileReload as boolean | undefined) ??
+        (schemaDefault('permission.rbac.policyFileReload') as boolean),
+      admin: { users: refs(admin.users), superUsers: refs(admin.superUsers) },
+    },
+  };
 }
 
 /** A path from config, resolved against the directory of the config file that set it. */

@@ -26,6 +26,27 @@ const ALLOWED_HOST_VALID =
 const DURATION_VALID =
   'a duration: a number of seconds, an ISO-8601 duration (PT5M), a string like 30s, 5m or 1h, an object like {minutes: 5}, or false to disable';
 
+/** RHDH's `[{ name: user:default/jane }]` lists; the kind is required, the namespace optional. */
+const adminList = (description: string): SchemaNode => ({
+  type: 'array',
+  default: [],
+  'x-valid': 'a list of {name: user or group ref}',
+  description,
+  items: {
+    type: 'object',
+    required: ['name'],
+    'x-valid': 'an object {name}',
+    properties: {
+      name: {
+        type: 'string',
+        pattern: '^(?:[Uu][Ss][Ee][Rr]|[Gg][Rr][Oo][Uu][Pp]):(?:[^/:\\s]+/)?[^/:\\s]+$',
+        'x-valid': 'a user or group ref, e.g. user:default/jane or group:default/admins',
+        description: 'A user or group ref (`user:default/jane`, `group:default/admins`).',
+      },
+    },
+  },
+});
+
 const durationSchema = (description: string, extra: SchemaNode = {}): SchemaNode => ({
   'x-duration': true,
   'x-type': 'duration | false',
@@ -147,6 +168,378 @@ const integrationList = (what: string, apiDefault: string): SchemaNode => ({
     },
   },
 });
+
+/** Backstage's "a string, or a list of strings" (each may hold several values split by `,` or space). */
+const stringOrList = (description: string, extra: SchemaNode = {}): SchemaNode => ({
+  type: ['string', 'array'],
+  minLength: 1,
+  items: { type: 'string', minLength: 1 },
+  'x-type': 'string | string[]',
+  'x-valid': 'a string or a list of strings',
+  description,
+  ...extra,
+});
+
+// `additionalProperties: true` keeps unknown keys for normalize, which refuses them: a
+// misspelt restriction must stop the server, not silently widen what a token may do.
+const ACCESS_RESTRICTIONS: SchemaNode = {
+  type: 'array',
+  description:
+    "Limits what this caller may do, as Backstage `accessRestrictions`: one entry per plugin it may call, optionally narrowed to some permissions and/or actions. Absent: no limit beyond the permission policy. Unknown keys are errors (as in Backstage), so a typo cannot widen a token's access.",
+  items: {
+    type: 'object',
+    required: ['plugin'],
+    additionalProperties: true,
+    'x-valid': 'an object {plugin, permission?, permissionAttribute?: {action?}}',
+    properties: {
+      plugin: {
+        type: 'string',
+        minLength: 1,
+        description: 'Id of a plugin this caller may use (`catalog`, `scaffolder`, …).',
+      },
+      permission: stringOrList(
+        'Only these permissions of that plugin (e.g. `catalog.entity.read`); a string may list several separated by commas or spaces.',
+      ),
+      permissionAttribute: {
+        type: 'object',
+        additionalProperties: true,
+        description: 'Only permissions with these attributes.',
+        properties: {
+          action: stringOrList(
+            'Only permissions whose action is one of these: `create`, `read`, `update`, `delete`.',
+          ),
+        },
+      },
+    },
+  },
+};
+
+const EXTERNAL_ACCESS: SchemaNode = {
+  type: 'array',
+  default: [],
+  description:
+    "Tokens that programs send as `Authorization: Bearer <token>`, read from the same keys as Backstage. `type: static`: a fixed token (`options.token`, at least 8 characters without whitespace) for `options.subject`; the caller is `service:<subject>`. `type: jwks`: a JWT signed by a key published at `options.url`, checked against `options.issuer`, `options.audience` and `options.algorithm` when set; the caller is `service:<subjectPrefix>:<sub>` (or `service:<sub>`). Such callers own nothing and are limited by `accessRestrictions`. The JWKS URL is the operator's, not the caller's, so `backend.reading.allow` does not apply to it.",
+  items: {
+    type: 'object',
+    required: ['type', 'options'],
+    'x-valid': 'an object {type: static | jwks, options, accessRestrictions?}',
+    properties: {
+      type: {
+        type: 'string',
+        enum: ['static', 'jwks'],
+        'x-valid':
+          "'static' or 'jwks' (Backstage's 'legacy' shared-secret tokens are not supported)",
+        description: '`static` (a fixed token) or `jwks` (JWTs verified with a JSON Web Key Set).',
+      },
+      options: { type: 'object', description: 'Settings of this entry, by type.' },
+      accessRestrictions: ACCESS_RESTRICTIONS,
+    },
+    allOf: [
+      {
+        if: { properties: { type: { const: 'static' } }, required: ['type'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema if/then/else
+        then: {
+          properties: {
+            options: {
+              type: 'object',
+              required: ['token', 'subject'],
+              'x-valid': 'an object {token, subject}',
+              properties: {
+                token: {
+                  type: 'string',
+                  minLength: 1,
+                  description:
+                    'static: the token callers send (use `${VAR}`); at least 8 characters, no whitespace, as Backstage requires. Never logged.',
+                },
+                subject: {
+                  type: 'string',
+                  pattern: '^\\S+$',
+                  'x-valid': 'a non-empty string without whitespace',
+                  description:
+                    'static: who the caller is, e.g. `ci-pipeline`; its identity is `service:<subject>`.',
+                },
+              },
+            },
+          },
+        },
+      },
+      {
+        if: { properties: { type: { const: 'jwks' } }, required: ['type'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema if/then/else
+        then: {
+          properties: {
+            options: {
+              type: 'object',
+              required: ['url'],
+              'x-valid': 'an object {url, issuer?, audience?, algorithm?, subjectPrefix?}',
+              properties: {
+                url: {
+                  type: 'string',
+                  'x-url': true,
+                  'x-valid': 'an absolute http(s) URL of a JSON Web Key Set',
+                  description:
+                    'jwks: URL of the JSON Web Key Set whose keys sign the tokens (fetched when needed, cached 10 minutes, fetched again for an unknown key id).',
+                },
+                issuer: stringOrList('jwks: accepted `iss` claim(s); unset accepts any issuer.'),
+                audience: stringOrList(
+                  'jwks: accepted `aud` claim(s); unset accepts any audience (a warning at start: any token this key set signs for any application would be accepted).',
+                ),
+                algorithm: stringOrList(
+                  'jwks: accepted signing algorithm(s), e.g. `RS256`, `ES256`, `EdDSA`; unset accepts those of the keys.',
+                ),
+                subjectPrefix: {
+                  type: 'string',
+                  pattern: '^\\S+$',
+                  'x-valid': 'a non-empty string without whitespace',
+                  description:
+                    "jwks: put before the `sub` claim in the caller's identity: `service:<subjectPrefix>:<sub>`.",
+                },
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+
+// ---- auth.providers and auth.session (sign-in; src/core/config/auth.ts normalizes them) ----
+
+/** Defaults of keys inside environment sections, which `schemaDefault` cannot reach. */
+export const AUTH_DEFAULTS = {
+  oidcScope: 'openid profile email',
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  githubUrl: 'https://github.com',
+  gitlabUrl: 'https://gitlab.com',
+} as const;
+
+/** Sign-in resolvers Atrium implements, with Backstage's names. */
+export const SIGN_IN_RESOLVERS = [
+  'emailMatchingUserEntityProfileEmail',
+  'emailLocalPartMatchingUserEntityName',
+  'usernameMatchingUserEntityName',
+] as const;
+
+const SIGN_IN: SchemaNode = {
+  type: 'object',
+  description:
+    'How a person who signed in with this provider becomes a User entity of the catalog (Backstage `signIn`).',
+  properties: {
+    resolvers: {
+      type: 'array',
+      description:
+        'Resolvers tried in order; the first that finds a user wins. Default: `emailMatchingUserEntityProfileEmail` alone, the one that cannot mistake a stranger for a colleague (Backstage has no default and refuses sign-in).',
+      items: {
+        type: 'object',
+        required: ['resolver'],
+        'x-valid':
+          'an object {resolver, allowedDomains?, dangerouslyAllowSignInWithoutUserInCatalog?}',
+        properties: {
+          resolver: {
+            type: 'string',
+            enum: [...SIGN_IN_RESOLVERS],
+            description:
+              '`emailMatchingUserEntityProfileEmail` (the email equals `spec.profile.email` of a User), `emailLocalPartMatchingUserEntityName` (the part before @ equals `metadata.name`), `usernameMatchingUserEntityName` (the provider user name, GitHub login, GitLab username or OIDC `preferred_username`, equals `metadata.name`).',
+          },
+          allowedDomains: stringList(
+            'Only emails of these domains may sign in through this resolver (Backstage `allowedDomains` of `emailLocalPartMatchingUserEntityName`; Atrium accepts it on every email resolver).',
+          ),
+          dangerouslyAllowSignInWithoutUserInCatalog: {
+            type: 'boolean',
+            default: false,
+            description:
+              'When no User entity matches, sign in anyway as `user:default/<name>` owning nothing but itself. Anyone the provider accepts gets in: use only with a provider that admits your organisation alone.',
+          },
+        },
+      },
+    },
+  },
+};
+
+const SESSION_DURATION = (description: string, extra: SchemaNode = {}): SchemaNode => ({
+  'x-duration': true,
+  not: { const: false },
+  'x-type': 'duration',
+  'x-valid':
+    'a duration: a number of seconds, an ISO-8601 duration (PT12H), a string like 12h or 7d, or an object like {hours: 12}',
+  description,
+  ...extra,
+});
+
+/** Settings every OAuth provider shares (Backstage's names). */
+const oauthCommon = (what: string): Record<string, SchemaNode> => ({
+  clientId: {
+    type: 'string',
+    minLength: 1,
+    description: `Client id of the OAuth application registered with ${what}. Required.`,
+  },
+  clientSecret: {
+    type: 'string',
+    minLength: 1,
+    description: `Client secret of that application (use \`\${VAR}\`); never logged. Required.`,
+  },
+  callbackUrl: {
+    type: 'string',
+    'x-url': true,
+    'x-valid': 'an absolute http(s) URL',
+    'x-default-text': '<backend.baseUrl>/api/auth/<provider>/handler/frame',
+    description:
+      "Where the provider sends the browser back; register this URL with the provider. The default path is Backstage's, so applications registered for Backstage keep working.",
+  },
+  additionalScopes: {
+    type: ['string', 'array'],
+    minLength: 1,
+    items: { type: 'string', minLength: 1 },
+    'x-type': 'string | string[]',
+    'x-valid': 'a string or a list of strings',
+    description: 'Scopes asked for besides the ones sign-in needs (split at spaces and commas).',
+  },
+  sessionDuration: SESSION_DURATION(
+    'Lifetime of a session started with this provider, instead of `auth.session.duration`.',
+  ),
+  signIn: SIGN_IN,
+});
+
+const OIDC_SECTION: SchemaNode = {
+  type: 'object',
+  'x-valid': 'an object {metadataUrl, clientId, clientSecret, …}',
+  properties: {
+    metadataUrl: {
+      type: 'string',
+      'x-url': true,
+      'x-valid': 'an absolute http(s) URL',
+      description:
+        "The provider's discovery document (`https://id.example.com/.well-known/openid-configuration`) or its issuer URL. Required.",
+    },
+    ...oauthCommon('the OpenID provider'),
+    prompt: {
+      type: 'string',
+      minLength: 1,
+      'x-default-text': 'unset: the provider decides',
+      description:
+        'OIDC `prompt` sent with the sign-in request (`login`, `consent`, `select_account`, `none`).',
+    },
+    scope: {
+      type: 'string',
+      minLength: 1,
+      default: AUTH_DEFAULTS.oidcScope,
+      description: 'Scopes asked for; `openid` is always added.',
+    },
+    tokenEndpointAuthMethod: {
+      type: 'string',
+      enum: ['client_secret_basic', 'client_secret_post'],
+      default: AUTH_DEFAULTS.tokenEndpointAuthMethod,
+      description: 'How the client secret is sent to the token endpoint.',
+    },
+  },
+};
+
+const byEnvironment = (description: string, section: SchemaNode): SchemaNode => ({
+  type: 'object',
+  'x-type': 'map of environment name to object',
+  'x-valid': 'an object with one section per environment (development, production, …)',
+  description: `${description} One section per environment; the one named by \`auth.environment\` is used.`,
+  additionalProperties: section,
+});
+
+const AUTH_PROVIDERS: SchemaNode = {
+  type: 'object',
+  default: {},
+  'x-default-text': 'none (in development: guest access)',
+  'x-type': 'map of provider id to object',
+  description:
+    'Sign-in providers by id, configured as in Backstage. Atrium implements `guest`, `oidc`, `github` and `gitlab`; other ids are reported at start and ignored.',
+  properties: {
+    guest: {
+      type: ['object', 'null'],
+      description:
+        'Every visitor who is not signed in is this guest user, without a password. On when set, and in `development` when no other provider is configured for it (so `npm start` needs no sign-in). Refused outside development unless `dangerouslyAllowOutsideDevelopment`. Not keyed by environment (as in Backstage).',
+      properties: {
+        userEntityRef: {
+          type: 'string',
+          minLength: 1,
+          default: 'user:default/guest',
+          description: 'Who the guest is (a full entity ref; the kind defaults to `user`).',
+        },
+        ownershipEntityRefs: stringList(
+          "What the guest owns and which groups it is in. Default: the user's groups in the catalog (parent groups included), or the user alone.",
+        ),
+        dangerouslyAllowOutsideDevelopment: {
+          type: 'boolean',
+          default: false,
+          'x-default-text': 'false (refused outside development)',
+          description:
+            'Allows guest access when `auth.environment` is not `development`: everyone who can reach the server is the guest.',
+        },
+      },
+    },
+    oidc: byEnvironment(
+      'Any OpenID Connect provider (authorization code flow with PKCE and nonce). Keys of a section: `metadataUrl`, `clientId`, `clientSecret` (required), `callbackUrl`, `prompt`, `scope` (default `openid profile email`), `additionalScopes`, `tokenEndpointAuthMethod` (`client_secret_basic` or `client_secret_post`), `sessionDuration`, `signIn.resolvers` (see the README section "Sign-in").',
+      OIDC_SECTION,
+    ),
+    github: byEnvironment(
+      'GitHub or GitHub Enterprise OAuth apps. Keys of a section: `clientId`, `clientSecret` (required), `enterpriseInstanceUrl` (default `https://github.com`), `callbackUrl`, `additionalScopes`, `sessionDuration`, `signIn.resolvers`.',
+      {
+        type: 'object',
+        'x-valid': 'an object {clientId, clientSecret, enterpriseInstanceUrl?, …}',
+        properties: {
+          ...oauthCommon('GitHub'),
+          enterpriseInstanceUrl: {
+            type: 'string',
+            'x-url': true,
+            'x-valid': 'an absolute http(s) URL',
+            default: AUTH_DEFAULTS.githubUrl,
+            description:
+              'GitHub Enterprise Server: `https://ghe.example.com`; its API is `<url>/api/v3`. For github.com the API is `https://api.github.com`.',
+          },
+        },
+      },
+    ),
+    gitlab: byEnvironment(
+      'GitLab (gitlab.com or self-managed) OAuth applications. Keys of a section: `clientId`, `clientSecret` (required), `audience` (the instance, default `https://gitlab.com`), `callbackUrl`, `additionalScopes`, `sessionDuration`, `signIn.resolvers`.',
+      {
+        type: 'object',
+        'x-valid': 'an object {clientId, clientSecret, audience?, …}',
+        properties: {
+          ...oauthCommon('GitLab'),
+          audience: {
+            type: 'string',
+            'x-url': true,
+            'x-valid': 'an absolute http(s) URL',
+            default: AUTH_DEFAULTS.gitlabUrl,
+            description: 'Base URL of the GitLab instance (Backstage `audience`).',
+          },
+        },
+      },
+    ),
+  },
+  additionalProperties: { type: ['object', 'null'], 'x-valid': 'an object (provider settings)' },
+};
+
+const AUTH_SESSION: SchemaNode = {
+  type: 'object',
+  description:
+    'Web app sessions: a signed cookie (ES256 JWT; keys live in the database so every replica accepts every session).',
+  properties: {
+    duration: SESSION_DURATION(
+      'How long a session lasts without use. A request in its second half gets a fresh cookie (sliding expiry), up to `maxDuration`.',
+      { default: { hours: 12 }, 'x-default-text': '12 hours' },
+    ),
+    maxDuration: SESSION_DURATION(
+      'How long a session may be kept alive by use, counted from sign-in; then the user signs in again.',
+      { default: { days: 7 }, 'x-default-text': '7 days' },
+    ),
+    keyRotation: SESSION_DURATION(
+      'How long one signing key signs new sessions; older public keys are kept until every session they signed has expired.',
+      { default: { days: 1 }, 'x-default-text': '1 day' },
+    ),
+    secret: {
+      type: 'string',
+      description:
+        "Backstage's secret for its OAuth flow sessions. Accepted so Backstage configs load; Atrium signs its flow and session cookies with the database keys instead and does not use it.",
+    },
+  },
+};
 
 export const CONFIG_SCHEMA: SchemaNode = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -322,6 +715,12 @@ export const CONFIG_SCHEMA: SchemaNode = {
               },
             },
           },
+        },
+        auth: {
+          type: 'object',
+          description:
+            'Callers that are not people signed in through the web app: other programs with a static token or a JWT (Backstage `backend.auth`). Other Backstage keys here (`keys`, `dangerouslyDisableDefaultAuthPolicy`, …) are not used.',
+          properties: { externalAccess: EXTERNAL_ACCESS },
         },
       },
     },
@@ -774,40 +1173,110 @@ export const CONFIG_SCHEMA: SchemaNode = {
         },
       },
     },
-    auth: {
+    audit: {
       type: 'object',
       description:
-        'Sign-in. Reserved: typed and kept, but not used by Atrium yet (setting it warns).',
+        'The audit log: sign-ins, token changes, policy changes, denials, every change made through the API, and every entity that ingestion creates, updates, orphans or deletes (`GET /api/audit/events`, the Audit page, `atrium audit export`).',
+      properties: {
+        retention: durationSchema(
+          'How long events are kept: older ones are deleted by a job that runs at start and then daily on every server (running it on several replicas is harmless). `false` keeps events forever.',
+          { default: '365 days', 'x-default-text': '365 days' },
+        ),
+      },
+    },
+    auth: {
+      type: 'object',
+      description: 'Sign-in (see the README section "Sign-in").',
       properties: {
         environment: {
           type: 'string',
           minLength: 1,
           default: 'development',
-          'x-reserved': true,
           description:
-            'Which environment section of each provider config applies (Backstage `auth.environment`). Not used yet.',
+            'Which environment section of each provider config applies (Backstage `auth.environment`). In `development`, guest access is on when no other provider is configured for it.',
         },
-        providers: {
+        providers: AUTH_PROVIDERS,
+        session: AUTH_SESSION,
+        personalTokens: {
           type: 'object',
-          additionalProperties: { type: 'object', 'x-valid': 'an object (provider settings)' },
-          default: {},
-          'x-reserved': true,
-          'x-type': 'map of provider id to object',
           description:
-            'Sign-in providers by id (`guest`, `github`, …), kept as written. Not used yet.',
+            "Personal access tokens: signed-in users create them in Settings → Tokens (or `POST /api/auth/tokens`) and send them as `Authorization: Bearer atp_…`. A token acts as its owner with the owner's current permissions, limited to reading when its scope is `read`.",
+          properties: {
+            enabled: {
+              type: 'boolean',
+              default: true,
+              description:
+                'Whether users may create personal access tokens and tokens are accepted. `false` refuses both (existing tokens answer 401 until enabled again).',
+            },
+            maxDuration: {
+              'x-duration': true,
+              not: { const: false },
+              'x-type': 'duration',
+              'x-valid':
+                'a duration: a number of seconds, an ISO-8601 duration (P90D), a string like 30d or 1y, or an object like {days: 90}',
+              default: { days: 365 },
+              'x-default-text': '365 days',
+              description:
+                'Longest lifetime a user may give a token; every token has an expiry. Normalized to `auth.personalTokens.maxDurationMs`.',
+            },
+          },
         },
       },
     },
     permission: {
       type: 'object',
-      description: 'The permission framework.',
+      description:
+        'Access control: who may do what (see the README, "Access control"). Policy file paths are resolved against the directory of the config file that sets them, not the process working directory as in RHDH.',
       properties: {
         enabled: {
           type: 'boolean',
           default: false,
-          'x-reserved': true,
           description:
-            'Whether permission policies are enforced; when false every request is allowed. Reserved: not enforced by Atrium yet (setting true warns).',
+            'Whether permission policies are enforced; when false every caller may do everything.',
+        },
+        policyFile: {
+          type: 'string',
+          minLength: 1,
+          'x-default-text': 'none (no rules from a file)',
+          description:
+            'Atrium\'s YAML policy: roles with members, and rules that allow or deny permissions, optionally under conditions (format in the README, "Access control"). Reloaded whenever it changes; a version with errors never replaces the last good one.',
+        },
+        rbac: {
+          type: 'object',
+          description:
+            "Red Hat Developer Hub's RBAC settings, read unchanged (its other keys are not used).",
+          properties: {
+            'policies-csv-file': {
+              type: 'string',
+              minLength: 1,
+              'x-default-text': 'none (no CSV file)',
+              description:
+                'RHDH policy CSV: `p, <role>, <permission or resource type>, <action>, <allow|deny>` and `g, <user or group ref>, <role>` lines.',
+            },
+            conditionalPoliciesFile: {
+              type: 'string',
+              minLength: 1,
+              'x-default-text': 'none (no conditional policies)',
+              description:
+                'RHDH conditional policies: YAML documents with `result: CONDITIONAL`, `roleEntityRef`, `pluginId`, `resourceType`, `permissionMapping` and `conditions`.',
+            },
+            policyFileReload: {
+              type: 'boolean',
+              default: false,
+              description:
+                'Reload the two RHDH files when they change, as RHDH does with this key. `permission.policyFile` is always reloaded.',
+            },
+            admin: {
+              type: 'object',
+              description: 'Policy administrators and super users, as RHDH lists them.',
+              properties: {
+                users: adminList(
+                  'May read and change the policy (the administration page and API), as RHDH `admin.users`.',
+                ),
+                superUsers: adminList('May do everything, whatever the policy says.'),
+              },
+            },
+          },
         },
       },
     },

@@ -22,6 +22,8 @@ export interface AtriumConfig {
   techdocs: TechDocsConfig;
   /** Search across catalog and docs. */
   search: SearchConfig;
+  /** The audit log. */
+  audit: AuditConfig;
 }
 
 export interface IntegrationsConfig {
@@ -100,6 +102,11 @@ export interface SearchConfig {
   countLimit: number;
 }
 
+export interface AuditConfig {
+  /** How long events are kept (`audit.retention`), ms; null keeps them forever. Default 365 days. */
+  retentionMs: number | null;
+}
+
 export interface AppConfig {
   /**
    * URL at which people open the web app, without trailing slash. Atrium serves the app and
@@ -132,6 +139,51 @@ export interface BackendConfig {
   reading: ReadingConfig;
   /** Bounds on parsed input (YAML documents, JSON bodies). */
   limits: InputLimitsConfig;
+  /** Callers that are programs (`backend.auth.externalAccess`). */
+  auth: BackendAuthConfig;
+}
+
+export interface BackendAuthConfig {
+  /** Static tokens and JWKS-verified JWTs, as Backstage reads them. Default `[]`. */
+  externalAccess: ExternalAccessConfig[];
+}
+
+/** One `backend.auth.externalAccess` entry, validated (see src/core/config/external-access.ts). */
+export type ExternalAccessConfig = StaticExternalAccessConfig | JwksExternalAccessConfig;
+
+export interface StaticExternalAccessConfig {
+  type: 'static';
+  /** Index in `backend.auth.externalAccess`, for messages. */
+  index: number;
+  /** At least 8 characters, no whitespace; never logged. */
+  token: string;
+  /** The caller is `service:<subject>`. */
+  subject: string;
+  /** Absent: no restriction beyond the permission policy. */
+  accessRestrictions?: AccessRestrictionConfig[];
+}
+
+export interface JwksExternalAccessConfig {
+  type: 'jwks';
+  index: number;
+  /** URL of the JSON Web Key Set. */
+  url: string;
+  /** Accepted `iss` values; absent accepts any. */
+  issuers?: string[];
+  /** Accepted `aud` values; absent accepts any. */
+  audiences?: string[];
+  /** Accepted JWS algorithms; absent accepts those of the keys. */
+  algorithms?: string[];
+  /** The caller is `service:<subjectPrefix>:<sub>`, or `service:<sub>` without a prefix. */
+  subjectPrefix?: string;
+  accessRestrictions?: AccessRestrictionConfig[];
+}
+
+/** Backstage's `accessRestrictions` entry, lists split and deduplicated. */
+export interface AccessRestrictionConfig {
+  plugin: string;
+  permission?: string[];
+  permissionAttribute?: { action?: ('create' | 'read' | 'update' | 'delete')[] };
 }
 
 export interface InputLimitsConfig {
@@ -326,18 +378,118 @@ export interface CustomKindRelationConfig {
 }
 
 export interface AuthConfig {
-  /** Which environment section of provider configs applies. Default `development`. Not used yet. */
+  /** Which environment section of provider configs applies. Default `development`. */
   environment: string;
-  /** Sign-in providers by id, kept as written. Default `{}`. Not used yet. */
-  providers: Record<string, JsonObject>;
+  /**
+   * Sign-in providers, each with the section of `auth.environment` only (src/core/config/auth.ts).
+   * Default `{}`: guest access when `environment` is `development`, else nobody can sign in.
+   */
+  providers: AuthProvidersConfig;
+  /** Web app sessions (`auth.session`). */
+  session: AuthSessionConfig;
+  /** Personal access tokens (`auth.personalTokens`). */
+  personalTokens: PersonalTokensConfig;
+}
+
+export interface PersonalTokensConfig {
+  /** Whether tokens may be created and are accepted. Default true. */
+  enabled: boolean;
+  /** Longest lifetime of a token, ms (`maxDuration`). Default 365 days. */
+  maxDurationMs: number;
+}
+
+export interface AuthProvidersConfig {
+  /** Set when guest access is on (configured, or the development default). */
+  guest?: GuestProviderConfig;
+  oidc?: OidcProviderConfig;
+  github?: GithubProviderConfig;
+  gitlab?: GitlabProviderConfig;
+}
+
+export interface GuestProviderConfig {
+  /** Default `user:default/guest`. */
+  userEntityRef: string;
+  /** Absent: the user's ownership refs from the catalog. */
+  ownershipEntityRefs?: string[];
+  /** False when guest access is on only because nothing else is configured (development). */
+  configured: boolean;
+}
+
+export type SignInResolverName =
+  | 'emailMatchingUserEntityProfileEmail'
+  | 'emailLocalPartMatchingUserEntityName'
+  | 'usernameMatchingUserEntityName';
+
+export interface SignInResolverConfig {
+  resolver: SignInResolverName;
+  /** Lower-case email domains allowed; absent: any. */
+  allowedDomains?: string[];
+  dangerouslyAllowSignInWithoutUserInCatalog: boolean;
+}
+
+/** What OAuth providers share (Backstage's keys). */
+export interface OAuthProviderConfig {
+  clientId: string;
+  /** Never logged. */
+  clientSecret: string;
+  /** Absent: `<backend.baseUrl>/api/auth/<provider>/handler/frame`. */
+  callbackUrl?: string;
+  additionalScopes: string[];
+  /** Absent: `auth.session.duration`. */
+  sessionDurationMs?: number;
+  /** Never empty: defaults are filled in. */
+  resolvers: SignInResolverConfig[];
+}
+
+export interface OidcProviderConfig extends OAuthProviderConfig {
+  metadataUrl: string;
+  prompt?: string;
+  /** Always includes `openid`. */
+  scopes: string[];
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post';
+}
+
+export interface GithubProviderConfig extends OAuthProviderConfig {
+  /** `https://github.com` or a GitHub Enterprise Server URL, without trailing slash. */
+  enterpriseInstanceUrl: string;
+}
+
+export interface GitlabProviderConfig extends OAuthProviderConfig {
+  /** Base URL of the GitLab instance, without trailing slash. */
+  audience: string;
+}
+
+export interface AuthSessionConfig {
+  /** Lifetime of a session cookie; refreshed in its second half. Default 12 h. */
+  durationMs: number;
+  /** Longest a session lives from sign-in, however used. Default 7 days. */
+  maxDurationMs: number;
+  /** How long one key signs new sessions. Default 1 day. */
+  keyRotationMs: number;
 }
 
 export interface PermissionConfig {
-  /**
-   * Whether permission policies are enforced; when false every request is allowed.
-   * Default false. Reserved: not enforced by Atrium yet (setting true warns).
-   */
+  /** Whether permission policies are enforced; when false every caller may do everything. Default false. */
   enabled: boolean;
+  /** Atrium's YAML policy, absolute (resolved against the config file that set it). */
+  policyFile?: string;
+  /** Red Hat Developer Hub's RBAC settings. */
+  rbac: RbacConfig;
+}
+
+export interface RbacConfig {
+  /** RHDH policy CSV, absolute (resolved against the config file that set it). */
+  'policies-csv-file'?: string;
+  /** RHDH conditional policies YAML, absolute. */
+  conditionalPoliciesFile?: string;
+  /** Reload the two RHDH files when they change. Default false. */
+  policyFileReload: boolean;
+  admin: {
+    /** Policy administrators: user or group refs, lowercase, namespace filled in. Default []. */
+    users: string[];
+    /** May do everything: user or group refs, lowercase, namespace filled in. Default []. */
+    superUsers: string[];
+  };
 }
 
 /** What `loadConfig` returns. */

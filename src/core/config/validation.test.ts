@@ -257,6 +257,7 @@ catalog:
       'scaffolder',
       'techdocs',
       'search',
+      'audit',
     ]);
     expect(config.integrations.github).toEqual([
       { host: 'github.com', apiBaseUrl: 'https://api.github.com' },
@@ -293,9 +294,8 @@ catalog:
       'app-config.yaml': 'permission: { enabled: false }\nauth: { providers: {} }\n',
     });
     expect((await loadConfig({ cwd, env: {} })).warnings).toEqual([]);
+    // permission.enabled is in use now: enabling it is no longer a warning.
     const cwd2 = await dirWith({ 'app-config.yaml': 'permission: { enabled: true }\n' });
-    expect((await loadConfig({ cwd: cwd2, env: {} })).warnings).toEqual([
-      "Config key 'permission.enabled' is reserved: this version of Atrium does not use it yet in app-config.yaml",
-    ]);
+    expect((await loadConfig({ cwd: cwd2, env: {} })).warnings).toEqual([]);
   });
 });

@@ -3,6 +3,8 @@ import type { Entity, Problem } from '../../../model/entity.ts';
 import type { KindRegistry } from '../../../model/index.ts';
 import { ConflictError, InputError, NotFoundError } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/logger.ts';
+// Location URLs may carry a token (`?token=…`): the server log must not.
+import { scrubText } from '../../../core/secret-scrub.ts';
 import {
   type EntityProcessor,
   type FileOutcome,
@@ -17,6 +19,8 @@ import { type CatalogRule, RuleSet } from './ingest/rules.ts';
 import type {
   ApplyResult,
   EntitiesChangedListener,
+  EntityChangeCause,
+  EntityChangeListener,
   EntityStore,
   LocationSink,
 } from './store/entity-store.ts';
@@ -96,6 +100,15 @@ export class CatalogService {
     return this.deps.entities.onEntitiesChanged(listener);
   }
 
+  /**
+   * The change feed: each entity that a committed write created, updated (with the paths that
+   * changed), orphaned or deleted, and the location that caused it. Called synchronously after
+   * the commit; the audit log records ingestion from it.
+   */
+  onEntityChanges(listener: EntityChangeListener): () => void {
+    return this.deps.entities.onEntityChanges(listener);
+  }
+
   /** Makes the stored config locations match config; removed ones release their entities. */
   async syncConfigLocations(wanted: ConfigLocation[]): Promise<void> {
     const existing = (await this.deps.locations.list()).filter((l) => l.origin === 'config');
@@ -119,7 +132,7 @@ export class CatalogService {
     for (const row of existing) {
       if (!keys.has(`${row.type}:${row.target}`)) {
         this.deps.logger.info(
-          `Location ${row.type}:${row.target} is no longer in config; releasing its entities`,
+          `Location ${row.type}:${scrubText(row.target)} is no longer in config; releasing its entities`,
         );
         await this.removeLocationRow(row);
       }
@@ -187,6 +200,7 @@ export class CatalogService {
       async (sink) => {
         outcome = await this.read(row, cache, sink);
       },
+      causedBy(row),
     );
     if (!outcome) throw new Error('unreachable: the location was not read');
     const problems: Problem[] = [...outcome.problems];
@@ -222,7 +236,7 @@ export class CatalogService {
       problems: problems.length,
       ms,
     };
-    this.deps.logger.info(`Read ${row.type}:${row.target}`, {
+    this.deps.logger.info(`Read ${row.type}:${scrubText(row.target)}`, {
       files: summary.files,
       inserted: summary.inserted,
       updated: summary.updated,
@@ -241,8 +255,8 @@ export class CatalogService {
       try {
         out.push(await this.refreshLocation(row.id, options));
       } catch (error) {
-        this.deps.logger.error(`Reading ${row.type}:${row.target} failed`, {
-          error: (error as Error).message,
+        this.deps.logger.error(`Reading ${row.type}:${scrubText(row.target)} failed`, {
+          error: scrubText((error as Error).message),
         });
       }
     }
@@ -453,10 +467,14 @@ export class CatalogService {
     const pending = this.running.get(row.id);
     if (pending) await pending.catch(() => undefined);
     await this.deps.locations.delete(row.id);
-    await this.deps.entities.releaseLocation(row.id, this.deps.settings.orphanStrategy);
+    await this.deps.entities.releaseLocation(
+      row.id,
+      this.deps.settings.orphanStrategy,
+      causedBy(row),
+    );
     // The generated Location entity stands for the registration itself, so it goes with it.
     const generated = await this.deps.entities.rowByRef(generatedLocationRef(row.type, row.target));
-    if (generated) await this.deps.entities.deleteByUid(generated.id);
+    if (generated) await this.deps.entities.deleteByUid(generated.id, causedBy(row));
   }
 
   async locationStatus(id: string): Promise<LocationStatus> {
@@ -464,4 +482,8 @@ export class CatalogService {
     if (!row) throw new NotFoundError(`Found no location with ID ${id}`);
     return toStatus(row);
   }
+}
+
+function causedBy(row: LocationRow): EntityChangeCause {
+  return { type: 'location', location: { id: row.id, type: row.type, target: row.target } };
 }

@@ -8,7 +8,10 @@ import {
   definePlugin,
   extend,
   type PluginDefinition,
+  type RouteContext,
 } from '../../../core/plugin-api.ts';
+import type { Predicate } from './query/predicate.ts';
+import { P, readFilter } from './routes/shared.ts';
 import { type ReadingPolicy, readingPolicy } from '../../../core/reading/allow-list.ts';
 import { CatalogService } from './catalog-service.ts';
 import type { EntityProcessor } from './ingest/ingest-location.ts';
@@ -23,6 +26,8 @@ import { EntityQuery } from './query/entity-query.ts';
 import { registerCatalogRoutes } from './routes/index.ts';
 import { EntityStore } from './store/entity-store.ts';
 import { LocationStore } from './store/location-store.ts';
+import { UserDirectory } from './user-directory.ts';
+import { catalogEntityResourceType } from './permissions.ts';
 import { catalogMigrations } from './store/migrations.ts';
 
 /** Location readers by type (`file`, `url`, or a provider's own such as `github-discovery`). */
@@ -38,6 +43,13 @@ export interface CatalogApi {
   service: CatalogService;
   query: EntityQuery;
   store: EntityStore;
+  /** Users and their groups, for sign-in and access control. */
+  users: UserDirectory;
+  /**
+   * What the caller of a route may read, as a filter predicate (undefined: everything).
+   * Use with `query.refsMatching` to filter other tables by it inside SQL.
+   */
+  readFilter(ctx: RouteContext): Promise<Predicate | undefined>;
 }
 /** The catalog's services for other plugins (scaffolder, search, docs). */
 export const catalogServiceRef = createServiceRef<CatalogApi>('catalog');
@@ -110,7 +122,13 @@ export function catalogPlugin(): PluginDefinition {
         settings,
         logger,
       });
+      const entityResource = catalogEntityResourceType(() => query);
+      env.resourceType(entityResource);
+      // Backstage's, checked by no route here (entities come from locations); declared so
+      // policies written for Backstage or RHDH may name it.
+      env.permissions([P.create]);
       registerCatalogRoutes(env, {
+        entityResource,
         service,
         store,
         locations,
@@ -118,7 +136,13 @@ export function catalogPlugin(): PluginDefinition {
         registry,
         readonly: config.catalog.readonly,
       });
-      env.provide(catalogServiceRef, { service, query, store });
+      env.provide(catalogServiceRef, {
+        service,
+        query,
+        store,
+        users: new UserDirectory(database.reader as never),
+        readFilter: (ctx) => readFilter(ctx, { entityResource }),
+      });
 
       let timer: NodeJS.Timeout | undefined;
       let stopping = false;

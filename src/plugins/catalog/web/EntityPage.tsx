@@ -4,6 +4,7 @@ import type { Entity } from '../../../model/entity.ts';
 import { appliesTo, ApiError, usePageTitle, useExtensions } from '../../../web/plugin-api.ts';
 import { type EntityName, getEntity, getEntityStatus } from './api.ts';
 import { EntityRefLink, entityPath, ErrorState, Loading, SafeLink } from './shared.tsx';
+import { UnregisterEntity } from './UnregisterEntity.tsx';
 
 export function useEntityName(): EntityName {
   const p = useParams();
@@ -89,6 +90,7 @@ function Header({ entity }: { entity: Entity }) {
           </>
         )}
       </dl>
+      <UnregisterEntity entity={entity} />
     </header>
   );
 }

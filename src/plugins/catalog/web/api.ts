@@ -147,3 +147,8 @@ export function addLocation(location: {
 }): Promise<{ location: LocationJson }> {
   return fetchJson(`${BASE}/locations`, { method: 'POST', body: location });
 }
+
+/** Removes an entity from the catalog (its location may emit it again on the next refresh). */
+export function unregisterEntity(uid: string): Promise<void> {
+  return fetchJson(`${BASE}/entities/by-uid/${encodeURIComponent(uid)}`, { method: 'DELETE' });
+}

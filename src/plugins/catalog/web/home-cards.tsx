@@ -6,7 +6,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
-import { fetchJson, queryString } from '../../../web/plugin-api.ts';
+import { fetchJson, queryString, useIdentity } from '../../../web/plugin-api.ts';
 import { queryEntities } from './api.ts';
 import { entityPath, formatTime, Pager, QueryView } from './shared.tsx';
 
@@ -208,7 +208,10 @@ function OwnedList({ team }: { team: string }) {
 }
 
 export function YourTeamCard() {
-  const [team, setTeam] = useState(readTeam);
+  const identity = useIdentity();
+  // A signed-in person starts on their own (first direct) group; a choice made here wins.
+  const ownGroup = identity.ownershipEntityRefs.find((ref) => ref.startsWith('group:')) ?? '';
+  const [team, setTeam] = useState(() => readTeam() || ownGroup);
   const groups = useQuery({
     queryKey: ['home-groups'],
     queryFn: ({ signal }) =>
@@ -244,8 +247,10 @@ export function YourTeamCard() {
           return (
             <>
               <p className="muted">
-                You are browsing as a guest: choose a group to see what it owns. The choice is
-                remembered in this browser.
+                {identity.isGuest
+                  ? 'You are browsing as a guest: choose a group to see what it owns.'
+                  : 'Starts on a team you are in; choose another group to see what it owns.'}{' '}
+                The choice is remembered in this browser.
               </p>
               <label htmlFor="team-select">Group</label>{' '}
               <select id="team-select" value={team} onChange={(e) => choose(e.target.value)}>

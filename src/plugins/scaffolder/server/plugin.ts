@@ -4,6 +4,7 @@ import {
   createServiceRef,
   definePlugin,
   extend,
+  type Identity,
   type PluginDefinition,
 } from '../../../core/plugin-api.ts';
 import { catalogServiceRef } from '../../catalog/server/plugin.ts';
@@ -15,6 +16,10 @@ import { registerScaffolderRoutes } from './routes/index.ts';
 import { EventHub } from './tasks/event-hub.ts';
 import { scaffolderMigrations } from './tasks/migrations.ts';
 import { TaskRunner } from './tasks/runner.ts';
+import { ACTION_EXECUTE } from './tasks/execute.ts';
+import { scaffolderActionResourceType } from './permissions.ts';
+import { permissionDenied } from '../../../core/errors.ts';
+import { GUEST_IDENTITY } from '../../../core/permissions/guest.ts';
 import { SecretBox } from './tasks/secret-box.ts';
 import { TaskService } from './tasks/task-service.ts';
 import { TaskStore } from './tasks/task-store.ts';
@@ -46,6 +51,13 @@ export interface ScaffolderPluginOptions {
 }
 
 /** Software templates: actions, the task queue and runner, and `/api/scaffolder`. */
+/** Backstage's; Atrium shows every step of a template it may read. Declared for policies. */
+const TEMPLATE_STEP_READ = {
+  name: 'scaffolder.template.step.read',
+  attributes: { action: 'read' as const },
+  resourceType: 'scaffolder-template',
+};
+
 export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginDefinition {
   return definePlugin({
     id: 'scaffolder',
@@ -84,7 +96,31 @@ export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginD
               heartbeatMs: options.heartbeatMs,
               staleAfterMs: options.staleAfterMs,
               pollMs: options.pollMs,
+              authorizeAs: (userRef) => async (permission, resource) => {
+                const user = userRef ?? GUEST_IDENTITY.userEntityRef;
+                const identity: Identity = {
+                  userEntityRef: user,
+                  ownershipEntityRefs: await catalog.users.ownershipRefs(user),
+                  isGuest: user === GUEST_IDENTITY.userEntityRef,
+                  // The task acts for its creator, with the creator's current roles; the
+                  // creator's token limits (read-only scope) were checked when it was created.
+                  credential: 'service',
+                };
+                const decision = await env.authorize(identity, permission, resource);
+                if (decision.result !== 'ALLOW') {
+                  throw permissionDenied(
+                    permission.name,
+                    decision.result === 'DENY'
+                      ? decision.reason
+                      : {
+                          message: 'the policy allows it only under conditions a task cannot meet',
+                        },
+                  );
+                }
+              },
             });
+      env.permissions([ACTION_EXECUTE, TEMPLATE_STEP_READ]);
+      env.resourceType(scaffolderActionResourceType());
       const tasks = new TaskService({ store, runner, registry, templater, catalog, hub });
       const dryRun: DryRunDeps = {
         registry,

@@ -18,7 +18,10 @@ export interface IndexableDocument {
   text: string;
   /** Where the result links to; unique within a type (the document's id). */
   location: string;
-  /** The entity the document belongs to, as a lowercased ref (`component:default/foo`). */
+  /**
+   * The entity the document belongs to (`component:default/foo`; stored in that canonical
+   * form). A document with one is found only by callers who may read that entity.
+   */
   entityRef?: string;
   [field: string]: JsonValue | undefined;
 }

@@ -128,4 +128,22 @@ export const searchMigrations: Migration[] = [
         .execute();
     },
   },
+  {
+    // What a caller may read filters inside search queries (engine/engine.ts `entityRefs`).
+    // PostgreSQL counts and pages from the narrow `search_index` alone, so the documents'
+    // entity refs go there too, '' for a document about no entity: visibility is then one
+    // semi-join on `entity_ref` that the planner may drive from the readable refs through
+    // this index (a caller who reads 1% of the catalog), or check per match (one who reads
+    // most of it). SQLite reads `search_documents.entity_ref` through its index instead.
+    name: '0003_search_index_entity_ref',
+    async up({ db, dialect }) {
+      if (dialect !== 'pg') return;
+      await sql`alter table search_index add column entity_ref varchar(512) not null default ''`.execute(
+        db,
+      );
+      await sql`update search_index i set entity_ref = d.entity_ref
+        from search_documents d where d.id = i.id and d.entity_ref is not null`.execute(db);
+      await sql`create index search_index_entity on search_index (entity_ref)`.execute(db);
+    },
+  },
 ];

@@ -50,7 +50,11 @@ export function searchPlugin(): PluginDefinition {
       const sync = syncCatalogToSearch(env.use(catalogServiceRef), engine, logger, {
         buildDue: () => !buildStarted && missing.includes(SEARCH_TYPES.catalog),
       });
-      registerSearchRoutes(env, { engine, reindexer });
+      registerSearchRoutes(env, {
+        engine,
+        reindexer,
+        catalog: env.use(catalogServiceRef),
+      });
 
       let stopping = false;
       env.onStart(async () => {

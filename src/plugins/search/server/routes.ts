@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../../../core/errors.ts';
 import type { Permission, PluginEnvironment } from '../../../core/plugin-api.ts';
+import type { CatalogApi } from '../../catalog/server/plugin.ts';
 import type { SearchResult, SearchResultSet } from '../common/types.ts';
 import type { SearchEngine } from './engine/index.ts';
 import { encodeCursor, parseQuery, querySchema } from './query-params.ts';
@@ -12,13 +13,6 @@ export const SEARCH_PERMISSIONS = {
   query: { name: 'search.query', attributes: { action: 'read' } },
   reindex: { name: 'search.reindex', attributes: { action: 'update' } },
 } satisfies Record<string, Permission>;
-
-/** Results about an entity are shown only to those who may read the entity. */
-const ENTITY_READ: Permission = {
-  name: 'catalog.entity.read',
-  attributes: { action: 'read' },
-  resourceType: 'catalog-entity',
-};
 
 export const DEFAULT_PAGE_LIMIT = 25;
 
@@ -34,6 +28,8 @@ export function registerSearchRoutes(
   deps: {
     engine: SearchEngine & { hasType(type: string): Promise<boolean> };
     reindexer: Reindexer;
+    /** Results about an entity are found only by callers who may read the entity. */
+    catalog: Pick<CatalogApi, 'readFilter' | 'query'>;
   },
 ) {
   const { engine, reindexer } = deps;
@@ -60,6 +56,10 @@ export function registerSearchRoutes(
       const tag = randomUUID();
       const tags = { preTag: `<${tag}>`, postTag: `</${tag}>` };
       const offset = q.page * q.pageLimit;
+      // The caller's read conditions filter inside the engine's query, so that pages are full
+      // and `numberOfResults` counts only what the caller may see.
+      const { catalog } = deps;
+      const readable = await catalog.readFilter(ctx);
       const page = await engine.query({
         term: q.term,
         types: q.types,
@@ -67,18 +67,11 @@ export function registerSearchRoutes(
         offset,
         limit: q.pageLimit,
         tags,
+        ...(readable ? { entityRefs: catalog.query.refsMatching(readable) } : {}),
       });
-      const allowed = await Promise.all(
-        page.hits.map(async (hit) => {
-          const ref = hit.document.entityRef;
-          if (typeof ref !== 'string') return true;
-          const decision = await env.authorize(ctx.identity, ENTITY_READ, ref);
-          return decision.result === 'ALLOW';
-        }),
-      );
       const results: SearchResult[] = [];
-      page.hits.forEach((hit, i) => {
-        if (!allowed[i] || !linkable(hit.document.location)) return;
+      page.hits.forEach((hit) => {
+        if (!linkable(hit.document.location)) return;
         const { authorization: _hidden, ...document } = hit.document;
         const result: SearchResult = {
           type: hit.type,

@@ -1,5 +1,5 @@
-import { type Expression, type SqlBool, sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import { type Expression, PostgresAdapter, type SqlBool, sql } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Entity } from '../../../../model/entity.ts';
 import { InputError } from '../../../../core/errors.ts';
 import type { EntityRow, EntityStore } from '../store/entity-store.ts';
@@ -19,6 +19,11 @@ export interface ByQueryRequest {
   totalItems?: boolean;
   /** The request came as POST with a predicate `query`. */
   viaPost?: boolean;
+  /**
+   * What the caller may read (from the access policy). Applied to every page and count but
+   * never written into cursors: a cursor replayed by someone else gets their own filter.
+   */
+  readFilter?: Predicate;
 }
 
 export interface ByQueryResponse {
@@ -89,21 +94,30 @@ export class EntityQuery {
     const fullText = cursor ? cursor.fullTextFilter : request.fullTextFilter;
     const orderKey = order?.field.toLowerCase();
 
-    const base = (forCount = false) => {
+    const base = (forCount = false, entitiesFirst = false) => {
       // Ordered pages walk the (key, value, entity_id) index of the order field and stop after
       // one page. SQLite keeps the left side of a CROSS JOIN as the outer loop, so naming the
-      // search rows first keeps it from sorting every match of the filter instead.
+      // search rows first keeps it from sorting every match of the filter instead; when the
+      // filter matches few entities, naming them first reads just those and sorts them.
       // Every entity has the always-present fields, so counting needs no join on them.
       let q =
         orderKey && !(forCount && ALWAYS_PRESENT.has(orderKey))
-          ? this.db
-              .selectFrom('catalog_search as o')
-              .crossJoin('catalog_entities as e')
-              .whereRef('e.id', '=', 'o.entity_id')
-              .where('o.key', '=', orderKey)
+          ? entitiesFirst
+            ? this.db
+                .selectFrom('catalog_entities as e')
+                .crossJoin('catalog_search as o')
+                .whereRef('e.id', '=', 'o.entity_id')
+                .where(SEARCH_KEY_UNINDEXED('o'), '=', orderKey)
+            : this.db
+                .selectFrom('catalog_search as o')
+                .crossJoin('catalog_entities as e')
+                .whereRef('e.id', '=', 'o.entity_id')
+                .where('o.key', '=', orderKey)
           : this.db.selectFrom('catalog_entities as e');
       const w = this.where(filter);
       if (w) q = q.where(w);
+      const r = this.where(request.readFilter);
+      if (r) q = q.where(r);
       const ft = this.fullText(fullText, order?.field);
       if (ft) q = q.where(ft);
       return q;
@@ -116,10 +130,21 @@ export class EntityQuery {
     }
     if (limit === 0) return { items: [], totalItems, pageInfo: {} };
 
+    // Walking the order index visits every entity ordered before the page's matches: when
+    // they are few (an owner-only read policy, a rare kind) and sparse or late in the order,
+    // that is most of the catalog. A count made for this request decides; else a bounded one,
+    // except with full text, whose match list would be built twice. PostgreSQL's planner
+    // makes this choice itself.
+    let entitiesFirst = false;
+    if (orderKey && (filter || request.readFilter) && !this.choosesJoinOrder()) {
+      if (!cursor && request.totalItems !== false) entitiesFirst = totalItems <= FEW_MATCHES;
+      else if (!fullText) entitiesFirst = await this.fewMatches(base(true));
+    }
+
     const dir = order?.order ?? 'asc';
     const backwards = cursor?.isPrevious ?? false;
     const effective = backwards ? (dir === 'asc' ? 'desc' : 'asc') : dir;
-    let q = base().select(['e.id', 'e.entity_ref', 'e.body', 'e.problems']);
+    let q = base(false, entitiesFirst).select(['e.id', 'e.entity_ref', 'e.body', 'e.problems']);
     if (orderKey) q = q.select('o.value as sort_value');
     if (cursor) {
       const [value = null, id = null] = orderKey
@@ -181,6 +206,26 @@ export class EntityQuery {
 
     const entities = await this.store.assemble(page, needsRelations(request.fields));
     return { items: entities.map((e) => project(e, request.fields)), totalItems, pageInfo };
+  }
+
+  /** PostgreSQL orders joins by its own estimates; SQLite runs a CROSS JOIN as written. */
+  private choosesJoinOrder(): boolean {
+    return this.db.getExecutor().adapter instanceof PostgresAdapter;
+  }
+
+  /** Whether `query` selects at most {@link FEW_MATCHES} entities (it counts no further). */
+  // biome-ignore lint/suspicious/noExplicitAny: a query over the untyped catalog tables
+  private async fewMatches(query: SelectQueryBuilder<any, any, any>): Promise<boolean> {
+    const row = await this.db
+      .selectFrom(
+        query
+          .select(sql<number>`1`.as('one'))
+          .limit(FEW_MATCHES + 1)
+          .as('m'),
+      )
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0) <= FEW_MATCHES;
   }
 
   /** GET `/entities`: every match, or a page when limit/offset/after is given. */
@@ -331,6 +376,34 @@ export class EntityQuery {
     return refs.map((ref) => byRef.get(ref) ?? null);
   }
 
+  /**
+   * A subquery of the refs (lowercase, column `entity_ref`) of entities matching `filter`,
+   * for other plugins' queries over the same database (search hits, docs sites): they filter
+   * by what the caller may read inside their own SQL.
+   */
+  refsMatching(filter: Predicate) {
+    return this.db
+      .selectFrom('catalog_entities as e')
+      .select('e.entity_ref')
+      .where(this.where(filter)!);
+  }
+
+  /** Which of `refs` (lowercase) exist and match `filter`: the graph hides the others. */
+  async matchingRefs(refs: string[], filter: Predicate): Promise<Set<string>> {
+    const out = new Set<string>();
+    const w = this.where(filter)!;
+    for (let i = 0; i < refs.length; i += 500) {
+      const rows = (await this.db
+        .selectFrom('catalog_entities as e')
+        .select('e.entity_ref')
+        .where('e.entity_ref', 'in', refs.slice(i, i + 500))
+        .where(w)
+        .execute()) as Array<{ entity_ref: string }>;
+      for (const row of rows) out.add(row.entity_ref);
+    }
+    return out;
+  }
+
   async facets(
     facets: string[],
     filter: Predicate | undefined,
@@ -343,6 +416,15 @@ export class EntityQuery {
     if (cached && cached.generation === generation) return structuredClone(cached.value);
     const out: Record<string, Array<{ value: string; count: number }>> = {};
     const w = this.where(filter);
+    const keys = [
+      ...new Set(facets.map((f) => f.toLowerCase()).filter((k) => !k.startsWith('relations.'))),
+    ];
+    const fromFew =
+      w &&
+      keys.length &&
+      (await this.fewMatches(this.db.selectFrom('catalog_entities as e').where(w)))
+        ? await this.facetRowsOfFew(keys, w)
+        : undefined;
     for (const facet of facets) {
       const key = facet.toLowerCase();
       if (key.startsWith('relations.')) {
@@ -362,26 +444,10 @@ export class EntityQuery {
         }));
         continue;
       }
-      let q = this.db
-        .selectFrom('catalog_search as s')
-        .select([
-          sql<string>`coalesce(s.original_value, s.value)`.as('value'),
-          sql<number>`count(*)`.as('count'),
-        ])
-        .where('s.key', '=', key)
-        .where('s.value', 'is not', null);
-      if (w) {
-        q = q.where(
-          's.entity_id',
-          'in',
-          this.db.selectFrom('catalog_entities as e').select('e.id').where(w),
-        );
-      }
-      // Grouping on the indexed columns first keeps this an index-only scan; the few groups
-      // are then merged by their written form.
-      const grouped = await q.groupBy(['s.value', 's.original_value']).execute();
+      const grouped = fromFew ? fromFew.filter((r) => r.key === key) : await this.facetRows(key, w);
+      // Groups are by stored (value, original_value); merged here by their written form.
       const counts = new Map<string, number>();
-      for (const r of grouped as Array<{ value: string; count: number | string }>) {
+      for (const r of grouped) {
         counts.set(r.value, (counts.get(r.value) ?? 0) + Number(r.count));
       }
       out[facet] = [...counts]
@@ -394,6 +460,49 @@ export class EntityQuery {
     return structuredClone(out);
   }
 
+  /** One facet's groups over the whole catalog's rows of it, each checked against the filter. */
+  private async facetRows(key: string, w: ReturnType<EntityQuery['where']>) {
+    let q = this.db
+      .selectFrom('catalog_search as s')
+      .select([
+        sql<string>`coalesce(s.original_value, s.value)`.as('value'),
+        sql<number>`count(*)`.as('count'),
+      ])
+      .where('s.key', '=', key)
+      .where('s.value', 'is not', null);
+    if (w) {
+      q = q.where(
+        's.entity_id',
+        'in',
+        this.db.selectFrom('catalog_entities as e').select('e.id').where(w),
+      );
+    }
+    // Grouping on the indexed columns first keeps this an index-only scan.
+    return (await q.groupBy(['s.value', 's.original_value']).execute()) as FacetRow[];
+  }
+
+  /**
+   * Every facet's groups over the rows of the few entities matching `w`, in one statement
+   * that reads those entities first: scanning each facet's rows of the whole catalog for them
+   * (see {@link facetRows}) costs the same for 1,000 matches as for 100,000.
+   */
+  private async facetRowsOfFew(keys: string[], w: NonNullable<ReturnType<EntityQuery['where']>>) {
+    return (await this.db
+      .selectFrom('catalog_entities as e')
+      .crossJoin('catalog_search as s')
+      .whereRef('s.entity_id', '=', 'e.id')
+      .where(w)
+      .where(SEARCH_KEY_UNINDEXED('s'), 'in', keys)
+      .where('s.value', 'is not', null)
+      .select([
+        's.key',
+        sql<string>`coalesce(s.original_value, s.value)`.as('value'),
+        sql<number>`count(*)`.as('count'),
+      ])
+      .groupBy(['s.key', 's.value', 's.original_value'])
+      .execute()) as Array<FacetRow & { key: string }>;
+  }
+
   private readonly facetCache = new Map<
     string,
     { generation: number; value: Record<string, Array<{ value: string; count: number }>> }
@@ -401,6 +510,25 @@ export class EntityQuery {
 }
 
 const FACET_CACHE_SIZE = 200;
+
+type FacetRow = { value: string; count: number | string };
+
+/**
+ * Up to this many matches, an ordered page or a facet count reads the matching entities first
+ * (then sorts or groups them) instead of going through the order field's or facet's rows of
+ * the whole catalog. About where both cost the same at 100,000 entities (a page of 100 of
+ * 2,000 matches spread evenly walks ~5,000 index entries); reading the matches first does
+ * not depend on where they fall in the order.
+ */
+const FEW_MATCHES = 2000;
+
+/**
+ * The `key` of a search row, written so that no index can serve it: where the entities are
+ * read first, each one's rows must be found by `entity_id`. SQLite would otherwise take the
+ * (key, value, …) index whenever its statistics make a key look rare (an exact ANALYZE
+ * averages over thousands of one-off annotation keys), and scan a whole key per entity.
+ */
+const SEARCH_KEY_UNINDEXED = (alias: 'o' | 's') => sql<string>`${sql.ref(`${alias}.key`)} || ''`;
 
 export function parseOrderParam(
   value: string,

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
+import type { PluginEnvironment, RouteContext } from '../../../../core/plugin-api.ts';
+import type { EntityRow } from '../store/entity-store.ts';
 import type { Entity } from '../../../../model/entity.ts';
 import { InputError, NotFoundError } from '../../../../core/errors.ts';
 import { parseOrderParam } from '../query/entity-query.ts';
@@ -22,11 +23,20 @@ import {
   MAX_PAGE_NUMBER,
   pageNumber,
   pageNumbers,
+  readFilter,
+  mayRead,
 } from './shared.ts';
 
 /** Entity reads, facets, deletion and refresh (Backstage's catalog API, COMPAT.md §5.2). */
 export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
   const { service, store, locations, query } = deps;
+  /** The entity the path names, assembled, or 404 when missing or not readable by the caller. */
+  const readable = async (ctx: RouteContext, row: EntityRow | undefined, notFound: () => Error) => {
+    if (!row) throw notFound();
+    const [entity] = await store.assemble([row]);
+    if (!entity || !(await mayRead(ctx, entity, row.entity_ref))) throw notFound();
+    return entity;
+  };
   env.route({
     method: 'GET',
     url: '/entities',
@@ -41,7 +51,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         after: { type: 'string' },
       }),
     },
-    async handler(request: FastifyRequest, reply: FastifyReply) {
+    async handler(request: FastifyRequest, reply: FastifyReply, ctx) {
       const q = request.query as {
         filter?: string[];
         fields?: string[];
@@ -65,7 +75,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         limit = after.limit as number;
         offset = after.offset as number;
       }
-      const filter = parseFilterParams(q.filter);
+      const filter = and(parseFilterParams(q.filter), await readFilter(ctx, deps));
       const fields = parseFields(q.fields);
       const order = q.order?.map((o) => parseOrderParam(o, 'colon'));
       if (limit === undefined && offset === undefined) {
@@ -105,7 +115,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         totalItems: { type: 'string', enum: ['include', 'exclude'] },
       }),
     },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const q = request.query as {
         filter?: string[];
         fields?: string[];
@@ -130,6 +140,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         limit: q.limit,
         offset: q.offset,
         totalItems: q.totalItems !== 'exclude',
+        readFilter: await readFilter(ctx, deps),
       });
     },
   });
@@ -158,7 +169,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         cursor: { type: 'string' },
       }),
     },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const b = request.body as {
         query?: unknown;
         orderBy?: Array<{ field: string; order?: 'asc' | 'desc' }>;
@@ -181,6 +192,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         offset: b.offset,
         totalItems: b.totalItems !== false && b.totalItems !== 'exclude',
         viaPost: true,
+        readFilter: await readFilter(ctx, deps),
       });
     },
   });
@@ -195,10 +207,13 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         'entityRefs',
       ]),
     },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const b = request.body as { entityRefs: string[]; fields?: string[]; query?: unknown };
       const q = request.query as { filter?: string[] };
-      const filter = and(parseFilterParams(q.filter), toPredicateBody(b.query, 'query'));
+      const filter = and(
+        and(parseFilterParams(q.filter), toPredicateBody(b.query, 'query')),
+        await readFilter(ctx, deps),
+      );
       return { items: await query.byRefs(b.entityRefs, b.fields, filter) };
     },
   });
@@ -208,11 +223,10 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     url: '/entities/by-uid/:uid',
     permission: P.read,
     schema: { params: strict({ uid: { type: 'string' } }, ['uid']) },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const { uid } = request.params as { uid: string };
       const row = await store.rowByUid(uid);
-      if (!row) throw new NotFoundError(`No entity with uid ${uid}`);
-      return (await store.assemble([row]))[0];
+      return readable(ctx, row, () => new NotFoundError(`No entity with uid ${uid}`));
     },
   });
 
@@ -221,8 +235,23 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     url: '/entities/by-uid/:uid',
     permission: P.delete,
     schema: { params: strict({ uid: { type: 'string' } }, ['uid']) },
-    async handler(request: FastifyRequest, reply: FastifyReply) {
+    async handler(request: FastifyRequest, reply: FastifyReply, ctx) {
       const { uid } = request.params as { uid: string };
+      const row = await store.rowByUid(uid);
+      if (row) {
+        const entity = await readable(
+          ctx,
+          row,
+          () => new NotFoundError(`No entity with uid ${uid}`),
+        );
+        await ctx.require(P.delete, { ref: row.entity_ref, resource: entity });
+        ctx.audit({
+          action: P.delete.name,
+          resourceRef: row.entity_ref,
+          outcome: 'success',
+          details: { uid, location: row.location_id },
+        });
+      }
       await store.deleteByUid(uid);
       reply.status(204);
       return reply.send();
@@ -234,10 +263,9 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     url: '/entities/by-name/:kind/:namespace/:name',
     permission: P.read,
     schema: { params: nameParams },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const p = request.params as { kind: string; namespace: string; name: string };
-      const row = await rowByNameOr404(store, p);
-      return (await store.assemble([row]))[0];
+      return readable(ctx, await store.rowByRef(entityRefOf(p)), () => entityNotFound(p));
     },
   });
 
@@ -247,9 +275,10 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     url: '/entities/by-name/:kind/:namespace/:name/status',
     permission: P.read,
     schema: { params: nameParams },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const p = request.params as { kind: string; namespace: string; name: string };
       const row = await rowByNameOr404(store, p);
+      await readable(ctx, row, () => entityNotFound(p));
       const location = row.location_id ? await locations.get(row.location_id) : undefined;
       return {
         entityRef: row.entity_ref,
@@ -268,7 +297,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     url: '/entities/by-name/:kind/:namespace/:name/ancestry',
     permission: P.read,
     schema: { params: nameParams },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const p = request.params as { kind: string; namespace: string; name: string };
       const items: Array<{ entity: Entity; parentEntityRefs: string[] }> = [];
       let ref: string | null = entityRefOf(p);
@@ -281,6 +310,11 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
           break;
         }
         const [entity] = await store.assemble([row]);
+        // An ancestor the caller may not read ends the chain, as a missing one does.
+        if (!entity || !(await mayRead(ctx, entity, row.entity_ref))) {
+          if (!items.length) throw entityNotFound(p);
+          break;
+        }
         items.push({ entity: entity!, parentEntityRefs: row.parent_ref ? [row.parent_ref] : [] });
         ref = row.parent_ref;
       }
@@ -293,9 +327,10 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     url: '/entity-facets',
     permission: P.read,
     schema: { querystring: strict({ facet: strings, filter: strings }, ['facet']) },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const q = request.query as { facet: string[]; filter?: string[] };
-      return { facets: await query.facets(q.facet, parseFilterParams(q.filter)) };
+      const filter = and(parseFilterParams(q.filter), await readFilter(ctx, deps));
+      return { facets: await query.facets(q.facet, filter) };
     },
   });
 
@@ -306,9 +341,10 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     schema: {
       body: strict({ facets: { ...strings, minItems: 1 }, query: { type: 'object' } }, ['facets']),
     },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const b = request.body as { facets: string[]; query?: unknown };
-      return { facets: await query.facets(b.facets, toPredicateBody(b.query, 'query')) };
+      const filter = and(toPredicateBody(b.query, 'query'), await readFilter(ctx, deps));
+      return { facets: await query.facets(b.facets, filter) };
     },
   });
 
@@ -322,9 +358,15 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         ['entityRef'],
       ),
     },
-    async handler(request: FastifyRequest, reply: FastifyReply) {
+    async handler(request: FastifyRequest, reply: FastifyReply, ctx) {
       const { entityRef } = request.body as { entityRef: string };
-      await service.refreshEntity(entityRef.toLowerCase());
+      const ref = entityRef.toLowerCase();
+      const row = await store.rowByRef(ref);
+      if (row) {
+        const entity = await readable(ctx, row, () => new NotFoundError(`No entity ${ref}`));
+        await ctx.require(P.refresh, { ref, resource: entity });
+      }
+      await service.refreshEntity(ref);
       reply.status(200);
       return reply.send();
     },
@@ -341,9 +383,10 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         filter: strings,
       }),
     },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const q = request.query as { limit?: number; filter?: string[] };
-      return { items: await query.recent(q.limit ?? 20, parseFilterParams(q.filter)) };
+      const filter = and(parseFilterParams(q.filter), await readFilter(ctx, deps));
+      return { items: await query.recent(q.limit ?? 20, filter) };
     },
   });
 }

@@ -10,7 +10,7 @@ import {
   type GraphRollup,
   RelationCatalog,
 } from '../graph/graph-query.ts';
-import { type Deps, P, strict, strings } from './shared.ts';
+import { type Deps, P, readFilter, strict, strings } from './shared.ts';
 
 /**
  * `GET /graph`: the relation graph around one entity, for the web app's dependency graph
@@ -36,7 +36,7 @@ export function registerGraphRoutes(env: PluginEnvironment, deps: Deps) {
         ['root'],
       ),
     },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const q = request.query as {
         root: string;
         relations?: string[];
@@ -65,8 +65,22 @@ export function registerGraphRoutes(env: PluginEnvironment, deps: Deps) {
         limit: q.limit ?? GRAPH_DEFAULTS.limit,
         rollup: q.rollup ?? 'none',
       });
-      if (!result) throw new NotFoundError(`No entity with ref '${root}' found`);
-      return result;
+      const notFound = () => new NotFoundError(`No entity with ref '${root}' found`);
+      if (!result) throw notFound();
+      const filter = await readFilter(ctx, deps);
+      if (!filter) return result;
+      // Entities the caller may not read leave the graph with their edges; the root among
+      // them answers 404 as a missing one would.
+      const stored = result.nodes.filter((n) => !n.missing).map((n) => n.ref);
+      const visible = await deps.query.matchingRefs(stored, filter);
+      if (!visible.has(result.root)) throw notFound();
+      const missing = new Set(result.nodes.filter((n) => n.missing).map((n) => n.ref));
+      const shown = (ref: string) => visible.has(ref) || missing.has(ref);
+      return {
+        ...result,
+        nodes: result.nodes.filter((n) => shown(n.ref)),
+        edges: result.edges.filter((e) => shown(e.source) && shown(e.target)),
+      };
     },
   });
 }

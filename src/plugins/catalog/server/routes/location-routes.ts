@@ -4,7 +4,9 @@ import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
 import { toStatus } from '../store/location-store.ts';
 import {
   type Deps,
+  entityNotFound,
   locationJson,
+  mayRead,
   nameParams,
   P,
   parseBool,
@@ -110,9 +112,12 @@ export function registerLocationRoutes(env: PluginEnvironment, deps: Deps) {
     url: '/locations/by-entity/:kind/:namespace/:name',
     permission: P.locationRead,
     schema: { params: nameParams },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const p = request.params as { kind: string; namespace: string; name: string };
       const row = await rowByNameOr404(store, p);
+      // Where an entity comes from tells that it exists: only for callers who may read it.
+      const [entity] = await store.assemble([row]);
+      if (!entity || !(await mayRead(ctx, entity, row.entity_ref))) throw entityNotFound(p);
       const location = row.location_id ? await locations.get(row.location_id) : undefined;
       if (!location) throw new NotFoundError(`Found no location for entity ${row.entity_ref}`);
       return locationJson(location);

@@ -1,4 +1,11 @@
-import type { Permission } from '../../../../core/plugin-api.ts';
+import {
+  criteriaToQuery,
+  type Permission,
+  type ResourceTypeDefinition,
+  type RouteContext,
+} from '../../../../core/plugin-api.ts';
+import type { Entity } from '../../../../model/entity.ts';
+import { PREDICATE_COMBINATORS } from '../permissions.ts';
 import type { KindRegistry } from '../../../../model/index.ts';
 import type { CatalogService } from '../catalog-service.ts';
 import { generatedLocationRef } from '../ingest/ingest-location.ts';
@@ -25,7 +32,8 @@ export const P = {
     attributes: { action: 'update' },
     resourceType: 'catalog-entity',
   },
-  validate: { name: 'catalog.entity.validate' },
+  /** Checks text a caller sends, storing and reading nothing else: open like a read. */
+  validate: { name: 'catalog.entity.validate', attributes: { action: 'read' } },
   locationRead: { name: 'catalog.location.read', attributes: { action: 'read' } },
   locationCreate: { name: 'catalog.location.create', attributes: { action: 'create' } },
   locationDelete: { name: 'catalog.location.delete', attributes: { action: 'delete' } },
@@ -63,6 +71,8 @@ export const strict = (properties: Record<string, unknown>, required: string[] =
 });
 
 export interface Deps {
+  /** The `catalog-entity` resource type, whose rules turn read conditions into filters. */
+  entityResource: ResourceTypeDefinition<Entity, Predicate>;
   service: CatalogService;
   store: EntityStore;
   locations: LocationStore;
@@ -129,4 +139,27 @@ export async function rowByNameOr404(store: EntityStore, p: NameParams): Promise
   const row = await store.rowByRef(entityRefOf(p));
   if (!row) throw entityNotFound(p);
   return row;
+}
+
+/** Matches no entity: what a caller who may read nothing gets from a list. */
+const NOTHING: Predicate = { $any: [] };
+
+/**
+ * The caller's read permission as a filter for the catalog's queries: none when every entity
+ * may be read, the policy's conditions otherwise. Lists AND it with the caller's own filter,
+ * so pages stay full and counts, facets and cursors count only what the caller may read.
+ */
+export async function readFilter(ctx: RouteContext, deps: Pick<Deps, 'entityResource'>) {
+  const decision = await ctx.decide(P.read);
+  if (decision.result === 'ALLOW') return undefined;
+  if (decision.result === 'DENY') return NOTHING;
+  return criteriaToQuery(decision.conditions, deps.entityResource, PREDICATE_COMBINATORS);
+}
+
+/**
+ * Whether the caller may read this entity. A single entity the caller may not read answers
+ * 404 like a missing one, so its existence does not leak.
+ */
+export async function mayRead(ctx: RouteContext, entity: Entity, ref: string): Promise<boolean> {
+  return (await ctx.decide(P.read, { ref, resource: entity })).result === 'ALLOW';
 }

@@ -10,6 +10,7 @@ export function registerValidationRoutes(env: PluginEnvironment, deps: Deps) {
     method: 'POST',
     url: '/validate-entity',
     permission: P.validate,
+    changesNothing: true,
     schema: { body: { type: 'object', properties: { entity: {}, location: { type: 'string' } } } },
     async handler(request: FastifyRequest, reply: FastifyReply) {
       const b = request.body as { entity?: unknown; location?: unknown };
@@ -52,6 +53,7 @@ export function registerValidationRoutes(env: PluginEnvironment, deps: Deps) {
     method: 'POST',
     url: '/analyze-location',
     permission: P.analyze,
+    changesNothing: true,
     schema: {
       body: strict(
         {
@@ -78,6 +80,7 @@ export function registerValidationRoutes(env: PluginEnvironment, deps: Deps) {
     method: 'POST',
     url: '/validate-file',
     permission: P.validate,
+    changesNothing: true,
     schema: {
       body: strict(
         {

@@ -87,6 +87,32 @@ export interface EntitiesChangedEvent {
 }
 export type EntitiesChangedListener = (event: EntitiesChangedEvent) => Promise<void> | void;
 
+/** One entity written by the catalog, as its change feed reports it (the audit log reads it). */
+export interface EntityChange {
+  action: 'created' | 'updated' | 'orphaned' | 'deleted';
+  /** Lowercased entity ref. */
+  ref: string;
+  /**
+   * Updates: what changed, as top-level keys and one level below (`spec.owner`,
+   * `metadata.description`); `status.items` when only the processing problems changed.
+   */
+  changed?: string[];
+}
+
+/** Why entities changed. */
+export type EntityChangeCause =
+  /** Reading a location, or removing it: the location's id, and its type and target. */
+  | { type: 'location'; location: { id: string; type?: string; target?: string } }
+  /** A direct deletion by uid (`DELETE /entities/by-uid/:uid`): its caller is audited there. */
+  | { type: 'delete' };
+
+/** What one committed write changed, entity by entity. */
+export interface EntityChangeBatch {
+  cause: EntityChangeCause;
+  changes: EntityChange[];
+}
+export type EntityChangeListener = (batch: EntityChangeBatch) => void;
+
 /** Below this many stored entities, a location's first load rebuilds indexes at the end. */
 const BULK_LOAD_BELOW = 5000;
 
@@ -105,6 +131,8 @@ export class EntityStore {
   private readonly dialect: Database['dialect'];
   private readonly reader: Kysely<CatalogTables>;
   private readonly changeListeners = new Set<EntitiesChangedListener>();
+  /** The change feed's subscribers; without any, writes do not collect per-entity changes. */
+  private readonly feedListeners = new Set<EntityChangeListener>();
   constructor(private readonly database: Database) {
     this.db = database.db as Kysely<CatalogTables>;
     this.reader = database.reader as Kysely<CatalogTables>;
@@ -119,6 +147,30 @@ export class EntityStore {
   onEntitiesChanged(listener: EntitiesChangedListener): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * The change feed: after each committed write, every entity it created, updated, orphaned
+   * or deleted, with the cause. Listeners are called synchronously and must not block (the
+   * audit log buffers). Updates cost one extra read of the old rows while someone listens.
+   */
+  onEntityChanges(listener: EntityChangeListener): () => void {
+    this.feedListeners.add(listener);
+    return () => this.feedListeners.delete(listener);
+  }
+
+  private emitFeed(cause: EntityChangeCause, changes: EntityChange[] | undefined): void {
+    if (!changes?.length) return;
+    for (const listener of this.feedListeners) {
+      try {
+        listener({ cause, changes });
+      } catch (error) {
+        process.emitWarning(
+          `Catalog change feed listener failed: ${(error as Error).message}`,
+          'AtriumCatalogWarning',
+        );
+      }
+    }
   }
 
   private async emitChanged(upserted: string[], deleted: string[]): Promise<void> {
@@ -145,6 +197,7 @@ export class EntityStore {
     locationId: string,
     orphanStrategy: 'keep' | 'delete',
     produce: (sink: LocationSink) => Promise<void>,
+    cause: EntityChangeCause = { type: 'location', location: { id: locationId } },
   ): Promise<ApplyResult> {
     const result: ApplyResult = {
       inserted: 0,
@@ -157,6 +210,7 @@ export class EntityStore {
     const now = new Date().toISOString();
     const upserted: string[] = [];
     const deleted: string[] = [];
+    const changes: EntityChange[] | undefined = this.feedListeners.size ? [] : undefined;
     await this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
       const owned = new Map<string, OwnedRow>();
@@ -198,6 +252,7 @@ export class EntityStore {
             result,
             now,
             written: upserted,
+            changes,
           });
         }
       };
@@ -230,6 +285,8 @@ export class EntityStore {
           .set({ problems: JSON.stringify(items), updated_at: now })
           .where('id', '=', mine.id)
           .execute();
+        if ((mine.problems ?? null) !== JSON.stringify(items))
+          changes?.push({ action: 'updated', ref, changed: ['status.items'] });
       }
       for (const ref of kept) if (owned.has(ref) && !seen.has(ref)) result.unchanged++;
       const gone = [...owned.values()].filter(
@@ -240,17 +297,21 @@ export class EntityStore {
         await this.deleteRows(trx, gone);
         result.deleted += gone.length;
         for (const row of gone) deleted.push(row.entity_ref);
+        if (changes)
+          for (const row of gone) changes.push({ action: 'deleted', ref: row.entity_ref });
       } else {
         for (const row of gone.filter((r) => !r.orphan)) {
           await this.markOrphan(trx, row.id, now);
           result.orphaned++;
           upserted.push(row.entity_ref);
+          changes?.push({ action: 'orphaned', ref: row.entity_ref });
         }
       }
       if (result.inserted || result.updated || result.orphaned || result.deleted || failed.size) {
         await this.bumpGeneration(trx);
       }
     });
+    this.emitFeed(cause, changes);
     await this.emitChanged(upserted, deleted);
     return result;
   }
@@ -286,6 +347,8 @@ export class EntityStore {
       now: string;
       /** Receives the refs of inserted and updated entities. */
       written: string[];
+      /** The change feed's record of this write, when someone listens. */
+      changes?: EntityChange[];
     },
   ): Promise<void> {
     const { owned, seen, result, now } = state;
@@ -341,6 +404,10 @@ export class EntityStore {
         inserts.push(this.toRow(randomUUID(), prepared, locationId, problems, now));
         result.inserted++;
       }
+      if (state.changes) {
+        for (const w of inserts) state.changes.push({ action: 'created', ref: w.row.entity_ref });
+        if (updates.length) state.changes.push(...(await this.describeUpdates(trx, updates)));
+      }
       await this.database.insertMany(
         trx,
         'catalog_entities',
@@ -367,6 +434,29 @@ export class EntityStore {
       for (const w of inserts) state.written.push(w.row.entity_ref);
       for (const w of updates) state.written.push(w.row.entity_ref);
     }
+  }
+
+  /** The feed's entries for rows about to be overwritten: which paths their new version changes. */
+  private async describeUpdates(
+    trx: Kysely<CatalogTables>,
+    updates: Written[],
+  ): Promise<EntityChange[]> {
+    const before = new Map<string, Pick<EntityRow, 'body' | 'problems'>>();
+    for (const part of chunks(updates.map((w) => w.row.id))) {
+      for (const row of await trx
+        .selectFrom('catalog_entities')
+        .select(['id', 'body', 'problems'])
+        .where('id', 'in', part)
+        .execute()) {
+        before.set(row.id, row);
+      }
+    }
+    return updates.map(({ row, entity }) => {
+      const old = before.get(row.id);
+      const changed = old ? changedPaths(JSON.parse(old.body) as Entity, entity) : [];
+      if (old && (old.problems ?? null) !== row.problems) changed.push('status.items');
+      return { action: 'updated' as const, ref: row.entity_ref, changed };
+    });
   }
 
   private async countEntities(trx: Kysely<CatalogTables>): Promise<number> {
@@ -527,7 +617,11 @@ export class EntityStore {
   }
 
   /** Orphans (or deletes) everything a removed location owned. */
-  async releaseLocation(locationId: string, orphanStrategy: 'keep' | 'delete'): Promise<number> {
+  async releaseLocation(
+    locationId: string,
+    orphanStrategy: 'keep' | 'delete',
+    cause: EntityChangeCause = { type: 'location', location: { id: locationId } },
+  ): Promise<number> {
     const upserted: string[] = [];
     const deleted: string[] = [];
     const count = await this.db.transaction().execute(async (trx) => {
@@ -560,11 +654,15 @@ export class EntityStore {
         .execute();
       return rows.length;
     });
+    this.emitFeed(cause, [
+      ...upserted.map((ref) => ({ action: 'orphaned' as const, ref })),
+      ...deleted.map((ref) => ({ action: 'deleted' as const, ref })),
+    ]);
     await this.emitChanged(upserted, deleted);
     return count;
   }
 
-  async deleteByUid(uid: string): Promise<boolean> {
+  async deleteByUid(uid: string, cause: EntityChangeCause = { type: 'delete' }): Promise<boolean> {
     let deletedRef: string | undefined;
     const found = await this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
@@ -586,7 +684,10 @@ export class EntityStore {
       deletedRef = row.entity_ref;
       return true;
     });
-    if (deletedRef) await this.emitChanged([], [deletedRef]);
+    if (deletedRef) {
+      this.emitFeed(cause, [{ action: 'deleted', ref: deletedRef }]);
+      await this.emitChanged([], [deletedRef]);
+    }
     return found;
   }
 
@@ -639,4 +740,48 @@ export class EntityStore {
       return entity;
     });
   }
+}
+
+/** Bookkeeping fields every write sets anew: a change there is not a change of the entity. */
+const IGNORED_PATHS = new Set(['metadata.uid', 'metadata.etag', 'relations', 'status']);
+
+/**
+ * Paths that differ between two versions of an entity: top-level keys, and the keys one level
+ * below for objects (`spec.owner`, `metadata.annotations`), sorted.
+ */
+export function changedPaths(before: Entity, after: Entity): string[] {
+  const out: string[] = [];
+  const a = before as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (IGNORED_PATHS.has(key)) continue;
+    const x = a[key];
+    const y = b[key];
+    if (isRecord(x) && isRecord(y)) {
+      for (const sub of new Set([...Object.keys(x), ...Object.keys(y)])) {
+        const path = `${key}.${sub}`;
+        if (!IGNORED_PATHS.has(path) && !sameJson(x[sub], y[sub])) out.push(path);
+      }
+    } else if (!sameJson(x, y)) {
+      out.push(key);
+    }
+  }
+  return out.sort();
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep equality of JSON values, whatever the order of object keys. */
+function sameJson(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (Array.isArray(x) || Array.isArray(y)) {
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    return x.every((v, i) => sameJson(v, y[i]));
+  }
+  if (!isRecord(x) || !isRecord(y)) return false;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  return keys.every((k) => k in y && sameJson(x[k], y[k]));
 }

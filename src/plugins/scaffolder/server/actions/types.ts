@@ -1,3 +1,4 @@
+import type { Permission, ResourceTarget } from '../../../../core/plugin-api.ts';
 import type { Entity, JsonObject, JsonValue } from '../../../../model/entity.ts';
 import type { AtriumConfig } from '../../../../core/config/index.ts';
 import type { CatalogApi } from '../../../catalog/server/plugin.ts';
@@ -70,6 +71,13 @@ export interface ActionContext<I extends JsonObject = JsonObject> {
   step: { id: string; name: string };
   /** Set while a step runs once per item of its `each`. */
   each?: { key: string; value: JsonValue };
+  /**
+   * Checks a permission as the person who created the task (their current roles), and
+   * throws `NotAllowedError` with the reason when the policy denies it: an action that
+   * changes something elsewhere in the portal (registering a location) asks before acting.
+   * Absent in hand-built contexts (tests) and dry runs of actions that change nothing.
+   */
+  authorize?(permission: Permission, resource?: string | ResourceTarget): Promise<void>;
 }
 
 /** What an action factory receives: the host's services, available once the app is set up. */

@@ -1,5 +1,8 @@
 import type { FastifyReply } from 'fastify';
-import type { Permission } from '../../../../core/plugin-api.ts';
+import { NotFoundError } from '../../../../core/errors.ts';
+import type { Permission, RouteContext } from '../../../../core/plugin-api.ts';
+import type { Entity } from '../../../../model/entity.ts';
+import { assertTemplate, findEntity, templateRefOf } from '../templates.ts';
 import type { EventHub } from '../tasks/event-hub.ts';
 import type { TaskService } from '../tasks/task-service.ts';
 import { ValidationFailed } from '../tasks/task-service.ts';
@@ -11,9 +14,10 @@ import { SCAFFOLDER_PERMISSION_NAMES as N } from '../../common/api-types.ts';
 
 /** The scaffolder's permissions, named as Backstage names them (COMPAT.md §6.4). */
 export const P = {
-  taskCreate: { name: N.taskCreate, attributes: { action: 'create' } },
+  // Backstage gives task create and cancel no action (RHDH policies name them with `use`).
+  taskCreate: { name: N.taskCreate },
   taskRead: { name: N.taskRead, attributes: { action: 'read' } },
-  taskCancel: { name: N.taskCancel, attributes: { action: 'update' } },
+  taskCancel: { name: N.taskCancel },
   actionRead: { name: N.actionRead, attributes: { action: 'read' } },
   templateParameterRead: {
     name: N.templateParameterRead,
@@ -50,6 +54,35 @@ export interface RouteDeps {
   dryRun: DryRunDeps;
   /** Aborted when the server stops: event streams and long polls end so it can close. */
   shutdown: AbortSignal;
+}
+
+/**
+ * The template a ref names, checked to be one, or 404 — also when the caller may not read it,
+ * before anything else is said about it, so that its existence does not leak.
+ */
+export async function readableTemplate(
+  catalog: CatalogApi,
+  ctx: RouteContext,
+  ref: string,
+): Promise<Entity> {
+  const canonical = templateRefOf(ref);
+  const notFound = () => new NotFoundError(`Template ${canonical} not found`);
+  const entity = await findEntity(catalog, canonical);
+  if (!entity) throw notFound();
+  await assertReadable(ctx, canonical, entity, notFound);
+  assertTemplate(entity, `Entity ${canonical}`);
+  return entity;
+}
+
+/** Throws `notFound()` unless the caller may read the entity (conditions checked on it). */
+export async function assertReadable(
+  ctx: RouteContext,
+  ref: string,
+  entity: Entity,
+  notFound: () => Error,
+): Promise<void> {
+  const decision = await ctx.decide(P.catalogRead, { ref, resource: entity });
+  if (decision.result !== 'ALLOW') throw notFound();
 }
 
 /**

@@ -3,11 +3,13 @@ import { NotFoundError } from '../../../../core/errors.ts';
 import { openEventStream, type PluginEnvironment } from '../../../../core/plugin-api.ts';
 import type { JsonObject } from '../../../../model/entity.ts';
 import type { TaskEvent } from '../../common/api-types.ts';
-import { templateRefOf } from '../templates.ts';
 import type { ListTasksRequest } from '../tasks/task-store.ts';
+import { findEntity } from '../templates.ts';
 import {
+  assertReadable,
   P,
   type RouteDeps,
+  readableTemplate,
   secretsSchema,
   strict,
   taskIdParams,
@@ -45,7 +47,8 @@ export function registerTaskRoutes(env: PluginEnvironment, deps: RouteDeps) {
         values: JsonObject;
         secrets?: Record<string, string>;
       };
-      await ctx.require(P.catalogRead, templateRefOf(body.templateRef));
+      // A template the caller may not read is answered as a missing one (404, not 403).
+      await readableTemplate(deps.catalog, ctx, body.templateRef);
       return withValidationErrors(reply, async () => {
         const created = await service.create({
           templateRef: body.templateRef,
@@ -131,6 +134,15 @@ export function registerTaskRoutes(env: PluginEnvironment, deps: RouteDeps) {
     async handler(request: FastifyRequest, reply: FastifyReply, ctx) {
       const { taskId } = request.params as { taskId: string };
       const body = (request.body ?? {}) as { secrets?: Record<string, string> };
+      // Running a task again runs its template: only for callers who may still read it. A
+      // template removed since does not stop a retry (the task keeps its own copy of it).
+      const row = await store.row(taskId);
+      const templateRef = row?.template_ref;
+      const template = templateRef ? await findEntity(deps.catalog, templateRef) : undefined;
+      if (templateRef && template) {
+        const notFound = () => new NotFoundError(`Template ${templateRef} not found`);
+        await assertReadable(ctx, templateRef, template, notFound);
+      }
       return withValidationErrors(reply, async () => {
         const created = await service.retry(taskId, body.secrets, ctx.identity.userEntityRef);
         reply.status(201);

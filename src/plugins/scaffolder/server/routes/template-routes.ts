@@ -11,9 +11,16 @@ import type {
 } from '../../common/api-types.ts';
 import { dryRun } from '../dry-run/dry-run.ts';
 import { BACKSTAGE_FILTER_DOCS } from '../templating/index.ts';
-import { findTemplate, templateSummary } from '../templates.ts';
+import { templateSummary } from '../templates.ts';
 import { parameterPages } from '../validation/task-request.ts';
-import { P, type RouteDeps, secretsSchema, strict, withValidationErrors } from './shared.ts';
+import {
+  P,
+  type RouteDeps,
+  readableTemplate,
+  secretsSchema,
+  strict,
+  withValidationErrors,
+} from './shared.ts';
 
 const DEFAULT_PAGE_TITLE = 'Please enter the following information';
 
@@ -27,10 +34,13 @@ export function registerTemplateRoutes(env: PluginEnvironment, deps: RouteDeps) 
     url: '/v2/templates',
     permission: P.catalogRead,
     schema: { querystring: strict({}) },
-    async handler(): Promise<TemplateListResponse> {
+    async handler(_request, _reply, ctx): Promise<TemplateListResponse> {
+      const templates = parseFilterParams(['kind=template'])!;
+      // Only templates the caller may read, filtered in the catalog's query.
+      const readable = await catalog.readFilter(ctx);
       const items = [];
       for await (const page of catalog.query.listAll({
-        filter: parseFilterParams(['kind=template']),
+        filter: readable ? { $all: [templates, readable] } : templates,
       })) {
         for (const entity of page) {
           items.push(templateSummary(entity as Parameters<typeof templateSummary>[0]));
@@ -65,8 +75,7 @@ export function registerTemplateRoutes(env: PluginEnvironment, deps: RouteDeps) 
         );
       }
       const ref = `${p.kind}:${p.namespace}/${p.name}`.toLowerCase();
-      await ctx.require(P.catalogRead, ref);
-      const template = await findTemplate(catalog, ref);
+      const template = await readableTemplate(catalog, ctx, ref);
       const spec = template.spec as JsonObject;
       return {
         title: template.metadata.title ?? template.metadata.name,
@@ -135,6 +144,7 @@ export function registerTemplateRoutes(env: PluginEnvironment, deps: RouteDeps) 
     method: 'POST',
     url: '/v2/dry-run',
     permission: P.dryRun,
+    changesNothing: true,
     schema: {
       body: strict(
         {

@@ -1,3 +1,5 @@
+import type { Permission, ResourceTarget } from '../../../../core/plugin-api.ts';
+import type { ScaffolderActionResource } from '../permissions.ts';
 import { InputError } from '../../../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../../../model/entity.ts';
 import type {
@@ -40,6 +42,8 @@ export interface ExecuteRequest {
   onStep?(stepId: string, status: StepStatus, output?: JsonObject): Promise<void>;
   /** Steps a retry takes over from the task it retries: their outputs are reused, not re-run. */
   reuse?: Map<string, { output: JsonObject; from: string }>;
+  /** Checks a permission as the task's creator; throws `NotAllowedError` when denied. */
+  authorize?(permission: Permission, resource?: string | ResourceTarget): Promise<void>;
 }
 
 export interface ExecuteResult {
@@ -73,6 +77,12 @@ const STATUS_FUNCTION = /\b(always|failure)\s*\(\s*\)/;
  *
  * Shared by the task runner, the dry-run route and `atrium template run`.
  */
+/** As Backstage declares it: no action, resource type `scaffolder-action` (the action id). */
+export const ACTION_EXECUTE: Permission = {
+  name: 'scaffolder.action.execute',
+  resourceType: 'scaffolder-action',
+};
+
 export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
   const { spec, registry, signal } = req;
   // One total render-time budget for the whole run; renders stop when the run is aborted.
@@ -350,6 +360,12 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
       rendered && typeof rendered === 'object' && !Array.isArray(rendered) ? rendered : {}
     ) as JsonObject;
     registry.check(action.id, input);
+    // Backstage's scaffolder.action.execute, asked per step as the task's creator, on the
+    // action with its rendered input (conditions may look at both).
+    await req.authorize?.(ACTION_EXECUTE, {
+      ref: action.id,
+      resource: { action: action.id, input } satisfies ScaffolderActionResource,
+    });
     for (const key of registry.unknownInputs(action.id, input)) {
       await log({
         message: `warn: input.${key} is not an input of ${action.id}; ignored`,
@@ -389,6 +405,7 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
       task: { id: req.taskId },
       step: { id: step.id, name: step.name },
       ...(each ? { each } : {}),
+      ...(req.authorize ? { authorize: req.authorize } : {}),
     };
     if (signal.aborted) throw new StepCancelled();
     await new Promise<void>((resolve, reject) => {

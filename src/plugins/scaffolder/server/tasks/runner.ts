@@ -1,3 +1,4 @@
+import type { Permission, ResourceTarget } from '../../../../core/plugin-api.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -34,6 +35,13 @@ export interface RunnerOptions {
   pollMs?: number;
   /** How long a failed or cancelled task's workspace is kept for a retry. */
   keepWorkspaceMs?: number;
+  /**
+   * Checks a permission as the task's creator (`created_by`), throwing `NotAllowedError`
+   * when denied. Absent, every step may run (apps assembled without access control).
+   */
+  authorizeAs?(
+    userRef: string | null,
+  ): (permission: Permission, resource?: string | ResourceTarget) => Promise<void>;
 }
 
 export const INTERRUPTED = 'interrupted by a server restart';
@@ -248,6 +256,7 @@ export class TaskRunner {
           if (!lost()) await store.setStep(row.id, stepId, status, output);
         },
         reuse,
+        authorize: this.options.authorizeAs?.(row.created_by),
       });
     } catch (error) {
       // Infrastructure failures (the database, the disk) rather than a step's; their messages

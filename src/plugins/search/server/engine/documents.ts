@@ -1,4 +1,5 @@
 import { InputError } from '../../../../core/errors.ts';
+import { parseEntityRef, stringifyEntityRef } from '../../../../model/ref.ts';
 import type { IndexableDocument } from '../api.ts';
 
 /** Text beyond this many characters is kept in the document but not indexed. */
@@ -45,6 +46,19 @@ export function facetToken(prefix: 'f' | 'g' | 't', text: string): string {
 /** The token of a type's generation (see {@link facetToken}). */
 export function generationToken(type: string, generation: number): string {
   return facetToken('g', `${type}\u0000${generation}`);
+}
+
+/**
+ * A document's entity ref as the catalog stores refs (`kind:namespace/name`, lowercase), so
+ * that it compares with the refs the caller may read: `Component:foo` from a collator is
+ * `component:default/foo`. A ref without a kind matches no entity and stays as written.
+ */
+export function canonicalEntityRef(ref: string): string {
+  try {
+    return stringifyEntityRef(parseEntityRef(ref));
+  } catch {
+    return ref.toLowerCase();
+  }
 }
 
 /** What the engines store for one document, apart from its id and generation. */
@@ -100,7 +114,7 @@ export function prepareDocument(type: string, doc: IndexableDocument): PreparedD
   }
   return {
     location: doc.location,
-    entityRef: doc.entityRef ? doc.entityRef.toLowerCase() : null,
+    entityRef: doc.entityRef ? canonicalEntityRef(doc.entityRef) : null,
     title: doc.title,
     sortTitle: doc.title.toLowerCase(),
     keywords: [...words(doc.name), ...words(doc.tags)].join(' '),

@@ -1,8 +1,13 @@
-import { type RawBuilder, sql } from 'kysely';
+import { type Expression, type RawBuilder, sql } from 'kysely';
 import type { AnyKysely, Database } from '../../../../core/database/database.ts';
 import type { Logger } from '../../../../core/logger.ts';
 import type { IndexableDocument, SearchIndex } from '../api.ts';
-import { filterTerm, type PreparedDocument, prepareDocument } from './documents.ts';
+import {
+  canonicalEntityRef,
+  filterTerm,
+  type PreparedDocument,
+  prepareDocument,
+} from './documents.ts';
 import { type HighlightTags, highlightFields, type MatchMode } from './highlight.ts';
 import { infixWords, type ParsedTerm, parseTerm } from './terms.ts';
 
@@ -17,6 +22,14 @@ export interface EngineQuery {
   limit: number;
   /** Highlight matches in `title` and `text` with these tags. */
   tags?: HighlightTags;
+  /**
+   * What the caller may read: a subquery over the same database selecting one column of
+   * lowercase entity refs (the catalog's `refsMatching(readFilter)`). Documents about an
+   * entity are kept only when their `entityRef` is among them, inside every count and page,
+   * so totals and pages hold only what the caller may see; documents about no entity are
+   * unaffected. Absent: every document.
+   */
+  entityRefs?: Expression<unknown>;
 }
 
 export interface EngineHit {
@@ -90,6 +103,8 @@ export interface QueryContext {
   allTypes: boolean;
   /** One list of filter terms (documents.ts `filterTerm`) per filtered field: any of each. */
   filters: string[][];
+  /** See {@link EngineQuery.entityRefs}. */
+  entityRefs?: Expression<unknown>;
 }
 
 export interface EngineOptions {
@@ -107,6 +122,12 @@ export interface EngineOptions {
    * default. (Counting itself goes on to the rank limit + 1, to choose the order.)
    */
   countLimit?: number;
+  /**
+   * SQLite, for callers who may not see every document: up to this many visible documents,
+   * full-text matches are checked against the list of their ids; above it, on each match's
+   * row (see sqlite-engine.ts `visibility`).
+   */
+  visibleListLimit?: number;
 }
 
 export const DEFAULT_RANK_LIMIT = 5000;
@@ -293,7 +314,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
   }
 
   async removeByEntity(type: string, entityRef: string): Promise<void> {
-    const ref = entityRef.toLowerCase();
+    const ref = canonicalEntityRef(entityRef);
     await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
       await this.deleteDocuments(trx, sql`type = ${type} and entity_ref = ${ref}`);
@@ -303,7 +324,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
 
   async removeEntities(refs: string[]): Promise<void> {
     if (!refs.length) return;
-    const lower = refs.map((r) => r.toLowerCase());
+    const lower = refs.map(canonicalEntityRef);
     await this.db.transaction().execute(async (trx) => {
       await this.lock(trx);
       for (let i = 0; i < lower.length; i += BATCH) {
@@ -544,6 +565,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
         filters: Object.entries(query.filters ?? {})
           .map(([key, values]) => [...new Set(values.map((v) => filterTerm(key, v)))])
           .filter((terms) => terms.length > 0),
+        entityRefs: query.entityRefs,
       };
       if (!ctx.live.length) return { total: 0, exact: true, ids: [], bodies: new Map() };
       const end = query.offset + query.limit;

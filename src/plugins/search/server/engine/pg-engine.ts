@@ -101,17 +101,20 @@ export class PgSearchEngine extends BaseSearchEngine {
     const column = <K extends keyof (PreparedDocument & { id: number })>(key: K) =>
       docs.map((d) => d[key]);
     await sql`insert into search_index
-        (id, type, generation, sort_title, ltitle, tsv, title_tsv, keywords_tsv, filter_hashes, infix)
-      select u.id, ${type}, ${generation}, u.sort_title, lower(u.title),
+        (id, type, generation, entity_ref, sort_title, ltitle, tsv, title_tsv, keywords_tsv,
+          filter_hashes, infix)
+      select u.id, ${type}, ${generation}, coalesce(u.entity_ref, ''), u.sort_title,
+        lower(u.title),
         setweight(${words('u.title')}, 'A') || setweight(${words('u.keywords')}, 'B')
           || strip(${words('u.text')}),
         ${words('u.title')}, ${words('u.keywords')},
         string_to_array(u.hashes, ',')::bigint[],
         lower(u.title || ' ' || u.keywords)
-      from unnest(${column('id')}::bigint[], ${column('sortTitle')}::text[], ${column('title')}::text[],
+      from unnest(${column('id')}::bigint[], ${column('entityRef')}::text[],
+        ${column('sortTitle')}::text[], ${column('title')}::text[],
         ${column('keywords')}::text[], ${column('text')}::text[],
         ${docs.map((d) => d.filterHashes.join(','))}::text[])
-        as u(id, sort_title, title, keywords, text, hashes)`.execute(trx);
+        as u(id, entity_ref, sort_title, title, keywords, text, hashes)`.execute(trx);
   }
 
   protected async deleteDocuments(trx: AnyKysely, where: RawBuilder<unknown>): Promise<void> {
@@ -167,8 +170,9 @@ export class PgSearchEngine extends BaseSearchEngine {
   }
 
   /**
-   * Types, generations and filters on `search_index d`. Outside a reindex every stored
-   * document is live, so a query over all types needs no generation check.
+   * Types, generations, filters and what the caller may see, on `search_index d`. Outside a
+   * reindex every stored document is live, so a query over all types needs no generation
+   * check.
    */
   private conditions(ctx: QueryContext): RawBuilder<unknown> {
     const parts: RawBuilder<unknown>[] = [];
@@ -192,6 +196,9 @@ export class PgSearchEngine extends BaseSearchEngine {
           : sql`d.filter_hashes`;
       parts.push(sql`${column} && ${hashes}::bigint[]`);
     }
+    // What the caller may see: documents about no entity ('') and those about a readable one,
+    // as one semi-join (see migration 0003). Kysely parenthesises the subquery itself.
+    if (ctx.entityRefs) parts.push(sql`d.entity_ref in (select '' union all ${ctx.entityRefs})`);
     return parts.length ? sql.join(parts, sql` and `) : sql`true`;
   }
 

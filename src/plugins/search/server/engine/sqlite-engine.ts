@@ -6,8 +6,24 @@ import {
   generationToken,
   type PreparedDocument,
 } from './documents.ts';
-import { BaseSearchEngine, type MatchSpec, type QueryContext } from './engine.ts';
+import type { Database } from '../../../../core/database/database.ts';
+import type { Logger } from '../../../../core/logger.ts';
+import {
+  BaseSearchEngine,
+  type EngineOptions,
+  type MatchSpec,
+  type QueryContext,
+} from './engine.ts';
 import { infixWords, isPrefix } from './terms.ts';
+
+/**
+ * Visible documents up to which full-text matches are checked against their id list: the
+ * list costs about a microsecond per id to build, once per statement.
+ */
+export const DEFAULT_VISIBLE_LIST_LIMIT = 5000;
+
+/** See `SqliteSearchEngine.visibility`; undefined: the caller may see every document. */
+type Visibility = 'ids' | 'rows' | undefined;
 
 /** A word as an FTS5 string: always quoted, so it is never an operator or column name. */
 function quote(word: string): string {
@@ -50,6 +66,14 @@ function ftsConditions(ctx: QueryContext): { positive?: string; pending?: string
  */
 export class SqliteSearchEngine extends BaseSearchEngine {
   readonly dialect = 'sqlite' as const;
+  /** Each query's {@link visibility}, decided at its first step. */
+  private readonly modes = new WeakMap<QueryContext, Promise<Visibility>>();
+  private readonly visibleListLimit: number;
+
+  constructor(database: Database, logger: Logger, options: EngineOptions = {}) {
+    super(database, logger, options);
+    this.visibleListLimit = options.visibleListLimit ?? DEFAULT_VISIBLE_LIST_LIMIT;
+  }
 
   /** Removes what a reindex that died (crash) left behind: SQLite has no other writer. */
   async init(): Promise<void> {
@@ -125,6 +149,65 @@ export class SqliteSearchEngine extends BaseSearchEngine {
     return this.reader.transaction().execute(fn);
   }
 
+  /**
+   * What the caller may see, on a `search_documents` row: documents about no entity and those
+   * about an entity among the readable refs. Absent when the caller may see everything.
+   */
+  private visible(ctx: QueryContext, alias = 'd'): RawBuilder<unknown> | undefined {
+    if (!ctx.entityRefs) return undefined;
+    const column = sql.ref(`${alias}.entity_ref`);
+    // `in ${refs}`: Kysely parenthesises a subquery itself; `in (${refs})` would be a list.
+    return sql`(${column} is null or ${column} in ${ctx.entityRefs})`;
+  }
+
+  /** Ids of the documents the caller may see, read from the entity index alone. */
+  private visibleIds(ctx: QueryContext): RawBuilder<unknown> {
+    return sql`(select v.id from search_documents v where ${this.visible(ctx, 'v')!})`;
+  }
+
+  /**
+   * How full-text matches are narrowed to what the caller may see (once per query): `ids`
+   * when few documents are visible — their id list, read from the entity index, is built
+   * once per statement and each match checked against it; `rows` when many are — each match
+   * is checked on its row, and a count stops at its limit without building a long list.
+   */
+  private visibility(ctx: QueryContext): Promise<Visibility> {
+    if (!ctx.entityRefs) return Promise.resolve(undefined);
+    let mode = this.modes.get(ctx);
+    if (!mode) {
+      mode = sql<{ n: number }>`select count(*) as n from (
+          select 1 from ${this.visibleIds(ctx)} as v limit ${this.visibleListLimit + 1}
+        )`
+        .execute(ctx.executor)
+        .then((r) => (Number(r.rows[0]?.n ?? 0) <= this.visibleListLimit ? 'ids' : 'rows'));
+      this.modes.set(ctx, mode);
+    }
+    return mode;
+  }
+
+  /**
+   * Ids (with `scored`, also bm25 scores) of the documents an FTS5 expression matches, of
+   * those the caller may see. With an id list, the unary `+` keeps SQLite from handing it to
+   * FTS5 as one lookup per id (each recomputing bm25's statistics): matches are read as usual.
+   * With rows, the full-text index stays the outer loop (CROSS JOIN), in rowid order.
+   */
+  private ftsMatches(
+    ctx: QueryContext,
+    visibility: Visibility,
+    expr: string,
+    scored = false,
+  ): RawBuilder<unknown> {
+    const score = scored ? sql`, bm25(search_fts, 10.0, 5.0, 1.0, 0.0) as score` : sql``;
+    if (visibility === 'rows') {
+      return sql`select search_fts.rowid as id${score} from search_fts
+        cross join search_documents d on d.id = search_fts.rowid
+        where search_fts match ${expr} and ${this.visible(ctx)!}`;
+    }
+    return sql`select rowid as id${score} from search_fts where search_fts match ${expr}${
+      visibility === 'ids' ? sql` and +rowid in ${this.visibleIds(ctx)}` : sql``
+    }`;
+  }
+
   /** The FTS5 expression of a word step on `search_fts`. */
   private expression(ctx: QueryContext, spec: MatchSpec): string {
     const { positive, pending } = ftsConditions(ctx);
@@ -154,12 +237,19 @@ export class SqliteSearchEngine extends BaseSearchEngine {
    * restrictions are checked on the candidates' rows (few), not as a facet set (maybe most of
    * the index). Every FTS5 subquery is materialized once.
    */
-  private infix(ctx: QueryContext, spec: MatchSpec, scored: boolean): RawBuilder<unknown> {
+  private async infix(
+    ctx: QueryContext,
+    spec: MatchSpec,
+    scored: boolean,
+  ): Promise<RawBuilder<unknown>> {
     const { positive, pending } = ftsConditions(ctx);
     const match = infixWords(spec.parsed)!.map(quote).join(' AND ');
     const words = this.expression(ctx, { mode: 'word', parsed: spec.parsed });
-    const restricted = positive || pending;
-    return sql`w as materialized (select rowid as id from search_fts where search_fts match ${words}),
+    const visible = this.visible(ctx);
+    const restricted = positive || pending || visible;
+    // Word matches the caller may see: with a filter, the word step can be small while the
+    // term's word matches are most of the index, which need not be materialized.
+    return sql`w as materialized (${this.ftsMatches(ctx, await this.visibility(ctx), words)}),
       c as materialized (
         select rowid as id${scored ? sql`, bm25(search_trigram, 10.0, 5.0) as score` : sql``}
         from search_trigram
@@ -169,7 +259,10 @@ export class SqliteSearchEngine extends BaseSearchEngine {
         ${
           restricted
             ? sql`select c.* from c cross join search_documents d on d.id = c.id
-                where ${sql.join([this.live(ctx), ...this.filterRows(ctx)], sql` and `)}`
+                where ${sql.join(
+                  [this.live(ctx), ...this.filterRows(ctx), ...(visible ? [visible] : [])],
+                  sql` and `,
+                )}`
             : sql`select * from c`
         }
       )`;
@@ -179,10 +272,10 @@ export class SqliteSearchEngine extends BaseSearchEngine {
     const r =
       spec.mode === 'word'
         ? await sql<{ n: number }>`select count(*) as n from (
-              select 1 from search_fts where search_fts match ${this.expression(ctx, spec)}
+              ${this.ftsMatches(ctx, await this.visibility(ctx), this.expression(ctx, spec))}
               limit ${cap}
             )`.execute(ctx.executor)
-        : await sql<{ n: number }>`with ${this.infix(ctx, spec, false)}
+        : await sql<{ n: number }>`with ${await this.infix(ctx, spec, false)}
             select count(*) as n from (select 1 from f limit ${cap})`.execute(ctx.executor);
     return Number(r.rows[0]?.n ?? 0);
   }
@@ -212,8 +305,7 @@ export class SqliteSearchEngine extends BaseSearchEngine {
         : sql`(m.id in (select id from t)) * 2 + (m.id in (select id from k)) desc,`;
       rows = (
         await sql<{ id: number }>`with m as materialized (
-            select rowid as id, bm25(search_fts, 10.0, 5.0, 1.0, 0.0) as score
-            from search_fts where search_fts match ${match}
+            ${this.ftsMatches(ctx, await this.visibility(ctx), match, true)}
           )${hits}
           select m.id from m order by ${boost} m.score, m.id
           limit ${limit} offset ${offset}`.execute(ctx.executor)
@@ -222,7 +314,7 @@ export class SqliteSearchEngine extends BaseSearchEngine {
       const fragments = infixWords(spec.parsed)!.map(quote);
       const inTitle = `(${fragments.join(' AND ')}) AND {title} : (${fragments.join(' OR ')})`;
       rows = (
-        await sql<{ id: number }>`with ${this.infix(ctx, spec, true)},
+        await sql<{ id: number }>`with ${await this.infix(ctx, spec, true)},
           t as materialized (
             select rowid as id from search_trigram where search_trigram match ${inTitle}
           )
@@ -238,12 +330,13 @@ export class SqliteSearchEngine extends BaseSearchEngine {
     const rows =
       spec.mode === 'word'
         ? (
-            await sql<{ id: number }>`select rowid as id from search_fts
-              where search_fts match ${this.expression(ctx, spec)}
-              order by rowid limit ${n}`.execute(ctx.executor)
+            await sql<{
+              id: number;
+            }>`${this.ftsMatches(ctx, await this.visibility(ctx), this.expression(ctx, spec))}
+              order by id limit ${n}`.execute(ctx.executor)
           ).rows
         : (
-            await sql<{ id: number }>`with ${this.infix(ctx, spec, false)}
+            await sql<{ id: number }>`with ${await this.infix(ctx, spec, false)}
               select id from f order by id limit ${n}`.execute(ctx.executor)
           ).rows;
     return rows.map((r) => Number(r.id));
@@ -270,18 +363,21 @@ export class SqliteSearchEngine extends BaseSearchEngine {
 
   protected async countAll(ctx: QueryContext, cap: number): Promise<number> {
     const { positive, pending } = ftsConditions(ctx);
+    const visible = this.visible(ctx);
     const r = positive
-      ? await sql<{ n: number }>`select count(*) as n from search_fts
-          where search_fts match ${pending ? `(${positive}) NOT ${pending}` : positive}`.execute(
-          ctx.executor,
-        )
+      ? await sql<{ n: number }>`select count(*) as n from (${this.ftsMatches(
+          ctx,
+          await this.visibility(ctx),
+          pending ? `(${positive}) NOT ${pending}` : positive,
+        )})`.execute(ctx.executor)
       : pending || !ctx.allTypes
         ? await sql<{ n: number }>`select count(*) as n from search_documents d
-            where ${this.live(ctx)}`.execute(ctx.executor)
-        : // Outside a reindex every stored document is live: a plain count reads the smallest index.
-          await sql<{ n: number }>`select count(*) as n from search_documents`.execute(
-            ctx.executor,
-          );
+            where ${this.live(ctx)}${visible ? sql` and ${visible}` : sql``}`.execute(ctx.executor)
+        : // Outside a reindex every stored document is live: a plain count reads the smallest
+          // index (the entity index, when what the caller may see is counted).
+          await sql<{ n: number }>`select count(*) as n from search_documents d${
+            visible ? sql` where ${visible}` : sql``
+          }`.execute(ctx.executor);
     // Counting whole indexes is cheap here; capped only so both engines report alike.
     return Math.min(Number(r.rows[0]?.n ?? 0), cap);
   }
@@ -293,20 +389,28 @@ export class SqliteSearchEngine extends BaseSearchEngine {
     small: boolean,
   ): Promise<number[]> {
     const { positive } = ftsConditions(ctx);
-    // Few documents qualify: sort those. Most do: walking the title index finds a page in a
-    // few steps, checking each row's filters.
+    const visibility = await this.visibility(ctx);
+    // Few documents qualify: sort those (the filtered ones, or the few the caller may see).
+    // Most do: walking the title index finds a page in a few steps, checking each row.
+    const candidates = positive
+      ? this.ftsMatches(ctx, visibility, positive)
+      : visibility === 'ids'
+        ? sql`select id from ${this.visibleIds(ctx)} as v`
+        : undefined;
+    const visible = this.visible(ctx);
     const rows = (
-      small && positive
-        ? await sql<{ id: number }>`with p as materialized (
-              select rowid as id from search_fts where search_fts match ${positive}
-            )
+      small && candidates
+        ? await sql<{ id: number }>`with p as materialized (${candidates})
             select d.id from search_documents d
             where d.id in (select id from p) and ${this.live(ctx)}
             order by d.sort_title, d.id limit ${limit} offset ${offset}`.execute(ctx.executor)
         : await sql<{
             id: number;
           }>`select d.id from search_documents d indexed by search_documents_title
-            where ${sql.join([this.live(ctx), ...this.filterRows(ctx)], sql` and `)}
+            where ${sql.join(
+              [this.live(ctx), ...this.filterRows(ctx), ...(visible ? [visible] : [])],
+              sql` and `,
+            )}
             order by d.sort_title, d.id limit ${limit} offset ${offset}`.execute(ctx.executor)
     ).rows;
     return rows.map((r) => Number(r.id));

@@ -17,10 +17,10 @@ export function registerMetadataRoutes(env: PluginEnvironment, deps: RouteDeps) 
     url: '/metadata/techdocs/:namespace/:kind/:name',
     permission: P.read,
     schema: { params: tripletParams, querystring: noQuery },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       const p = request.params as TripletParams;
       const notFound = (ref: string) => `Unable to get metadata for '${ref}'`;
-      const { triplet, entityRef } = await entityOr404(deps, p, notFound);
+      const { triplet, entityRef } = await entityOr404(deps, ctx, p, notFound);
       const metadata = await deps.storage.getMetadata(triplet);
       if (!metadata) {
         throw new NotFoundError(
@@ -36,8 +36,8 @@ export function registerMetadataRoutes(env: PluginEnvironment, deps: RouteDeps) 
     url: '/metadata/entity/:namespace/:kind/:name',
     permission: P.read,
     schema: { params: tripletParams, querystring: noQuery },
-    async handler(request: FastifyRequest) {
-      const { entity } = await entityOr404(deps, request.params as TripletParams);
+    async handler(request: FastifyRequest, _reply, ctx) {
+      const { entity } = await entityOr404(deps, ctx, request.params as TripletParams);
       const source = deps.resolveSource(entity);
       return { ...entity, locationMetadata: { type: source.type, target: source.target } };
     },

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../../../core/errors.ts';
-import type { Permission } from '../../../../core/plugin-api.ts';
+import type { Permission, RouteContext } from '../../../../core/plugin-api.ts';
 import type { Entity } from '../../../../model/entity.ts';
 import type { CatalogApi } from '../../../catalog/server/plugin.ts';
 import type { DocsTriplet } from '../../common/index.ts';
@@ -56,21 +56,28 @@ export function addressOf(p: TripletParams): { triplet: DocsTriplet; entityRef: 
   return { triplet, entityRef: `${triplet.kind}:${triplet.namespace}/${triplet.name}` };
 }
 
-/** The catalog entity the route names (case-insensitively), with relations, or a 404. */
+/**
+ * The catalog entity the route names (case-insensitively), with relations, or a 404: also when
+ * the caller may not read it, so that its docs do not tell that it exists.
+ */
 export async function entityOr404(
   deps: RouteDeps,
+  ctx: RouteContext,
   p: TripletParams,
   message?: (ref: string) => string,
 ): Promise<{ entity: Entity; triplet: DocsTriplet; entityRef: string }> {
   const { triplet, entityRef } = addressOf(p);
-  const { store } = deps.catalog();
-  const row = await store.rowByRef(entityRef);
-  if (!row) {
-    throw new NotFoundError(
+  const notFound = () =>
+    new NotFoundError(
       message?.(entityRef) ??
         `No entity named '${p.name}' found, with kind '${p.kind}' in namespace '${p.namespace}'`,
     );
-  }
+  const { store } = deps.catalog();
+  const row = await store.rowByRef(entityRef);
+  if (!row) throw notFound();
   const [entity] = await store.assemble([row]);
-  return { entity: entity!, triplet, entityRef };
+  if (!entity) throw notFound();
+  const decision = await ctx.decide(P.read, { ref: entityRef, resource: entity });
+  if (decision.result !== 'ALLOW') throw notFound();
+  return { entity, triplet, entityRef };
 }

@@ -1,7 +1,9 @@
 import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
 import type { DocsSite, DocsSitesResponse } from '../../common/api-types.ts';
 import type { SiteMetadata } from '../../common/index.ts';
-import { listDocumentedEntities } from '../source/docs-ref.ts';
+import type { Entity } from '../../../../model/entity.ts';
+import type { Predicate } from '../../../catalog/server/query/predicate.ts';
+import { ANNOTATION_TECHDOCS_REF } from '../source/docs-ref.ts';
 import { addressOf, noQuery, P, type RouteDeps } from './shared.ts';
 
 /** Metadata files read at once while listing sites. */
@@ -29,15 +31,20 @@ export function registerSitesRoutes(env: PluginEnvironment, deps: RouteDeps) {
     url: '/sites',
     permission: P.read,
     schema: { querystring: noQuery },
-    async handler(): Promise<DocsSitesResponse> {
-      const { query } = deps.catalog();
-      const entities = await listDocumentedEntities(query, [
-        'kind',
-        'metadata',
-        'spec.type',
-        'spec.owner',
-        'spec.lifecycle',
-      ]);
+    async handler(_request, _reply, ctx): Promise<DocsSitesResponse> {
+      const catalog = deps.catalog();
+      const documented: Predicate = {
+        [`metadata.annotations.${ANNOTATION_TECHDOCS_REF}`]: { $exists: true },
+      };
+      // Only the sites of entities the caller may read, filtered in the catalog's query.
+      const readable = await catalog.readFilter(ctx);
+      const entities: Entity[] = [];
+      for await (const page of catalog.query.listAll({
+        filter: readable ? { $all: [documented, readable] } : documented,
+        fields: ['kind', 'metadata', 'spec.type', 'spec.owner', 'spec.lifecycle'],
+      })) {
+        entities.push(...(page as Entity[]));
+      }
       const addresses = entities.map((e) =>
         addressOf({
           namespace: e.metadata.namespace ?? 'default',

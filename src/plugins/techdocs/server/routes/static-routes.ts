@@ -30,7 +30,7 @@ export function registerStaticRoutes(env: PluginEnvironment, deps: RouteDeps) {
       // Cache busters (`?v=…`) are harmless; nothing else is read.
       querystring: { type: 'object', additionalProperties: { type: 'string' } },
     },
-    async handler(request: FastifyRequest, reply: FastifyReply) {
+    async handler(request: FastifyRequest, reply: FastifyReply, ctx) {
       const p = request.params as TripletParams & { '*': string };
       const lower = [p.namespace, p.kind, p.name].map((s) => s.toLowerCase());
       if (lower.join('/') !== [p.namespace, p.kind, p.name].join('/')) {
@@ -48,7 +48,7 @@ export function registerStaticRoutes(env: PluginEnvironment, deps: RouteDeps) {
       if (path.includes('\0') || parts.some((s) => s === '..' || s === '.')) {
         throw new NotFoundError(`Not found: ${path}`);
       }
-      const { triplet } = await entityOr404(deps, p);
+      const { triplet } = await entityOr404(deps, ctx, p);
       // A folder URL means its index page, as a static web server would answer.
       const file = path === '' || path.endsWith('/') ? `${path}index.html` : path;
       const body = await deps.storage.readFile(triplet, file);

@@ -64,9 +64,10 @@ export function registerSyncRoutes(env: PluginEnvironment, deps: RouteDeps) {
     url: '/sync/:namespace/:kind/:name',
     permission: P.read,
     schema: { params: tripletParams, querystring: noQuery },
-    async handler(request: FastifyRequest, reply: FastifyReply) {
+    async handler(request: FastifyRequest, reply: FastifyReply, ctx) {
       const { entity, triplet, entityRef } = await entityOr404(
         deps,
+        ctx,
         request.params as TripletParams,
       );
       // Errors of the annotation are the request's fault: answered before the stream starts.
@@ -81,7 +82,7 @@ export function registerSyncRoutes(env: PluginEnvironment, deps: RouteDeps) {
     url: '/build/:namespace/:kind/:name',
     permission: P.rebuild,
     schema: { params: tripletParams, querystring: noQuery },
-    async handler(request: FastifyRequest) {
+    async handler(request: FastifyRequest, _reply, ctx) {
       if (deps.builder === 'external') {
         throw new InputError(
           "techdocs.builder is 'external': docs are built and published by CI, not by this server",
@@ -89,8 +90,11 @@ export function registerSyncRoutes(env: PluginEnvironment, deps: RouteDeps) {
       }
       const { entity, triplet, entityRef } = await entityOr404(
         deps,
+        ctx,
         request.params as TripletParams,
       );
+      // The route's check passes conditions on the entity through; they are checked here.
+      await ctx.require(P.rebuild, { ref: entityRef, resource: entity });
       const source = deps.resolveSource(entity);
       let updated = false;
       try {
@@ -109,8 +113,8 @@ export function registerSyncRoutes(env: PluginEnvironment, deps: RouteDeps) {
     url: '/builds/:namespace/:kind/:name',
     permission: P.read,
     schema: { params: tripletParams, querystring: noQuery },
-    async handler(request: FastifyRequest) {
-      const { entityRef } = await entityOr404(deps, request.params as TripletParams);
+    async handler(request: FastifyRequest, _reply, ctx) {
+      const { entityRef } = await entityOr404(deps, ctx, request.params as TripletParams);
       return buildStatus(entityRef);
     },
   });

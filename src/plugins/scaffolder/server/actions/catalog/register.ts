@@ -1,3 +1,4 @@
+import type { Permission } from '../../../../../core/plugin-api.ts';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -39,6 +40,11 @@ function localPath(value: string): string | undefined {
  * Where the catalog reads the descriptor: an http(s) URL becomes a `url` location; a `file:`
  * URL or an absolute path (what publish:git gives for a local repository) a `file` location.
  */
+const LOCATION_CREATE: Permission = {
+  name: 'catalog.location.create',
+  attributes: { action: 'create' },
+};
+
 export function toCatalogLocation(catalogInfoUrl: string, field: string): CatalogLocation {
   if (/^https?:\/\//i.test(catalogInfoUrl)) return { type: 'url', target: catalogInfoUrl };
   const path = localPath(catalogInfoUrl);
@@ -215,6 +221,8 @@ export function createCatalogRegisterAction(deps: ActionDeps): TemplateAction<Re
         if (deps.config.catalog.readonly) {
           throw new NotAllowedError('This catalog is read-only (catalog.readonly: true)');
         }
+        // As through the API: the task's creator needs catalog.location.create.
+        await ctx.authorize?.(LOCATION_CREATE);
         await deps.catalog.service.addLocation(location);
       } catch (error) {
         if (!optional) throw error;
