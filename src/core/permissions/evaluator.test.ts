@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Entity } from '../../model/entity.ts';
 import {
@@ -210,6 +211,16 @@ describe('permission evaluator', () => {
       result: 'DENY',
       reason: { message: 'the access restrictions of this token do not cover it' },
     });
+  });
+
+  it('names a policy file below the working directory by its relative path', async () => {
+    const local = { ...ownerDelete, source: { file: join(process.cwd(), 'policy.yaml'), line: 7 } };
+    const denied = await evaluator({ rules: [local] }).authorize(
+      jane,
+      DELETE,
+      'component:default/theirs',
+    );
+    expect(denied.reason?.source).toBe('policy.yaml:7');
   });
 
   it('matches rules by name, glob, resource type and action', () => {

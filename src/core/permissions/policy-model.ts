@@ -1,3 +1,4 @@
+import { isAbsolute, relative, sep } from 'node:path';
 import type { PermissionCriteria } from '../plugin-api.ts';
 
 /**
@@ -14,8 +15,17 @@ export interface PolicySource {
   line?: number;
 }
 
+/**
+ * `file:line` as a denial shows it to any user: below the server's working directory the path
+ * is relative (`examples/policy.yaml:25`), so the server's own layout does not leak.
+ */
 export function formatSource(source: PolicySource): string {
-  return source.line ? `${source.file}:${source.line}` : source.file;
+  const cwd = process.cwd();
+  const file =
+    isAbsolute(source.file) && source.file.startsWith(`${cwd}${sep}`)
+      ? relative(cwd, source.file)
+      : source.file;
+  return source.line ? `${file}:${source.line}` : file;
 }
 
 /** The role every signed-in caller (the guest included) has without being listed. */
