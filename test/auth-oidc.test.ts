@@ -360,6 +360,44 @@ describe.each(ENGINES)('sign-in with OpenID Connect (%s)', (engine) => {
   });
 });
 
+describe('sessions renewed by any request', () => {
+  let server: AuthTestServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'atrium-auth-renew-'));
+    server = await startOidcAtrium({ dir, auth: { session: { duration: '6s' } } });
+  });
+  afterAll(async () => {
+    await server?.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('renews the cookie on an ordinary API request in the second half of its life, once', async () => {
+    const jar = new CookieJar();
+    await signInOverHttp(jar, server.url, 'alice');
+    const first = jar.get(server.url, SESSION_COOKIE)!;
+    const { refreshAfter } = await (await jar.fetch(`${server.url}/api/auth/session`)).json();
+    const early = await jar.fetch(`${server.url}/api/catalog/entities?limit=1`);
+    expect(early.headers.getSetCookie()).toEqual([]);
+    await new Promise((r) =>
+      setTimeout(r, Math.max(0, Date.parse(refreshAfter) - Date.now() + 300)),
+    );
+    const due = await jar.fetch(`${server.url}/api/catalog/entities?limit=1`);
+    expect(due.status).toBe(200);
+    const set = due.headers.getSetCookie();
+    expect(set.filter((c) => c.startsWith(`${SESSION_COOKIE}=`))).toHaveLength(1);
+    expect(jar.get(server.url, SESSION_COOKIE)).not.toBe(first);
+    // The session probe renews too, but only once per request.
+    const probe = await fetch(`${server.url}/api/auth/session`, {
+      headers: { cookie: `${SESSION_COOKIE}=${first}` },
+    });
+    expect(
+      probe.headers.getSetCookie().filter((c) => c.startsWith(`${SESSION_COOKIE}=`)),
+    ).toHaveLength(1);
+  });
+});
+
 describe('sessions that expire and are renewed', () => {
   let server: AuthTestServer;
   let dir: string;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AtriumConfig } from './config/index.ts';
 import { type Database, openDatabase } from './database/database.ts';
 import { runMigrations } from './database/migrations.ts';
@@ -214,12 +214,16 @@ export async function createApp(options: AppOptions): Promise<App> {
     return services.get(service.id) as T;
   };
 
-  const identify = async (request: FastifyRequest, isPublic: boolean): Promise<Identity> => {
+  const identify = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    isPublic: boolean,
+  ): Promise<Identity> => {
     const resolver = service<IdentityResolver>(identityResolverRef);
     if (!resolver) return GUEST_IDENTITY;
     let identity: Identity | null;
     try {
-      identity = await resolver.resolve(request);
+      identity = await resolver.resolve(request, reply);
     } catch (error) {
       // A bad credential on a public route (the sign-in page's session probe) is no credential.
       if (isPublic && error instanceof AuthenticationError) return ANONYMOUS_IDENTITY;
@@ -364,8 +368,8 @@ export async function createApp(options: AppOptions): Promise<App> {
               schema: route.schema,
               // Who is calling and whether they may, before the body is parsed or validated:
               // a caller without the right learns nothing from validation errors.
-              onRequest: async (request) => {
-                const identity = await identify(request, route.public === true);
+              onRequest: async (request, reply) => {
+                const identity = await identify(request, reply, route.public === true);
                 const ctx = routeContext(identity, request);
                 contexts.set(request, ctx);
                 // As Backstage does: a restricted external token reaches only the plugins its

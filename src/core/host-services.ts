@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Policy } from './permissions/policy-model.ts';
 import {
   type AuditRecorder,
@@ -19,7 +19,7 @@ export interface IdentityResolver {
    * guest access is on. `null` when it carries no credential and guest access is off.
    * Throws `AuthenticationError` for a credential that is expired, revoked or forged.
    */
-  resolve(request: FastifyRequest): Promise<Identity | null>;
+  resolve(request: FastifyRequest, reply?: FastifyReply): Promise<Identity | null>;
 }
 
 export const identityResolverRef = createServiceRef<IdentityResolver>('core.identity');

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { renewIfDue } from './session-cookies.ts';
 import type { GuestProviderConfig } from '../../../core/config/types.ts';
 import type { IdentityResolver } from '../../../core/host-services.ts';
 import { GUEST_IDENTITY } from '../../../core/permissions/guest.ts';
@@ -23,6 +24,8 @@ export interface IdentityDeps {
   tokens?: BearerAuthenticator;
   /** Origins of the web app, for the cross-site request check. */
   origins: ReadonlySet<string>;
+  /** Cookies are marked Secure (the app is served over https). */
+  secure: boolean;
 }
 
 /** The guest as configured: its refs as written, else the user's refs from the catalog. */
@@ -80,7 +83,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
  */
 export function createIdentityResolver(deps: IdentityDeps): IdentityResolver {
   return {
-    async resolve(request) {
+    async resolve(request, reply) {
       const token = bearerToken(request);
       if (token !== undefined) {
         if (!deps.tokens) {
@@ -96,8 +99,15 @@ export function createIdentityResolver(deps: IdentityDeps): IdentityResolver {
       }
       const cookie = readCookie(request, SESSION_COOKIE);
       if (cookie) {
-        const claims = await deps.sessions.verify(cookie);
+        let claims = await deps.sessions.verify(cookie);
         if (changesSomething(request.method)) checkCsrf(request, claims, deps.origins);
+        // Any request in the second half of a session's life renews it.
+        if (reply) {
+          claims = {
+            ...(await renewIfDue(deps.sessions, claims, request, reply, deps.secure)),
+            inCatalog: claims.inCatalog,
+          };
+        }
         return sessionIdentity(claims, deps.users);
       }
       return deps.guest ? guestIdentity(deps.guest, deps.users) : null;

@@ -67,6 +67,7 @@ export function authPlugin(): PluginDefinition {
           guest: config.auth.providers.guest,
           tokens: createTokenAuthenticator(tokenDeps),
           origins: portalOrigins(config.app.baseUrl, config.backend.baseUrl),
+          secure: config.app.baseUrl.startsWith('https:'),
         }),
       );
       env.provide(authServiceRef, { keys, sessions, providers });

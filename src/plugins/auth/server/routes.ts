@@ -7,19 +7,19 @@ import {
   NotFoundError,
   type PluginEnvironment,
 } from '../../../core/plugin-api.ts';
-import {
-  CSRF_COOKIE,
-  type ProvidersResponse,
-  SESSION_COOKIE,
-  type SessionResponse,
-} from '../common/types.ts';
+import { type ProvidersResponse, SESSION_COOKIE, type SessionResponse } from '../common/types.ts';
 import { readCookie, serializeCookie, setCookie } from './cookies.ts';
+import {
+  clearSessionCookies as clearSharedSessionCookies,
+  renewIfDue,
+  setSessionCookies as setSharedSessionCookies,
+} from './session-cookies.ts';
 import { FLOW_COOKIE, FLOW_LIFETIME_MS, safeReturnPath, signFlow, verifyFlow } from './flow.ts';
 import { guestIdentity, sessionIdentity } from './identity.ts';
 import type { SigningKeys } from './keys.ts';
 import { type ConfiguredProvider, ProviderError } from './providers/index.ts';
 import { resolveSignIn, SignInRefused } from './resolvers.ts';
-import { hashCsrf, type IssuedSession, type SessionService } from './sessions.ts';
+import type { IssuedSession, SessionService } from './sessions.ts';
 import type { UserCache } from './user-cache.ts';
 import type { UserDirectory } from '../../catalog/server/user-directory.ts';
 
@@ -58,22 +58,9 @@ export function registerAuthRoutes(env: PluginEnvironment, deps: AuthRouteDeps):
     guest: guest !== undefined,
   });
 
-  /** Both cookies, with the same lifetime: a CSRF cookie gone before its session breaks changes. */
-  const setSessionCookies = (reply: FastifyReply, issued: IssuedSession, keptCsrf?: string) => {
-    const maxAge = (issued.claims.expiresAt - Date.now()) / 1000;
-    setCookie(
-      reply,
-      serializeCookie(SESSION_COOKIE, issued.token, { maxAge, httpOnly: true, secure }),
-    );
-    const csrf = issued.csrfToken ?? keptCsrf;
-    if (csrf) {
-      setCookie(reply, serializeCookie(CSRF_COOKIE, csrf, { maxAge, httpOnly: false, secure }));
-    }
-  };
-  const clearSessionCookies = (reply: FastifyReply) => {
-    setCookie(reply, serializeCookie(SESSION_COOKIE, '', { maxAge: 0, httpOnly: true, secure }));
-    setCookie(reply, serializeCookie(CSRF_COOKIE, '', { maxAge: 0, httpOnly: false, secure }));
-  };
+  const setSessionCookies = (reply: FastifyReply, issued: IssuedSession) =>
+    setSharedSessionCookies(reply, issued, secure);
+  const clearSessionCookies = (reply: FastifyReply) => clearSharedSessionCookies(reply, secure);
   const clearFlowCookie = (reply: FastifyReply) =>
     setCookie(
       reply,
@@ -115,14 +102,11 @@ export function registerAuthRoutes(env: PluginEnvironment, deps: AuthRouteDeps):
         try {
           let claims = await sessions.verify(cookie);
           const identity = await sessionIdentity(claims, users);
-          // Sliding expiry: the web app asks again once the refresh time has come.
-          if (sessions.dueForRefresh(claims)) {
-            const csrf = readCookie(request, CSRF_COOKIE);
-            const kept = csrf && hashCsrf(csrf) === claims.csrfHash ? csrf : undefined;
-            const renewed = await sessions.refresh(claims, { newCsrfToken: !kept });
-            setSessionCookies(reply, renewed, kept);
-            claims = { ...renewed.claims, inCatalog: claims.inCatalog };
-          }
+          // Sliding expiry (any request renews; the web app asks here once it is due).
+          claims = {
+            ...(await renewIfDue(sessions, claims, request, reply, secure)),
+            inCatalog: claims.inCatalog,
+          };
           return {
             ...providerList(),
             signedIn: true,
