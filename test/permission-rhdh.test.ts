@@ -6,8 +6,6 @@
 import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostRegistryRef } from '../src/core/host-services.ts';
-import { definePlugin } from '../src/core/plugin-api.ts';
 import { eventually, type PolicyServer, startPolicyServer } from './helpers/permission.ts';
 import { ENGINES } from './helpers/server.ts';
 
@@ -59,38 +57,9 @@ metadata:
 spec: { type: service, lifecycle: production, owner: team-beta }
 `;
 
-/**
- * Stand-in for what RHDH's permission table has and the installed plugins do not declare yet:
- * `catalog.entity.create` (Backstage's catalog declares it) and the `scaffolder-action`
- * resource type with its HAS_ACTION_ID rule. Each is declared only while no plugin does.
- */
-const rhdhNames = definePlugin({
-  id: 'rhdh-names',
-  setup(env) {
-    env.permissions([{ name: 'catalog.entity.create', attributes: { action: 'create' } }]);
-    if (!env.use(hostRegistryRef).resourceTypes().has('scaffolder-action')) {
-      env.resourceType({
-        type: 'scaffolder-action',
-        rules: [
-          {
-            name: 'HAS_ACTION_ID',
-            description: 'The action has this id',
-            params: ['actionId'],
-            apply: () => false,
-            toQuery: () => undefined,
-            explainFailure: (params) => `the action is not ${params.actionId}`,
-          },
-        ],
-        load: async (refs) => refs.map(() => undefined),
-      });
-    }
-  },
-});
-
 async function startRhdh(engine: (typeof ENGINES)[number], reload: boolean) {
   const server = await startPolicyServer({
     engine,
-    extraPlugins: [rhdhNames],
     files: { 'rbac-policy.csv': CSV, 'rbac-conditional-policies.yaml': CONDITIONAL },
     catalogYaml: RHDH_ORG,
     permission: {
