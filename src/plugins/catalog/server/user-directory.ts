@@ -57,6 +57,8 @@ export class UserDirectory {
       .where('e.kind', '=', 'user')
       .where('s.key', '=', field.toLowerCase())
       .where('s.value', '=', value.toLowerCase())
+      // A stable order, so a message naming several users names them alike every time.
+      .orderBy('e.entity_ref')
       .limit(10)
       .execute();
     return rows.map((r) => r.entity_ref);

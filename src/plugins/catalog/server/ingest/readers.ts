@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir as readdirCallback } from 'node:fs';
 import { realpath, stat, readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { NotAllowedError } from '../../../../core/errors.ts';
 import {
@@ -408,8 +408,13 @@ async function boundedGlob(pattern: string, maxFiles: number): Promise<string[] 
       })) as unknown,
   };
   let paths: string[] = [];
+  // Crawled from the pattern's fixed folder: given an absolute pattern and no cwd, the
+  // crawler also lists the folders above it (all of /tmp for /tmp/x/*.yaml), which counted
+  // against the bound and made it depend on whatever else lives there.
+  const base = resolve(globBase(pattern));
   try {
-    paths = await glob(pattern, {
+    paths = await glob(relative(base, resolve(pattern)) || '.', {
+      cwd: base,
       absolute: true,
       onlyFiles: true,
       dot: false,
