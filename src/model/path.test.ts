@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendPath, formatPath, type PathSegment, parsePath } from './path.ts';
+import { appendPath, formatPath, type PathSegment, parsePath, valueAtDottedPath } from './path.ts';
 
 describe('problem paths', () => {
   it.each<[PathSegment[], string]>([
@@ -26,5 +26,17 @@ describe('problem paths', () => {
   it('appends', () => {
     expect(appendPath('', 'spec')).toBe('spec');
     expect(appendPath('spec', 3)).toBe('spec[3]');
+  });
+});
+
+describe('valueAtDottedPath', () => {
+  it('reads own properties along a dotted path, and nothing inherited', () => {
+    const spec = { profile: { email: 'a@example.com' }, lifecycle: 'production' };
+    expect(valueAtDottedPath(spec, 'profile.email')).toBe('a@example.com');
+    expect(valueAtDottedPath(spec, 'lifecycle')).toBe('production');
+    expect(valueAtDottedPath(spec, 'profile.missing')).toBeUndefined();
+    expect(valueAtDottedPath(spec, 'lifecycle.length')).toBeUndefined();
+    expect(valueAtDottedPath(spec, 'constructor')).toBeUndefined();
+    expect(valueAtDottedPath(spec, 'profile.__proto__')).toBeUndefined();
   });
 });

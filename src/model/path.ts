@@ -52,3 +52,18 @@ export function parsePath(path: string): PathSegment[] {
   }
   return segments;
 }
+
+/**
+ * The value at a dotted path (`profile.email`) below `root`, reading own properties only, so
+ * `constructor` or `__proto__` in a path find nothing rather than an object's prototype.
+ * Undefined where any step is missing or not an object.
+ */
+export function valueAtDottedPath(root: unknown, path: string): unknown {
+  let value = root;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part))
+      return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}

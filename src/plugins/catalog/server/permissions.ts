@@ -1,4 +1,5 @@
 import type { PermissionRule, ResourceTypeDefinition } from '../../../core/plugin-api.ts';
+import { valueAtDottedPath } from '../../../model/path.ts';
 import type { Entity } from '../../../model/entity.ts';
 import type { EntityQuery } from './query/entity-query.ts';
 import type { FieldCondition, Predicate } from './query/predicate.ts';
@@ -14,16 +15,6 @@ const strings = (value: unknown): string[] =>
   (Array.isArray(value) ? value : value === undefined ? [] : [value]).map((v) =>
     String(v).toLowerCase(),
   );
-
-/** A dotted path below an object, as Backstage's HAS_SPEC / HAS_METADATA read `key`. */
-function at(root: unknown, path: string): unknown {
-  let value = root;
-  for (const part of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
 
 function matches(actual: unknown, expected: unknown): boolean {
   if (actual === undefined || actual === null) return false;
@@ -86,7 +77,8 @@ const hasMetadata: Rule = {
   name: 'HAS_METADATA',
   description: 'Has the metadata field (with the value, when one is given)',
   params: ['key'],
-  apply: (entity, params) => matches(at(entity.metadata, String(params.key)), params.value),
+  apply: (entity, params) =>
+    matches(valueAtDottedPath(entity.metadata, String(params.key)), params.value),
   toQuery: (params) => ({ [`metadata.${params.key}`]: valueCondition(params.value) }),
   explainFailure: (params) =>
     `this entity's metadata.${params.key} is ${params.value === undefined ? 'not set' : `not ${params.value}`}`,
@@ -96,7 +88,8 @@ const hasSpec: Rule = {
   name: 'HAS_SPEC',
   description: 'Has the spec field (with the value, when one is given)',
   params: ['key'],
-  apply: (entity, params) => matches(at(entity.spec, String(params.key)), params.value),
+  apply: (entity, params) =>
+    matches(valueAtDottedPath(entity.spec, String(params.key)), params.value),
   toQuery: (params) => ({ [`spec.${params.key}`]: valueCondition(params.value) }),
   explainFailure: (params) =>
     `this entity's spec.${params.key} is ${params.value === undefined ? 'not set' : `not ${params.value}`}`,

@@ -1,4 +1,5 @@
 import type { PermissionRule, ResourceTypeDefinition } from '../../../core/plugin-api.ts';
+import { valueAtDottedPath } from '../../../model/path.ts';
 
 /**
  * The scaffolder's resource type `scaffolder-action` (a step about to run: its action id and
@@ -12,22 +13,13 @@ export interface ScaffolderActionResource {
 
 type Rule = PermissionRule<ScaffolderActionResource, ScaffolderActionResource>;
 
-function at(root: unknown, path: string): unknown {
-  let value = root;
-  for (const part of path.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
 function property(name: string, type: 'boolean' | 'number' | 'string'): Rule {
   return {
     name,
     description: `Has the ${type} input property (with the value, when one is given)`,
     params: ['key'],
     apply(resource, params) {
-      const value = at(resource.input, String(params.key));
+      const value = valueAtDottedPath(resource.input, String(params.key));
       if (typeof value !== type) return false;
       return params.value === undefined || value === params.value;
     },
