@@ -25,6 +25,7 @@
  * API exactly as a third-party plugin would be (see `src/plugins/catalog/web/index.tsx`).
  */
 import { type ComponentType, createContext, type ReactNode, useContext, useEffect } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import type { Entity } from '../model/entity.ts';
 
 export {
@@ -165,6 +166,31 @@ export function usePageTitle(title: string | undefined): void {
   useEffect(() => {
     document.title = title ? `${title} | Atrium` : 'Atrium';
   }, [title]);
+}
+
+/**
+ * The page's query parameters and a function that changes some of them. Changes are merged
+ * into the address as it is when the function runs, not as it was at the last render: two
+ * changes in a row (clear the text box, then pick an owner) both land, where merging into the
+ * rendered parameters would bring back the first one's old value.
+ */
+export function useQueryParams(): [
+  URLSearchParams,
+  (changes: Record<string, string | undefined>, options?: { replace?: boolean }) => void,
+] {
+  const [params, setParams] = useSearchParams();
+  const update = (
+    changes: Record<string, string | undefined>,
+    options?: { replace?: boolean },
+  ): void => {
+    const next = new URLSearchParams(window.location.search);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    setParams(next, options);
+  };
+  return [params, update];
 }
 
 /** Who is using the web app, as the server's session says. */

@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { usePageTitle } from '../../../web/plugin-api.ts';
+import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
 import { entityFacets, queryEntities } from './api.ts';
 import { EntityRefLink, entityPath, ErrorState, Loading, Pager } from './shared.tsx';
 
@@ -113,7 +113,8 @@ function FilterSelect({
 }
 
 export function ExplorerPage() {
-  const [params, setParams] = useSearchParams();
+  const [params, updateParams] = useQueryParams();
+  const [, setParams] = useSearchParams();
   const text = params.get('text') ?? '';
   const sort = (params.get('sort') ?? 'name') as SortKey;
   const dir = params.get('dir') === 'desc' ? 'desc' : 'asc';
@@ -125,18 +126,8 @@ export function ExplorerPage() {
   const [textInput, setTextInput] = useState(text);
   useEffect(() => setTextInput(text), [text]);
 
-  const update = (changes: Record<string, string | undefined>, keepPage = false) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    if (!keepPage) {
-      next.delete('cursor');
-      next.delete('page');
-    }
-    setParams(next);
-  };
+  const update = (changes: Record<string, string | undefined>, keepPage = false) =>
+    updateParams(keepPage ? changes : { ...changes, cursor: undefined, page: undefined });
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the debounce restarts on typing only
   useEffect(() => {

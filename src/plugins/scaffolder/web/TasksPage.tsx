@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Link, useSearchParams } from 'react-router-dom';
-import { usePageTitle } from '../../../web/plugin-api.ts';
+import { Link } from 'react-router-dom';
+import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
 import { ErrorState, formatTime, Loading, Pager } from '../../catalog/web/shared.tsx';
 import type { SerializedTask, TaskStatus } from '../common/index.ts';
 import { listTasks } from './api.ts';
@@ -20,7 +20,7 @@ function templateOf(task: SerializedTask): string {
 /** Past and running tasks, newest first. */
 export function TasksPage() {
   usePageTitle('Tasks');
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useQueryParams();
   const status = (params.get('status') ?? undefined) as TaskStatus | undefined;
   const page = Math.max(1, Number(params.get('page') ?? '1') || 1);
   const tasks = useQuery({
@@ -29,14 +29,6 @@ export function TasksPage() {
       listTasks({ status, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }, signal),
     placeholderData: keepPreviousData,
   });
-  const set = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next);
-  };
   const pages = Math.max(1, Math.ceil((tasks.data?.totalTasks ?? 0) / PAGE_SIZE));
   return (
     <div className="page">

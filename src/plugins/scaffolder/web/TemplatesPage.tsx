@@ -1,7 +1,7 @@
 /** Create: the templates in the catalog, grouped by type, filterable by tag, owner and type. */
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router-dom';
-import { usePageTitle } from '../../../web/plugin-api.ts';
+import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
 import { EntityRefLink, ErrorState, Loading, SafeLink } from '../../catalog/web/shared.tsx';
 import type { TemplateSummary } from '../common/index.ts';
 import { listTemplates } from './api.ts';
@@ -71,18 +71,15 @@ function TemplateCard({ template }: { template: TemplateSummary }) {
 
 export function TemplatesPage() {
   usePageTitle('Create');
-  const [params, setParams] = useSearchParams();
+  const [params, updateParams] = useQueryParams();
+  const [, setParams] = useSearchParams();
   const templates = useQuery({
     queryKey: ['scaffolder-templates'],
     queryFn: ({ signal }) => listTemplates(signal),
   });
   const text = params.get('text') ?? '';
-  const set = (param: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(param, value);
-    else next.delete(param);
-    setParams(next, { replace: param === 'text' });
-  };
+  const set = (param: string, value: string) =>
+    updateParams({ [param]: value }, { replace: param === 'text' });
   const all = templates.data?.items ?? [];
   const shown = all.filter(
     (t) =>

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { Link, useSearchParams } from 'react-router-dom';
-import { usePageTitle } from '../../../web/plugin-api.ts';
+import { Link } from 'react-router-dom';
+import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
 import { EntityRefLink, entityPath, QueryView } from '../../catalog/web/shared.tsx';
 import type { DocsSite } from '../common/api-types.ts';
 import { getSites, readerPath } from './api.ts';
@@ -22,19 +22,14 @@ function matches(site: DocsSite, text: string): boolean {
 /** The Docs section: every entity with a techdocs-ref, its owner, kind and build status. */
 export function DocsIndexPage() {
   usePageTitle('Docs');
-  const [params, setParams] = useSearchParams();
+  const [params, updateParams] = useQueryParams();
   const text = params.get('q') ?? '';
   const owner = params.get('owner') ?? '';
   const sites = useQuery({
     queryKey: ['techdocs-sites'],
     queryFn: ({ signal }) => getSites(signal),
   });
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    setParams(next, { replace: true });
-  };
+  const set = (key: string, value: string) => updateParams({ [key]: value }, { replace: true });
   return (
     <div className="page">
       <h1>Docs</h1>
