@@ -26,9 +26,7 @@ import type { Problem } from '../src/model/entity.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(HERE, 'fixtures', 'catalog');
-const EXAMPLES = fileURLToPath(
-  new URL('../../shared/fixtures/backstage-examples', import.meta.url),
-);
+const EXAMPLES = fileURLToPath(new URL('./fixtures/backstage/backstage-examples', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Kinds the known catalog uses; set explicitly so Atrium's permissive default plays no part. */

@@ -36,13 +36,14 @@ describe.each(ENGINES)('demo organisation on %s', (engine) => {
       Location: 3,
       Resource: 13,
       System: 9,
+      Scorecard: 2,
       Template: 1,
       User: 28,
     });
     const status = await (await fetch(`${server.url}/api/catalog/locations/status`)).json();
     expect(status.items).toHaveLength(1);
     expect(status.items[0].problems).toEqual([]);
-    expect(status.items[0].entityCount).toBe(127);
+    expect(status.items[0].entityCount).toBe(129);
   });
 
   it('resolves $text definitions and cross-namespace relations', async () => {
@@ -106,6 +107,22 @@ describe.each(ENGINES)('demo organisation on %s', (engine) => {
     expect([...times].sort((a, b) => b - a)).toEqual(times);
     const bad = await fetch(`${server.url}/api/catalog/entities/recent?limit=0`);
     expect(bad.status).toBe(400);
+  });
+
+  it('leaves the generated Location entities out of the recent changes', async () => {
+    const locations = await client(server).getEntities({ filter: { kind: 'Location' } });
+    const refs = locations.items.map((e) => `location:default/${e.metadata.name}`);
+    const generated = refs.filter((ref) => ref.startsWith('location:default/generated-'));
+    expect(generated).toHaveLength(1);
+    const response = await fetch(
+      `${server.url}/api/catalog/entities/recent?limit=100&filter=kind=location`,
+    );
+    const { items } = await response.json();
+    // The demo's own Location entities stay; the one made for the configured location goes.
+    expect(items.map((i: { entityRef: string }) => i.entityRef).sort()).toEqual(
+      refs.filter((ref) => !generated.includes(ref)).sort(),
+    );
+    expect(items).toHaveLength(2);
   });
 
   it('shows a group what it owns through reverse relations', async () => {

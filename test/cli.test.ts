@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,7 +29,18 @@ describe('atrium validate', () => {
   it('prints file:line: field: message for each problem and exits 1', async () => {
     const { code, stdout } = await atrium(['validate', 'examples/broken/*.yaml']);
     expect(code).toBe(1);
-    const lines = stdout.trim().split('\n');
+    // A syntax error is followed by the line it is on, with a caret under its column.
+    expect(stdout).toContain(
+      [
+        'syntax-error.yaml:12:16: YAML syntax error: Nested mappings are not allowed in compact mappings',
+        '  12 |   description: Answers one question: is there a free locker near this address?',
+        '     |                ^',
+      ].join('\n'),
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith(' '));
     const broken = join(root, 'examples/broken');
     expect(
       lines.map((l) => l.slice(0, l.indexOf(': ', l.indexOf('.yaml:')) + 2).replace(broken, '')),
@@ -38,7 +49,7 @@ describe('atrium validate', () => {
       '/invalid-fields.yaml:20: ',
       '/invalid-fields.yaml:32: ',
       '/not-an-object.yaml:4: ',
-      '/syntax-error.yaml:12: ',
+      '/syntax-error.yaml:12:16: ',
       '/wrong-kind-and-ref.yaml:4: ',
       '/wrong-kind-and-ref.yaml:23: ',
     ]);
@@ -51,7 +62,7 @@ describe('atrium validate', () => {
   it('accepts the demo organisation and exits 0', async () => {
     const { code, stdout, stderr } = await atrium(['validate', 'examples/catalog-info.yaml']);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/16 file\(s\), 126 valid entities, 0 error\(s\)/);
+    expect(stderr).toMatch(/\n128 entities valid in 17 files; 0 errors, 0 warnings\n$/);
     expect(code).toBe(0);
   });
 });
@@ -86,13 +97,54 @@ describe('atrium import', () => {
     );
     const { code, stdout } = await atrium(['import', file, '--server', server.url]);
     expect(stdout).toContain(`Registered file:${file}`);
-    expect(stdout).toContain(': 2 entities');
+    // One valid entity: the invalid one and the registration's own Location are not counted.
+    expect(stdout).toContain(`Registered file:${file} (location `);
+    expect(stdout).toMatch(/\): 1 entity\n/);
     expect(stdout).toContain(`${file}:9: spec.owner: `);
     expect(code).toBe(1);
     const response = await fetch(
       `${server.url}/api/catalog/entities/by-name/component/default/imported`,
     );
     expect(response.status).toBe(200);
+  });
+
+  it('counts the valid entities read, in words that agree with the number', async () => {
+    const write = (name: string, docs: string[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, docs.join('\n---\n'));
+      return path;
+    };
+    const valid = (name: string) =>
+      `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: ${name} }\nspec: { type: service, lifecycle: production, owner: team-a }`;
+    const invalid = 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: x }';
+    for (const [name, docs, words] of [
+      ['none.yaml', [invalid], 'no entities'],
+      ['one.yaml', [valid('count-one')], '1 entity'],
+      ['two.yaml', [valid('count-two-a'), invalid, valid('count-two-b')], '2 entities'],
+    ] as const) {
+      const file = write(name, [...docs]);
+      const { stdout } = await atrium(['import', file, '--server', server.url]);
+      expect(stdout.split('\n')[0]).toMatch(
+        new RegExp(`^Registered file:.*${name} \\(location [^)]+\\): ${words}$`),
+      );
+    }
+  });
+
+  it('reads a file once when a glob and a Location entity both reach it (server side too)', async () => {
+    const sub = join(dir, 'twice');
+    mkdirSync(join(sub, 'services'), { recursive: true });
+    writeFileSync(
+      join(sub, 'catalog-info.yaml'),
+      'apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: { name: twice }\nspec: { targets: [./services/a.yaml] }\n',
+    );
+    writeFileSync(
+      join(sub, 'services/a.yaml'),
+      'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: twice-a }\nspec: { type: service, lifecycle: production, owner: team-a }\n',
+    );
+    const { code, stdout } = await atrium(['import', `${sub}/**/*.yaml`, '--server', server.url]);
+    expect(stdout).not.toContain('emitted twice');
+    expect(stdout).toMatch(/\): 2 entities\n$/);
+    expect(code).toBe(0);
   });
 
   it('says clearly when no server answers', async () => {

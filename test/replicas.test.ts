@@ -54,7 +54,7 @@ describe.runIf(ENGINES.includes('pg'))('replicas sharing PostgreSQL', () => {
       const status = await (await fetch(`${url}/api/catalog/locations/status`)).json();
       expect(status.items).toHaveLength(1);
       expect(status.items[0].problems).toEqual([]);
-      expect(status.items[0].entityCount).toBe(127);
+      expect(status.items[0].entityCount).toBe(129);
     }
   });
 

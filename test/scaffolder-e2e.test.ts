@@ -29,9 +29,7 @@ import {
 } from './scaffolder-helpers.ts';
 
 const DEMO_CATALOG = fileURLToPath(new URL('../examples/catalog-info.yaml', import.meta.url));
-const EXAMPLES = fileURLToPath(
-  new URL('../../shared/fixtures/backstage-examples', import.meta.url),
-);
+const EXAMPLES = fileURLToPath(new URL('./fixtures/backstage/backstage-examples', import.meta.url));
 
 function git(args: string[], cwd?: string): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();

@@ -28,7 +28,7 @@ import {
 
 const GIN = fileURLToPath(
   new URL(
-    '../../shared/fixtures/backstage-examples/plugins/scaffolder-backend/sample-templates/local-template/gin-golan-template/template.yaml',
+    './fixtures/backstage/backstage-examples/plugins/scaffolder-backend/sample-templates/local-template/gin-golan-template/template.yaml',
     import.meta.url,
   ),
 );

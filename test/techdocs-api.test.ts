@@ -30,7 +30,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** Backstage's own TechDocs example (read only: builds write to the publish folder). */
 const BACKSTAGE_DOCUMENTED = fileURLToPath(
   new URL(
-    '../../shared/fixtures/backstage-examples/plugins/techdocs-backend/examples/documented-component/catalog-info.yaml',
+    './fixtures/backstage/backstage-examples/plugins/techdocs-backend/examples/documented-component/catalog-info.yaml',
     import.meta.url,
   ),
 );

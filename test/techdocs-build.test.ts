@@ -18,7 +18,7 @@ import { LocalDocsStorage } from '../src/plugins/techdocs/server/storage/index.t
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = fileURLToPath(
-  new URL('../../shared/fixtures/backstage-examples/', import.meta.url),
+  new URL('./fixtures/backstage/backstage-examples/', import.meta.url),
 );
 const bin = path.join(repo, 'bin/atrium.mjs');
 const run = promisify(execFile);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import type { ScorecardCheckOptions } from './scorecard.ts';
 import type { TemplateRunOptions } from './template.ts';
 
 // Each command loads its module when it runs: `start` does not pay for the docs build or the
@@ -20,14 +21,23 @@ program
 
 program
   .command('validate')
-  .description('Check catalog files without a server; prints file:line: field: message per problem')
-  .argument('<files...>', 'files or globs (Location entities are followed)')
+  .description(
+    'Check catalog files without a server; prints file:line: field: message per problem. Files a glob matches that are not catalog files (API definitions, YAML without apiVersion and kind, template skeletons) are skipped and counted',
+  )
+  .argument('<files...>', 'files or globs (Location entities are followed; each file is read once)')
   .option('-c, --config <file>', 'config file for custom kinds and rules (repeatable)', collect)
   .option('--json', 'print problems as JSON')
-  .action(async (files: string[], options: { config?: string[]; json?: boolean }) => {
-    const { validateCommand } = await import('./validate.ts');
-    process.exitCode = await validateCommand(files, options);
-  });
+  .option(
+    '-x, --exclude <glob>',
+    'leave out files or folders matching this glob, e.g. "examples/broken/**" (repeatable)',
+    collect,
+  )
+  .action(
+    async (files: string[], options: { config?: string[]; json?: boolean; exclude?: string[] }) => {
+      const { validateCommand } = await import('./validate.ts');
+      process.exitCode = await validateCommand(files, options);
+    },
+  );
 
 program
   .command('import')
@@ -86,6 +96,29 @@ template
   .action(async (file: string, options: TemplateRunOptions) => {
     const { templateRunCommand } = await import('./template.ts');
     process.exitCode = await templateRunCommand(file, options);
+  });
+
+const scorecard = program
+  .command('scorecard')
+  .description('Scorecards: maturity levels and checks');
+scorecard
+  .command('check')
+  .description(
+    "Score catalog files against scorecards without a server; prints each entity's level and its failing checks, exits 1 when an entity is below --min-level (or a catalog file has errors), 2 on a usage error",
+  )
+  .argument('<files...>', 'catalog files or globs (Location entities are followed)')
+  .requiredOption(
+    '--scorecard <file>',
+    'file holding kind: Scorecard documents (repeatable)',
+    collect,
+  )
+  .option('--min-level <level>', 'fail when a scored entity is below this level')
+  .option('--facts <file>', 'YAML/JSON facts: { "<entity ref>" or "*": { ci.coverage: 81 } }')
+  .option('-c, --config <file>', 'config file for custom kinds (repeatable)', collect)
+  .option('--json', 'print the results as JSON')
+  .action(async (files: string[], options: ScorecardCheckOptions) => {
+    const { scorecardCheckCommand } = await import('./scorecard.ts');
+    process.exitCode = await scorecardCheckCommand(files, options);
   });
 
 const search = program.command('search').description('Search index commands');

@@ -24,9 +24,18 @@ export async function startCommand(options: { config?: string[] }) {
     webRoot: WEB_DIST,
   });
   const progress = createProgress('Reading catalog');
-  const off = app
-    .use(catalogServiceRef)
-    .service.onProgress((p) => progress.update(p.files, `${p.entities} entities, ${p.file}`));
+  // Each location counts from zero; the line shows them all together.
+  const perLocation = new Map<string, { files: number; entities: number }>();
+  const off = app.use(catalogServiceRef).service.onProgress((p) => {
+    perLocation.set(p.locationId, { files: p.files, entities: p.entities });
+    let files = 0;
+    let entities = 0;
+    for (const l of perLocation.values()) {
+      files += l.files;
+      entities += l.entities;
+    }
+    progress.update(files, `${entities} entities, ${p.file}`);
+  });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -70,6 +70,13 @@ export interface Problem {
   path?: string;
   file?: string;
   line?: number;
+  /** 1-based column, where it is known (YAML syntax errors, read by the CLI). */
+  column?: number;
+  /**
+   * The offending line with a caret under the column. Set only where the reader may see the
+   * file anyway (the CLI on the user's own files), never in what the server answers.
+   */
+  snippet?: string;
   /** Backstage's error class name for API compatibility, e.g. `InputError`. */
   name?: string;
 }

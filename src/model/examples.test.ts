@@ -1,5 +1,5 @@
 /**
- * Backstage's own example files (copied to /work/shared/fixtures): Atrium must reach the
+ * Backstage's own example files (copied to test/fixtures/backstage): Atrium must reach the
  * same verdict as Backstage's validators on every document. Test-only file reads.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { backstageVerdict } from './backstage-oracle.testkit.ts';
 import { createKindRegistry } from './kind-registry.ts';
 import { validateEntity } from './validate.ts';
 
-const fixtures = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../test/fixtures/backstage/', import.meta.url));
 const catalogExamples = join(fixtures, 'backstage-examples/packages/catalog-model/examples');
 const registry = createKindRegistry();
 

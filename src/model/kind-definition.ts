@@ -1,4 +1,4 @@
-import type { JsonObject } from './entity.ts';
+import type { Entity, JsonObject } from './entity.ts';
 
 /**
  * A spec field holding entity refs, and the pair of relations each ref produces:
@@ -31,4 +31,10 @@ export interface KindDefinition {
    * returned sorted (Backstage's preprocessor sorts these), e.g. `spec.providesApis`.
    */
   sortedArrays?: string[];
+  /**
+   * Checks beyond the spec schema (e.g. a Scorecard's rules), run after it. Each problem's
+   * `path` is a field path like `spec.checks[2].rule.gte`, which ingestion turns into a line.
+   * Must not throw; problems at a path the schema already reported are dropped.
+   */
+  validate?(entity: Entity): { path: string; message: string }[];
 }

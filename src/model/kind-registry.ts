@@ -218,6 +218,9 @@ export class KindRegistry {
         }
       }
     }
+    if (def.validate !== undefined && typeof def.validate !== 'function') {
+      problems.push(`${label}: validate must be a function returning { path, message }[]`);
+    }
     if (problems.length > before || !validateSpec) return undefined;
     return { definition: def, validateSpec, refFields, sortedArrays };
   }

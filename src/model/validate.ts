@@ -14,6 +14,7 @@ import {
   type JsonValue,
   type Problem,
 } from './entity.ts';
+import type { KindDefinition } from './kind-definition.ts';
 import type { CompiledKind, CompiledRefField, KindRegistry } from './kind-registry.ts';
 import { appendPath, formatPath, type PathSegment } from './path.ts';
 import { isScriptUrl, parseEntityRef } from './ref.ts';
@@ -839,6 +840,28 @@ function checkRefs(
   }
 }
 
+/** The kind's own checks; a path the schema already reported, or one below it, is skipped. */
+function checkKindRules(problems: Problems, entity: JsonObject, definition: KindDefinition): void {
+  if (!definition.validate) return;
+  const reported = [...problems.paths];
+  let found: { path: string; message: string }[];
+  try {
+    found = definition.validate(entity as unknown as Entity);
+  } catch (error) {
+    problems.add(
+      'spec',
+      `The ${definition.kind} could not be checked: ${(error as Error).message}`,
+    );
+    return;
+  }
+  for (const { path, message } of found) {
+    const covered = reported.some(
+      (p) => p === path || path.startsWith(`${p}.`) || path.startsWith(`${p}[`),
+    );
+    if (!covered) problems.add(path, message);
+  }
+}
+
 function entityRefText(kind: unknown, namespace: unknown, name: unknown): string {
   const part = (v: unknown, fallback: string) =>
     typeof v === 'string' && v ? v.toLowerCase() : fallback;
@@ -996,6 +1019,7 @@ export function validateEntity(raw: unknown, registry: KindRegistry): Validation
     } else {
       checkSpecSchema(problems, spec as JsonObject, compiled);
       checkRefs(problems, spec as JsonObject, compiled, namespace);
+      checkKindRules(problems, entity, definition);
     }
   }
 

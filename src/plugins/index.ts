@@ -5,6 +5,8 @@ import { catalogPlugin } from './catalog/server/plugin.ts';
 import { permissionPlugin } from './permission/server/plugin.ts';
 import { searchPlugin } from './search/server/plugin.ts';
 import { scaffolderPlugin } from './scaffolder/server/plugin.ts';
+import { scorecardsDemoPlugin } from './scorecards/server/demo-seed.ts';
+import { scorecardsPlugin } from './scorecards/server/plugin.ts';
 import { techdocsPlugin } from './techdocs/server/plugin.ts';
 
 /** The plugins `atrium start` installs, in order (a plugin follows those it depends on). */
@@ -19,5 +21,8 @@ export function installedPlugins(): PluginDefinition[] {
     searchPlugin(),
     scaffolderPlugin(),
     techdocsPlugin(),
+    scorecardsPlugin(),
+    // Does nothing unless scorecards.demoSeed names a seed file (the demo's app-config does).
+    scorecardsDemoPlugin(),
   ];
 }

@@ -114,10 +114,11 @@ export function App() {
           type="button"
           className="theme-toggle"
           onClick={toggle}
-          aria-label={theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
-          title={theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
+          title={theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'}
         >
-          {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+          {/* The name is the visible words (WCAG 2.5.3, label in name); the symbol is decoration. */}
+          <span aria-hidden="true">{theme === 'dark' ? '☀' : '☾'}</span>{' '}
+          {theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>
         {topBarItems.map(({ id, component: Item }) => (
           <Item key={id} />

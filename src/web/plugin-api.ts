@@ -18,6 +18,14 @@
  * - `appGate`: wraps the whole app; may show something else instead (the sign-in page) and
  *   provides the identity `useIdentity` returns (who is signed in, for "owned by me" views).
  *   The first installed plugin's gate is used.
+ * - `catalogColumns`: columns of the catalog explorer's table, after its own. Each renders one
+ *   row's cell from the row's entity (only the fields the explorer asks for: kind, metadata,
+ *   spec.type/owner/lifecycle), and may hide itself with a `useShown` hook (scorecard levels
+ *   show only when some scorecard exists). Read them with `useCatalogColumns`.
+ * - `catalogFilters`: filters of the catalog explorer, after its own. Each owns one URL
+ *   parameter of the explorer, renders its control (a labelled `<select>`, like the others),
+ *   and turns a chosen value into a catalog API filter (`toFilter`, e.g.
+ *   `scorecard.production-readiness.level=Gold`) that the explorer joins to its own.
  *
  * Plugins reach the backend with `fetchJson` (errors name the failed request), ask what the
  * caller may do with `usePermissions`, say why a request was refused with `explainError`, and
@@ -94,6 +102,45 @@ export interface SearchBoxProps {
   large?: boolean;
 }
 
+/** What a catalog explorer column's cell gets: the row's entity, with the explorer's fields. */
+export interface CatalogCellProps {
+  entity: Entity;
+}
+
+export interface CatalogColumn {
+  id: string;
+  /** Column header. */
+  title: string;
+  order?: number;
+  /** The content of one row's cell. */
+  component: ComponentType<CatalogCellProps>;
+  /**
+   * A hook saying whether the column is shown at all; shown when omitted. Called on every
+   * render of the explorer, so it must follow the rules of hooks (no condition around it).
+   */
+  useShown?: () => boolean;
+}
+
+/** What a catalog explorer filter's control gets: its parameter's value ('' for none). */
+export interface CatalogFilterProps {
+  value: string;
+  /** Sets the parameter ('' removes it) and sends the explorer back to its first page. */
+  onChange(value: string): void;
+}
+
+export interface CatalogFilter {
+  /** The explorer URL parameter holding the value; must differ from the explorer's own. */
+  param: string;
+  order?: number;
+  /** The control, usually a `<label>` around a `<select>`; may render nothing. */
+  component: ComponentType<CatalogFilterProps>;
+  /**
+   * The catalog API filter (`key=value[,key=value]`) that a value stands for, or undefined
+   * for a value that means nothing (it is then ignored).
+   */
+  toFilter(value: string): string | undefined;
+}
+
 export interface WebPlugin {
   id: string;
   routes?: PluginRoute[];
@@ -104,6 +151,8 @@ export interface WebPlugin {
   searchBox?: ComponentType<SearchBoxProps>;
   topBarItems?: TopBarItem[];
   appGate?: ComponentType<{ children: ReactNode }>;
+  catalogColumns?: CatalogColumn[];
+  catalogFilters?: CatalogFilter[];
 }
 
 /** A component in the top bar, sorted by `order`. */
@@ -131,6 +180,8 @@ export interface Extensions {
   topBarItems: TopBarItem[];
   /** The first plugin's gate, if any plugin has one. */
   appGate?: ComponentType<{ children: ReactNode }>;
+  catalogColumns: CatalogColumn[];
+  catalogFilters: CatalogFilter[];
 }
 
 const byOrder = <T extends { order?: number }>(a: T, b: T) => (a.order ?? 100) - (b.order ?? 100);
@@ -146,6 +197,8 @@ export function collectExtensions(plugins: WebPlugin[]): Extensions {
     searchBox: plugins.find((p) => p.searchBox)?.searchBox,
     topBarItems: plugins.flatMap((p) => p.topBarItems ?? []).sort(byOrder),
     appGate: plugins.find((p) => p.appGate)?.appGate,
+    catalogColumns: plugins.flatMap((p) => p.catalogColumns ?? []).sort(byOrder),
+    catalogFilters: plugins.flatMap((p) => p.catalogFilters ?? []).sort(byOrder),
   };
 }
 
@@ -154,6 +207,16 @@ export const ExtensionsContext = createContext<Extensions>(collectExtensions([])
 /** The contributions of every installed plugin (for pages that host extension slots). */
 export function useExtensions(): Extensions {
   return useContext(ExtensionsContext);
+}
+
+/** The contributed catalog explorer columns that are shown now (their `useShown` hooks asked). */
+export function useCatalogColumns(): CatalogColumn[] {
+  const { catalogColumns } = useExtensions();
+  const shown = catalogColumns.map(
+    // biome-ignore lint/correctness/useHookAtTopLevel: the installed plugins never change while the app runs, so these hooks always run in the same order
+    (c) => c.useShown?.() ?? true,
+  );
+  return catalogColumns.filter((_, i) => shown[i]);
 }
 
 /** Whether a tab or card declared for `kinds` applies to an entity of `kind`. */

@@ -5,6 +5,7 @@ import { settingsTokensPlugin } from '../plugins/auth/web/settings-tokens-plugin
 import { catalogPlugin } from '../plugins/catalog/web/index.tsx';
 import { permissionPlugin } from '../plugins/permission/web/index.tsx';
 import { scaffolderPlugin } from '../plugins/scaffolder/web/index.tsx';
+import { scorecardsPlugin } from '../plugins/scorecards/web/index.tsx';
 import { searchPlugin } from '../plugins/search/web/index.tsx';
 import { techdocsPlugin } from '../plugins/techdocs/web/index.tsx';
 import type { WebPlugin } from './plugin-api.ts';
@@ -17,6 +18,7 @@ export const installedWebPlugins: WebPlugin[] = [
   searchPlugin,
   techdocsPlugin,
   scaffolderPlugin,
+  scorecardsPlugin,
   auditPlugin,
   permissionPlugin,
   settingsTokensPlugin,

@@ -28,7 +28,18 @@ spec:
     info:
       title: <img src=x onerror=alert(1)>
       version: "1"
-      description: <script>alert(2)</script>
+      description: |
+        Some **bold** and \`inline code\` survive.
+
+        <script>alert(2)</script>
+        <img src="https://example.com/x.png" onerror="alert(5)" alt="pic">
+        [md link](javascript:alert(6)) and <a href="javascript:alert(7)">raw link</a>
+        <a href="https://example.com/ok" onclick="alert(8)">web link</a>
+        <iframe src="https://example.com"></iframe><style>body{display:none}</style>
+    servers:
+      - url: https://one.example.com
+        description: The **first** one
+      - url: https://two.example.com
     externalDocs:
       url: javascript:alert(3)
       description: trap
@@ -36,6 +47,12 @@ spec:
       /x:
         get:
           summary: <b onmouseover=alert(4)>bold</b>
+          parameters:
+            - name: q
+              in: query
+              description: <span onmouseover="alert(9)">hover</span> *emphasised*
+              schema:
+                type: string
           responses:
             "200":
               description: ok
@@ -88,10 +105,79 @@ describe('API docs end to end', () => {
       has: page.getByRole('link', { name: 'Booking API', exact: true }),
     });
     await expect(row.locator('td').nth(1).textContent()).resolves.toBe('openapi');
-    await expect(
-      row.getByRole('link', { name: 'component:default/booking-service' }).count(),
-    ).resolves.toBe(1);
+    // Refs are shown by their target's title, the full ref on hover.
+    const provider = row.getByRole('link', { name: 'Booking Service', exact: true });
+    await expect(provider.getAttribute('title')).resolves.toBe('component:default/booking-service');
+    await expect(row.textContent()).resolves.not.toContain('component:default/');
     await page.screenshot({ path: join(SHOTS, 'apis.png'), fullPage: true });
+  });
+
+  it('asks the catalog for the titles of every ref on a page in one request', async () => {
+    const asked: string[][] = [];
+    const onRequest = (request: { url(): string; postDataJSON(): unknown }) => {
+      if (new URL(request.url()).pathname === '/api/catalog/entities/by-refs') {
+        asked.push((request.postDataJSON() as { entityRefs: string[] }).entityRefs);
+      }
+    };
+    page.on('request', onRequest);
+    try {
+      await page.goto('/apis');
+      await page.getByText('14 APIs').waitFor();
+      const refs = page.locator('tbody .entity-ref a');
+      // Every ref has its title (none is left showing a bare name for lack of an answer).
+      await expect
+        .poll(() => page.locator('tbody tr').first().locator('.entity-ref a').first().textContent())
+        .not.toMatch(/^team-/);
+      expect(await refs.count()).toBeGreaterThan(20);
+      expect(asked).toHaveLength(1);
+      expect(new Set(asked[0]).size).toBe(asked[0]!.length);
+      expect(asked[0]!.length).toBeGreaterThan(10);
+      // The cache answers the same refs on the next visit: no request.
+      await page.getByRole('link', { name: 'Booking API', exact: true }).click();
+      await page.waitForURL('**/definition');
+      await page.goBack();
+      await page.getByText('14 APIs').waitFor();
+      await page.waitForTimeout(200);
+      expect(asked).toHaveLength(1);
+    } finally {
+      page.off('request', onRequest);
+    }
+  });
+
+  it('renders descriptions as Markdown and lists servers one a line', async () => {
+    await page.goto('/catalog/default/api/booking-api/definition');
+    const doc = page.getByTestId('openapi');
+    await doc.waitFor();
+    const intro = doc.locator('.markdown').first();
+    await expect(intro.locator('strong').allTextContents()).resolves.toEqual([
+      'quote',
+      'book',
+      'label',
+    ]);
+    await expect(intro.locator('code').allTextContents()).resolves.toEqual(['Idempotency-Key']);
+    await expect(intro.textContent()).resolves.not.toContain('**');
+    const servers = doc.getByTestId('servers').locator(':scope > li');
+    await expect(servers.count()).resolves.toBe(2);
+    await expect(servers.nth(0).locator('code').textContent()).resolves.toBe(
+      'https://api.kestrel-freight.example/booking/v2',
+    );
+    await expect(servers.nth(0).locator('.server-description').textContent()).resolves.toMatch(
+      /^Production\s*$/,
+    );
+    // One line each: the second server starts below the first.
+    const [first, second] = [
+      await servers.nth(0).boundingBox(),
+      await servers.nth(1).boundingBox(),
+    ];
+    expect(second!.y).toBeGreaterThanOrEqual(first!.y + first!.height - 1);
+    await page.screenshot({ path: join(SHOTS, 'api-openapi-markdown.png'), fullPage: true });
+    // AsyncAPI too.
+    await page.goto('/catalog/default/api/shipment-events/definition');
+    const events = page.getByTestId('asyncapi');
+    await events.waitFor();
+    await expect(
+      events.getByTestId('servers').locator(':scope > li').count(),
+    ).resolves.toBeGreaterThan(0);
   });
 
   it('renders an OpenAPI 3 definition with operations, parameters and schemas', async () => {
@@ -129,12 +215,56 @@ describe('API docs end to end', () => {
     await page.goto('/catalog/default/api/hostile-api/definition');
     const doc = page.getByTestId('openapi');
     await doc.waitFor();
+    // The title and summary are plain text (not Markdown): shown as typed.
     await doc.getByText('<img src=x onerror=alert(1)>').first().waitFor();
-    await doc.getByText('<script>alert(2)</script>').first().waitFor();
-    expect(await doc.locator('img, script, b').count()).toBe(0);
-    expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
+    // The description is Markdown: rendered, its HTML kept only where harmless.
+    const description = doc.locator('.markdown').first();
+    await expect(description.locator('strong').textContent()).resolves.toBe('bold');
+    await expect(description.locator('code').textContent()).resolves.toBe('inline code');
+    await expect(description.textContent()).resolves.not.toContain('alert(2)');
+    await expect(description.locator('img').getAttribute('src')).resolves.toBe(
+      'https://example.com/x.png',
+    );
+    await expect(
+      description.getByRole('link', { name: 'web link' }).getAttribute('href'),
+    ).resolves.toBe('https://example.com/ok');
+    // Links that would run script are text, not links.
+    await description.getByText('[md link](javascript:alert(6))').waitFor();
+    await expect(description.getByRole('link', { name: 'raw link' }).count()).resolves.toBe(0);
+    await expect(description.getByText('raw link').count()).resolves.toBe(1);
+    const servers = doc.getByTestId('servers').locator(':scope > li');
+    await expect(servers.locator('code').allTextContents()).resolves.toEqual([
+      'https://one.example.com',
+      'https://two.example.com',
+    ]);
+    await expect(servers.nth(0).locator('.server-description strong').textContent()).resolves.toBe(
+      'first',
+    );
+    await expect(servers.nth(1).locator('.server-description').count()).resolves.toBe(0);
     await doc.locator('details.operation summary').first().click();
+    await expect(doc.locator('details.operation td em').textContent()).resolves.toBe('emphasised');
+    await doc.getByText('hover', { exact: true }).hover();
     await doc.locator('details.operation summary').first().hover();
+    await description.locator('img').hover();
+    await description.getByRole('link', { name: 'web link' }).hover();
+    // Nothing that runs code reached the DOM.
+    const active = await page.evaluate(() => {
+      const found: string[] = [];
+      for (const el of Array.from(document.querySelectorAll('*'))) {
+        if (['SCRIPT', 'IFRAME', 'STYLE'].includes(el.tagName) && el.closest('.api-doc')) {
+          found.push(el.tagName);
+        }
+        for (const attr of el.getAttributeNames()) {
+          if (attr.startsWith('on')) found.push(`${el.tagName} ${attr}`);
+        }
+      }
+      for (const a of Array.from(document.querySelectorAll('a[href]'))) {
+        if (/^\s*javascript:/i.test(a.getAttribute('href') ?? '')) found.push(a.outerHTML);
+      }
+      return found;
+    });
+    expect(active).toEqual([]);
+    expect(await doc.locator('b').count()).toBe(0);
     await page.waitForTimeout(200);
     expect(dialogs).toEqual([]);
   });

@@ -155,6 +155,49 @@ describe('web app end to end', () => {
     await page.screenshot({ path: join(SHOTS, 'home-light.png'), fullPage: true });
   });
 
+  it('has a favicon that the strict Content-Security-Policy lets the page load', async () => {
+    const failed: string[] = [];
+    const onResponse = (response: { status(): number; url(): string }) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+    };
+    page.on('response', onResponse);
+    try {
+      await page.goto('/catalog');
+      await expect.poll(total).not.toBe('');
+      const links = await page
+        .locator('link[rel="icon"]')
+        .evaluateAll((els) => els.map((el) => (el as HTMLLinkElement).getAttribute('href')));
+      expect(links).toEqual(['/favicon.ico', '/favicon.svg']);
+      for (const [path, type] of [
+        ['/favicon.ico', /^image\/(x-icon|vnd\.microsoft\.icon)/],
+        ['/favicon.svg', /^image\/svg\+xml/],
+      ] as const) {
+        const response = await fetch(`${server.url}${path}`);
+        expect(response.status, path).toBe(200);
+        expect(response.headers.get('content-type'), path).toMatch(type);
+      }
+      // Both decode as images in the page, under its CSP: no violation, a real picture.
+      const sizes = await page.evaluate(() =>
+        Promise.all(
+          ['/favicon.ico', '/favicon.svg'].map(
+            (src) =>
+              new Promise<string>((done) => {
+                const img = new Image();
+                img.onload = () => done(`${src} ${img.naturalWidth}x${img.naturalHeight}`);
+                img.onerror = () => done(`${src} failed`);
+                img.src = src;
+              }),
+          ),
+        ),
+      );
+      expect(sizes[0]).toMatch(/^\/favicon\.ico (16|32|48)x\1$/);
+      expect(sizes[1]).toMatch(/^\/favicon\.svg \d+x\d+$/);
+      expect(failed).toEqual([]);
+    } finally {
+      page.off('response', onResponse);
+    }
+  });
+
   it('lists recent changes and the entities of a chosen team on the home page', async () => {
     await page.goto('/');
     const recent = page.getByTestId('recent-entities');
@@ -193,10 +236,10 @@ describe('web app end to end', () => {
   });
 
   it('applies and clears kind and lifecycle filters', async () => {
-    // 126 demo entities, the valid document of the broken file, the hostile entity and the
+    // 128 demo entities, the valid document of the broken file, the hostile entity and the
     // Location entities generated for the three configured locations
     await page.goto('/catalog');
-    await expect.poll(total).toBe('131 entities');
+    await expect.poll(total).toBe('133 entities');
     await expect.poll(rows).toBe(20);
     const sidebar = page.getByRole('navigation', { name: 'Main' });
     await expect(
@@ -217,7 +260,7 @@ describe('web app end to end', () => {
     await page.screenshot({ path: join(SHOTS, 'catalog-light.png'), fullPage: true });
     await page.getByRole('button', { name: 'Clear filters' }).first().click();
     await page.waitForURL((url) => url.pathname === '/catalog' && url.search === '');
-    await expect.poll(total).toBe('131 entities');
+    await expect.poll(total).toBe('133 entities');
   });
 
   it('pages forward and back', async () => {
@@ -257,7 +300,16 @@ describe('web app end to end', () => {
     await page.getByRole('link', { name: 'Relations', exact: true }).click();
     await page.waitForURL('**/catalog/default/component/booking-service/relations');
     await page.getByRole('heading', { name: /^ownedBy \(1\)$/ }).waitFor();
-    await page.getByRole('link', { name: 'group:default/team-booking' }).waitFor();
+    // Relations name their targets by title; the full ref is the link's tooltip.
+    const relations = page.getByRole('region', { name: 'Relations' });
+    const owner = relations.getByRole('link', { name: 'Booking', exact: true });
+    await expect(owner.getAttribute('title')).resolves.toBe('group:default/team-booking');
+    const api = relations.getByRole('link', { name: 'Booking API', exact: true }).first();
+    await expect(api.getAttribute('title')).resolves.toBe('api:default/booking-api');
+    await expect(page.getByText('group:default/team-booking').count()).resolves.toBe(0);
+    await expect(page.getByText('api:default/booking-api').count()).resolves.toBe(0);
+    await api.hover();
+    await page.screenshot({ path: join(SHOTS, 'entity-relations-light.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Raw', exact: true }).click();
     await page.waitForURL('**/booking-service/raw');
@@ -275,6 +327,58 @@ describe('web app end to end', () => {
     await expect.poll(() => page.title()).toBe('Booking Service · Ingestion status | Atrium');
   });
 
+  it('shows an owner in one form on the explorer, the entity page and the APIs page', async () => {
+    const ownerOf = async (row: ReturnType<Page['locator']>) => {
+      const ref = row.locator('.entity-ref');
+      await ref.waitFor();
+      await expect.poll(() => ref.textContent()).toBe('Booking');
+      return ref.evaluate((el) => el.outerHTML);
+    };
+    await page.goto('/catalog?text=booking-service');
+    // The Owner column is the fourth on both tables.
+    const explorer = await ownerOf(
+      page
+        .locator('tbody tr', { has: page.getByRole('link', { name: 'Booking Service' }) })
+        .locator('td')
+        .nth(3),
+    );
+    expect(explorer).toContain('title="group:default/team-booking"');
+    expect(explorer).toContain('data-kind="group"');
+    await page.goto('/catalog/default/component/booking-service');
+    expect(await ownerOf(page.locator('.entity-header dd').first())).toBe(explorer);
+    await page.goto('/apis');
+    expect(
+      await ownerOf(
+        page
+          .locator('tbody tr', { has: page.getByRole('link', { name: 'Booking API' }) })
+          .locator('td')
+          .nth(3),
+      ),
+    ).toBe(explorer);
+    // The owner filter offers owners by title too; its values stay the refs.
+    await page.goto('/catalog');
+    await expect
+      .poll(() => page.getByLabel('Owner').locator('option[value="team-booking"]').textContent())
+      .toMatch(/^Booking \(\d+\)$/);
+  });
+
+  it('orders the explorer by the name it shows: the title, else the name', async () => {
+    const shown = () => page.locator('tbody tr td:first-child a').allTextContents();
+    const byText = (names: string[]) =>
+      [...names].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+    await page.goto('/catalog?kind=System');
+    await expect.poll(total).toMatch(/^\d+ entities$/);
+    const asc = await shown();
+    // The system named `booking` is titled "Shipment Booking": it sorts among the S's.
+    expect(asc).toContain('Shipment Booking');
+    expect(asc.length).toBe(Number.parseInt(await total(), 10));
+    expect(asc).toEqual(byText(asc));
+    expect(asc.indexOf('Shipment Booking')).toBeGreaterThan(asc.indexOf('Parcel Tracking'));
+    await page.getByRole('button', { name: /^Name/ }).click();
+    await page.waitForURL((url) => url.searchParams.get('dir') === 'desc');
+    await expect.poll(shown).toEqual([...asc].reverse());
+  });
+
   it('shows the errors of the broken file on the health page', async () => {
     await page.goto('/catalog-health');
     const card = page.getByRole('region', { name: `Location ${join(dir, 'invalid-fields.yaml')}` });
@@ -286,6 +390,58 @@ describe('web app end to end', () => {
     expect(text).toContain('spec.owner');
     expect(text).toContain('metadata.tags[1]');
     await page.screenshot({ path: join(SHOTS, 'health-light.png'), fullPage: true });
+  });
+
+  it('spaces the health page cards at 1280 and at 800 pixels wide', async () => {
+    const box = async (selector: string) => {
+      const found = await page.locator(selector).boundingBox();
+      if (!found) throw new Error(`${selector} is not on the page`);
+      return found;
+    };
+    try {
+      for (const width of [1280, 800]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.goto('/catalog-health');
+        const locations = page.getByTestId('location-list').locator(':scope > section');
+        await expect.poll(() => locations.count()).toBe(3);
+        // Location cards do not touch.
+        const first = await locations.nth(0).boundingBox();
+        const second = await locations.nth(1).boundingBox();
+        expect(second!.y - (first!.y + first!.height)).toBeGreaterThanOrEqual(12);
+        // The two tool cards share the row at 1280 px and stack at 800 px, always as wide as
+        // the location list below them (no empty third column).
+        const validate = await box('section[aria-labelledby="validate-title"]');
+        const register = await box('section[aria-labelledby="register-title"]');
+        const list = await box('[data-testid="location-list"]');
+        if (width === 1280) expect(register.y).toBe(validate.y);
+        else expect(register.y).toBeGreaterThan(validate.y + validate.height);
+        expect(Math.abs(register.x + register.width - (list.x + list.width))).toBeLessThan(2);
+        // Within a card the button of one form stands apart from the next form's label.
+        const button = await box('section[aria-labelledby="validate-title"] button.primary');
+        const nextLabel = await box('label[for="validate-url"]');
+        expect(nextLabel.y - (button.y + button.height)).toBeGreaterThanOrEqual(12);
+        // The top bar's theme button keeps its words on one line.
+        const toggle = await page.locator('header button.theme-toggle').boundingBox();
+        const search = await page
+          .locator('header')
+          .getByRole('button', { name: 'Search', exact: true })
+          .boundingBox();
+        expect(toggle!.height).toBeLessThanOrEqual(search!.height + 1);
+        // Nothing runs off the side, nor needs scrolling within a card.
+        await expect(
+          page
+            .getByTestId('location-list')
+            .locator('.table-wrap')
+            .evaluate((el) => el.scrollWidth <= el.clientWidth),
+        ).resolves.toBe(true);
+        await expect(
+          page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+        ).resolves.toBe(true);
+        await page.screenshot({ path: join(SHOTS, `health-${width}.png`), fullPage: true });
+      }
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 860 });
+    }
   });
 
   it('validates pasted YAML on the server with exact lines and fields', async () => {
@@ -338,6 +494,25 @@ describe('web app end to end', () => {
     await page.waitForURL('**/catalog/default/component/freshly-registered');
     await page.getByRole('heading', { level: 1, name: 'freshly-registered' }).waitFor();
     await page.getByText('Registered by the end-to-end test').waitFor();
+  });
+
+  it('keeps generated Location entities out of "Recently changed" on the home page', async () => {
+    // The registration above made a generated Location as new as freshly-registered.
+    const locations = await (
+      await fetch(`${server.url}/api/catalog/entities/by-query?filter=kind=location&limit=100`)
+    ).json();
+    expect(
+      locations.items.filter((e: { metadata: { name: string } }) =>
+        e.metadata.name.startsWith('generated-'),
+      ),
+    ).toHaveLength(4);
+    await page.goto('/');
+    const recent = page.getByTestId('recent-entities');
+    await recent.waitFor();
+    await expect(recent.locator('li').count()).resolves.toBe(10);
+    await expect(recent.locator('li a').first().textContent()).resolves.toBe('freshly-registered');
+    const names = await recent.locator('li a').allTextContents();
+    expect(names.filter((name) => name.startsWith('generated-'))).toEqual([]);
   });
 
   it('renders a hostile entity as text', async () => {
@@ -397,15 +572,22 @@ describe('web app end to end', () => {
     await page.goto('/');
     const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
     await expect(theme()).resolves.toBe('light');
-    await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+    // The accessible name is the visible label (WCAG 2.5.3), without the decorative symbol.
+    const toDark = page.getByRole('button', { name: 'Dark theme', exact: true });
+    await expect(toDark.ariaSnapshot()).resolves.toBe('- button "Dark theme"');
+    await expect(toDark.textContent()).resolves.toBe('☾ Dark theme');
+    await expect(toDark.getAttribute('title')).resolves.toBe('Switch to the dark theme');
+    await toDark.click();
     await expect(theme()).resolves.toBe('dark');
     await page.reload();
-    await page.getByRole('button', { name: 'Switch to light theme' }).waitFor();
+    const toLight = page.getByRole('button', { name: 'Light theme', exact: true });
+    await expect(toLight.ariaSnapshot()).resolves.toBe('- button "Light theme"');
+    await expect(toLight.textContent()).resolves.toBe('☀ Light theme');
     await expect(theme()).resolves.toBe('dark');
     await page.getByTestId('kind-counts').waitFor();
     await page.screenshot({ path: join(SHOTS, 'home-dark.png'), fullPage: true });
     await page.goto('/catalog');
-    await expect.poll(total).toBe('133 entities');
+    await expect.poll(total).toBe('135 entities');
     await page.screenshot({ path: join(SHOTS, 'catalog-dark.png'), fullPage: true });
     await page.goto('/catalog/default/component/booking-service');
     await page.getByRole('heading', { level: 1, name: 'Booking Service' }).waitFor();
@@ -413,7 +595,7 @@ describe('web app end to end', () => {
     await page.goto('/catalog-health');
     await page.getByRole('heading', { name: 'Locations' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'health-dark.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Switch to light theme' }).click();
+    await page.getByRole('button', { name: 'Light theme', exact: true }).click();
     await expect(theme()).resolves.toBe('light');
   });
 });

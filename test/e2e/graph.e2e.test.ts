@@ -76,6 +76,14 @@ describe('Graph tab end to end', () => {
       page.locator('.react-flow__edge-text', { hasText: /^consumesApi$/ }).count(),
     ).resolves.toBeGreaterThanOrEqual(3);
     await expect(page.getByTestId('graph-truncated').count()).resolves.toBe(0);
+    // No layout engine or timing in the page's text; they are data attributes for tests.
+    await expect(page.getByTestId('graph-info').textContent()).resolves.toBe(
+      '51 nodes, 119 edges. Click a node to open its page.',
+    );
+    await expect(page.locator('main').textContent()).resolves.not.toMatch(/ELK|\d ms\b/);
+    const graph = page.getByTestId('graph');
+    await expect(graph.getAttribute('data-layout')).resolves.toMatch(/^elk(-tree)?$/);
+    await expect(graph.getAttribute('data-layout-ms')).resolves.toMatch(/^\d+$/);
     await page.screenshot({ path: join(SHOTS, 'graph.png'), fullPage: true });
   });
 
@@ -140,7 +148,7 @@ describe('Graph tab end to end', () => {
       'Showing 100 of more nodes — raise the limit or lower the depth.',
     );
     await page.locator('select[name="limit"]').selectOption('300');
-    await graphWithNodes(page, 103);
+    await graphWithNodes(page, 105);
     expect(new URL(page.url()).search).toBe('?depth=3');
     await expect(page.getByTestId('graph-truncated').count()).resolves.toBe(0);
   });

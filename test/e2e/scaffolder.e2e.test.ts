@@ -20,7 +20,7 @@ const SHOTS = join(ROOT, 'test/screenshots');
 const SECRET = 'S3cr3t-deploy-token-4711';
 /** Backstage's sample template whose pages appear only for some answers (`if` on a page). */
 const CONDITIONAL_SAMPLE = new URL(
-  '../../../shared/fixtures/backstage-examples/plugins/scaffolder-backend/sample-templates/conditional-parameters-demo/template.yaml',
+  '../fixtures/backstage/backstage-examples/plugins/scaffolder-backend/sample-templates/conditional-parameters-demo/template.yaml',
   import.meta.url,
 );
 
@@ -65,9 +65,15 @@ spec:
         url: javascript:alert(document.domain)
       - title: Runbook
         url: https://runbooks.example.com/deploy-keys
+      - title: Repository
+        url: https://git.example.com/team/\${{ parameters.service }}
     text:
       - title: Done
         content: Rotated **\${{ parameters.service }}** <b>now</b>
+      - title: Next
+        content: Check its keys at https://git.example.com/team/\${{ parameters.service }}/keys, not at javascript:alert(4)
+    repoUrl: https://git.example.com/team/\${{ parameters.service }}
+    keyFile: /etc/deploy-keys/\${{ parameters.service }}
 ---
 apiVersion: scaffolder.backstage.io/v1beta3
 kind: Template
@@ -240,7 +246,10 @@ describe.each(ENGINES)('scaffolder end to end on %s', (engine) => {
     await expect(page.getByTestId('template-count').textContent()).resolves.toBe('4 templates');
     const card = page.getByRole('article', { name: 'Node.js service' });
     await card.getByText('paved-road').waitFor();
-    await card.getByRole('link', { name: 'group:default/team-platform' }).waitFor();
+    await card
+      .getByRole('link', { name: 'Developer Platform' })
+      .and(card.locator('[title="group:default/team-platform"]'))
+      .waitFor();
     // the description is text, not markup
     await page
       .getByText('Rotates the deploy key of a service <img src=x onerror=alert(1)>')
@@ -393,15 +402,15 @@ describe.each(ENGINES)('scaffolder end to end on %s', (engine) => {
     // file path, shown as text rather than as a link into the portal
     const output = page.getByRole('region', { name: 'Output' });
     await expect(output.getByRole('link', { name: 'Repository' }).count()).resolves.toBe(0);
-    await output.getByText(`Repository (${remote})`).waitFor();
+    await output.getByText(`Repository: ${remote}`).waitFor();
+    await expect(
+      output.getByTestId('output-links').locator('code', { hasText: remote }).textContent(),
+    ).resolves.toBe(remote);
     await expect(output.locator('strong').first().textContent()).resolves.toBe('parcel-locker');
     await output.getByRole('link', { name: 'Open in catalog' }).click();
     await page.waitForURL('**/catalog/default/component/parcel-locker');
     await page.getByRole('heading', { level: 1, name: 'parcel-locker' }).waitFor();
-    await page
-      .getByRole('link', { name: /team-booking/ })
-      .first()
-      .waitFor();
+    await page.locator('.entity-header a[title="group:default/team-booking"]').waitFor();
     await page.getByText('Lockers where customers pick up parcels').first().waitFor();
     await shot('create-new-entity-light.png');
   });
@@ -448,6 +457,26 @@ describe.each(ENGINES)('scaffolder end to end on %s', (engine) => {
     await expect(output.locator('strong').textContent()).resolves.toBe('billing');
     await output.getByText('<b>now</b>').waitFor();
     await expect(output.locator('b').count()).resolves.toBe(0);
+    // a repository's https URL is a link wherever the output puts it: in links, in text and
+    // as a plain value; a file path and a javascript: URL stay text
+    await expect(
+      output.getByRole('link', { name: 'Repository' }).getAttribute('href'),
+    ).resolves.toBe('https://git.example.com/team/billing');
+    await expect(
+      output
+        .getByRole('link', { name: 'https://git.example.com/team/billing/keys', exact: true })
+        .getAttribute('href'),
+    ).resolves.toBe('https://git.example.com/team/billing/keys');
+    await output.getByText('/keys, not at javascript:alert(4)').waitFor();
+    const values = output.locator('dl.props');
+    await expect(
+      values
+        .getByRole('link', { name: 'https://git.example.com/team/billing', exact: true })
+        .getAttribute('href'),
+    ).resolves.toBe('https://git.example.com/team/billing');
+    await values.getByText('/etc/deploy-keys/billing', { exact: true }).waitFor();
+    await expect(values.getByRole('link').count()).resolves.toBe(1);
+    await expect(output.locator('a[href^="javascript"]').count()).resolves.toBe(0);
     expect(dialogs).toEqual([]);
   });
 

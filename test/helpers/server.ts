@@ -87,8 +87,8 @@ export async function startTestServer(options: {
       },
       catalog: {
         refresh: { interval: false },
-        // Tests register files from temporary folders, the repository and its fixtures.
-        locationRoots: [tmpdir(), REPOSITORY, resolve(REPOSITORY, '../shared')],
+        // Tests register files from temporary folders and the repository (fixtures included).
+        locationRoots: [tmpdir(), REPOSITORY],
         ...options.catalog,
       },
       ...options.extraConfig,

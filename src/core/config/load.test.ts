@@ -78,6 +78,7 @@ describe('loadConfig: files and defaults', () => {
       },
       search: { maxTermLength: 100, maxPageLimit: 100, countLimit: 10000 },
       audit: { retentionMs: 365 * 24 * 3600 * 1000 },
+      scorecards: { historyDays: 365, repoFacts: { scheduleMs: 24 * 3600 * 1000 } },
     });
   });
 

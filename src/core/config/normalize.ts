@@ -157,6 +157,25 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
     audit: {
       retentionMs: parseDuration(obj(data.audit).retention ?? schemaDefault('audit.retention')),
     },
+    scorecards: {
+      historyDays:
+        (obj(data.scorecards).historyDays as number | undefined) ??
+        (schemaDefault('scorecards.historyDays') as number),
+      repoFacts: {
+        scheduleMs: parseDuration(
+          obj(obj(data.scorecards).repoFacts).schedule ??
+            schemaDefault('scorecards.repoFacts.schedule'),
+        ),
+      },
+      ...(typeof obj(data.scorecards).demoSeed === 'string'
+        ? {
+            demoSeed: resolve(
+              ctx.provenance.dirOf(['scorecards', 'demoSeed']) ?? ctx.cwd,
+              obj(data.scorecards).demoSeed as string,
+            ),
+          }
+        : {}),
+    },
   };
 }
 

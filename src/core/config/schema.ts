@@ -1173,6 +1173,40 @@ export const CONFIG_SCHEMA: SchemaNode = {
         },
       },
     },
+    scorecards: {
+      type: 'object',
+      description:
+        'Scorecards: maturity levels and checks declared as `kind: Scorecard` entities, scored for every matching entity (see the README section "Scorecards").',
+      properties: {
+        historyDays: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 3650,
+          default: 365,
+          'x-valid': 'an integer between 1 and 3650',
+          description:
+            'Days of history kept: level changes and the daily per-owner aggregates (trends, campaign progress) older than this are deleted by a job that runs at start and then daily on every server.',
+        },
+        repoFacts: {
+          type: 'object',
+          description:
+            "The `repo.*` facts (README, CODEOWNERS, LICENSE, CI workflow in an entity's source repository).",
+          properties: {
+            schedule: durationSchema(
+              'How often the source repositories are looked at again (each is read through the usual reading code and cached by commit or content hash; scoring never reads them). `false` reads them only once, at first start. Normalized to `scorecards.repoFacts.scheduleMs` (null when disabled).',
+              { default: '1 day', 'x-default-text': '1 day' },
+            ),
+          },
+        },
+        demoSeed: {
+          type: 'string',
+          minLength: 1,
+          'x-default-text': 'none (nothing is invented)',
+          description:
+            "Demo only: a seed file (the demo's is examples/demo-seed/scorecards.yaml) whose facts are stored at start where none is stored yet, and whose `historyDays` days of history are invented for scorecards without history before today, so a first start shows a trend. Relative to the config file. Leave unset in real deployments.",
+        },
+      },
+    },
     audit: {
       type: 'object',
       description:

@@ -24,6 +24,8 @@ export interface AtriumConfig {
   search: SearchConfig;
   /** The audit log. */
   audit: AuditConfig;
+  /** Scorecards: levels and checks scored for every matching entity. */
+  scorecards: ScorecardsConfig;
 }
 
 export interface IntegrationsConfig {
@@ -100,6 +102,17 @@ export interface SearchConfig {
   maxPageLimit: number;
   /** Matches are counted up to this number; above it the total is a lower bound. Default 10,000. */
   countLimit: number;
+}
+
+export interface ScorecardsConfig {
+  /** Days of history (level changes, daily aggregates) kept. Default 365. */
+  historyDays: number;
+  repoFacts: {
+    /** How often source repositories are read again for the `repo.*` facts, ms; null: only once. Default 1 day. */
+    scheduleMs: number | null;
+  };
+  /** Demo only: absolute path of the demo seed file; undefined (the default) invents nothing. */
+  demoSeed?: string;
 }
 
 export interface AuditConfig {

@@ -258,6 +258,7 @@ catalog:
       'techdocs',
       'search',
       'audit',
+      'scorecards',
     ]);
     expect(config.integrations.github).toEqual([
       { host: 'github.com', apiBaseUrl: 'https://api.github.com' },

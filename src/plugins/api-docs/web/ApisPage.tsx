@@ -2,7 +2,8 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
 import { fetchJson, queryString, usePageTitle } from '../../../web/plugin-api.ts';
-import { EntityRefLink, entityPath, QueryView } from '../../catalog/web/shared.tsx';
+import { TITLE_OR_NAME } from '../../catalog/common/fields.ts';
+import { EntityRefLink, entityPath, OwnerLink, QueryView } from '../../catalog/web/shared.tsx';
 
 interface Page {
   items: Entity[];
@@ -29,7 +30,7 @@ export function ApisPage() {
         `/api/catalog/entities/by-query${queryString(
           cursor
             ? { cursor, limit: 50, fields: FIELDS }
-            : { filter: 'kind=api', orderField: 'metadata.name,asc', limit: 50, fields: FIELDS },
+            : { filter: 'kind=api', orderField: `${TITLE_OR_NAME},asc`, limit: 50, fields: FIELDS },
         )}`,
         { signal },
       ),
@@ -75,11 +76,7 @@ export function ApisPage() {
                         <td>{String(api.spec?.lifecycle ?? '')}</td>
                         <td>
                           {typeof api.spec?.owner === 'string' && (
-                            <EntityRefLink
-                              entityRef={api.spec.owner}
-                              defaultKind="group"
-                              defaultNamespace={api.metadata.namespace}
-                            />
+                            <OwnerLink owner={api.spec.owner} namespace={api.metadata.namespace} />
                           )}
                         </td>
                         <td>

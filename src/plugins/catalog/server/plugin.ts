@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import { BUILTIN_KINDS, createKindRegistry } from '../../../model/index.ts';
+import { BUILTIN_KINDS, createKindRegistry, type KindDefinition } from '../../../model/index.ts';
 import { toKindDefinitions } from '../../../core/config/index.ts';
 import {
   createExtensionPoint,
@@ -11,6 +11,7 @@ import {
   type RouteContext,
 } from '../../../core/plugin-api.ts';
 import type { Predicate } from './query/predicate.ts';
+import type { QueryField } from './query/query-fields.ts';
 import { P, readFilter } from './routes/shared.ts';
 import { type ReadingPolicy, readingPolicy } from '../../../core/reading/allow-list.ts';
 import { CatalogService } from './catalog-service.ts';
@@ -34,10 +35,18 @@ import { catalogMigrations } from './store/migrations.ts';
 export const locationReadersExtensionPoint = createExtensionPoint<LocationReader>(
   'catalog.location-readers',
 );
+/**
+ * Filter keys another plugin answers from its own tables (`scorecard.<name>.level=Gold`), for
+ * lists, counts and by-query of the catalog API.
+ */
+export const queryFieldsExtensionPoint = createExtensionPoint<QueryField>('catalog.query-fields');
 /** Processors run on each valid entity before relations are derived. */
 export const entityProcessorsExtensionPoint = createExtensionPoint<EntityProcessor>(
   'catalog.entity-processors',
 );
+
+/** Kinds contributed by plugins (e.g. Scorecard), accepted beside config's `catalog.kinds`. */
+export const kindsExtensionPoint = createExtensionPoint<KindDefinition>('catalog.kinds');
 
 export interface CatalogApi {
   service: CatalogService;
@@ -61,7 +70,12 @@ export function catalogPlugin(): PluginDefinition {
   return definePlugin({
     id: 'catalog',
     migrations: catalogMigrations,
-    extensionPoints: [locationReadersExtensionPoint, entityProcessorsExtensionPoint],
+    extensionPoints: [
+      locationReadersExtensionPoint,
+      entityProcessorsExtensionPoint,
+      queryFieldsExtensionPoint,
+      kindsExtensionPoint,
+    ],
     extensions: [
       extend(locationReadersExtensionPoint, new FileReader(() => fileLimits())),
       extend(locationReadersExtensionPoint, new UrlReader(() => policy())),
@@ -70,7 +84,8 @@ export function catalogPlugin(): PluginDefinition {
       const { config, logger, database } = env;
       policy = () => readingPolicy(config);
       fileLimits = () => config.catalog.limits;
-      const custom = toKindDefinitions(config.catalog.kinds);
+      const contributed = env.extensions(kindsExtensionPoint);
+      const custom = [...toKindDefinitions(config.catalog.kinds), ...contributed];
       const registry = createKindRegistry(custom);
       const readers = new Map<string, LocationReader>();
       for (const reader of env.extensions(locationReadersExtensionPoint)) {
@@ -87,7 +102,12 @@ export function catalogPlugin(): PluginDefinition {
       }
       const store = new EntityStore(database);
       const locations = new LocationStore(database);
-      const query = new EntityQuery(database.reader, store, (t) => relationTypes.get(t));
+      const query = new EntityQuery(
+        database.reader,
+        store,
+        (t) => relationTypes.get(t),
+        env.extensions(queryFieldsExtensionPoint),
+      );
       const settings = {
         orphanStrategy: config.catalog.orphanStrategy,
         rules: config.catalog.rules,
@@ -100,6 +120,7 @@ export function catalogPlugin(): PluginDefinition {
           .update(
             JSON.stringify([
               config.catalog.kinds,
+              contributed.map((d) => [d.kind, d.apiVersions, d.specSchema, d.refFields]),
               config.catalog.rules,
               config.backend.reading.allow,
               // Integration hosts may be read too ($text placeholders, url locations).

@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
 import { appliesTo, ApiError, usePageTitle, useExtensions } from '../../../web/plugin-api.ts';
 import { type EntityName, getEntity, getEntityStatus } from './api.ts';
-import { EntityRefLink, entityPath, ErrorState, Loading, SafeLink } from './shared.tsx';
+import { entityPath, ErrorState, Loading, OwnerLink, SafeLink } from './shared.tsx';
 import { UnregisterEntity } from './UnregisterEntity.tsx';
 
 export function useEntityName(): EntityName {
@@ -41,7 +41,7 @@ function Header({ entity }: { entity: Entity }) {
           <>
             <dt>Owner</dt>
             <dd>
-              <EntityRefLink entityRef={spec.owner} defaultKind="group" defaultNamespace={ns} />
+              <OwnerLink owner={spec.owner} namespace={ns} />
             </dd>
           </>
         )}

@@ -1,9 +1,16 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
+import {
+  type CatalogFilter,
+  useCatalogColumns,
+  useExtensions,
+  usePageTitle,
+  useQueryParams,
+} from '../../../web/plugin-api.ts';
 import { entityFacets, queryEntities } from './api.ts';
-import { EntityRefLink, entityPath, ErrorState, Loading, Pager } from './shared.tsx';
+import { TITLE_OR_NAME } from '../common/fields.ts';
+import { entityPath, ErrorState, Loading, OwnerLink, Pager, RefOptions } from './shared.tsx';
 
 const PAGE_SIZE = 20;
 
@@ -21,7 +28,8 @@ export const FILTERS = [
 ] as const;
 
 const SORTS = {
-  name: 'metadata.name',
+  // The Name column shows the title when there is one: it sorts by what it shows.
+  name: TITLE_OR_NAME,
   kind: 'kind',
   type: 'spec.type',
   owner: 'spec.owner',
@@ -40,13 +48,27 @@ const FIELDS = [
   'spec.lifecycle',
 ];
 
-/** `kind=component,spec.type=service`; values with a comma cannot be expressed and are dropped. */
-function filterString(params: URLSearchParams, except?: string): string {
-  return FILTERS.filter((f) => f.param !== except)
+/**
+ * `kind=component,spec.type=service`; values with a comma cannot be expressed and are dropped.
+ * Filters other plugins contribute (`catalogFilters`) add their own conditions.
+ */
+function filterString(
+  params: URLSearchParams,
+  except?: string,
+  contributed: readonly CatalogFilter[] = [],
+): string {
+  const own = FILTERS.filter((f) => f.param !== except)
     .map((f) => [f.field, params.get(f.param)] as const)
     .filter(([, v]) => v && !v.includes(','))
-    .map(([field, v]) => `${field}=${v}`)
-    .join(',');
+    .map(([field, v]) => `${field}=${v}`);
+  const extra = contributed
+    .filter((f) => f.param !== except)
+    .map((f) => {
+      const value = params.get(f.param);
+      return value ? f.toFilter(value) : undefined;
+    })
+    .filter((v): v is string => Boolean(v));
+  return [...own, ...extra].join(',');
 }
 
 function FilterSelect({
@@ -62,7 +84,8 @@ function FilterSelect({
   rowsPending: boolean;
 }) {
   const value = params.get(filter.param) ?? '';
-  const others = filterString(params, filter.param);
+  const { catalogFilters } = useExtensions();
+  const others = filterString(params, filter.param, catalogFilters);
   const facets = useQuery({
     queryKey: ['facets', filter.field, others],
     queryFn: ({ signal }) => entityFacets(filter.field, others, signal),
@@ -97,11 +120,19 @@ function FilterSelect({
             {value} ({selected?.count ?? 0})
           </option>
         )}
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.value} ({o.count})
-          </option>
-        ))}
+        {filter.param === 'owner' ? (
+          <RefOptions
+            refs={options.map((o) => o.value)}
+            defaultKind="group"
+            suffix={(ref) => ` (${options.find((o) => o.value === ref)?.count ?? 0})`}
+          />
+        ) : (
+          options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.value} ({o.count})
+            </option>
+          ))
+        )}
         {all.length > options.length && (
           <option disabled value="__more">
             {all.length - options.length} more: use the text filter
@@ -125,6 +156,8 @@ export function ExplorerPage() {
 
   const [textInput, setTextInput] = useState(text);
   useEffect(() => setTextInput(text), [text]);
+  const { catalogFilters } = useExtensions();
+  const columns = useCatalogColumns();
 
   const update = (changes: Record<string, string | undefined>, keepPage = false) =>
     updateParams(keepPage ? changes : { ...changes, cursor: undefined, page: undefined });
@@ -136,7 +169,7 @@ export function ExplorerPage() {
     return () => clearTimeout(timer);
   }, [textInput]);
 
-  const filter = filterString(params);
+  const filter = filterString(params, undefined, catalogFilters);
   const orderField = `${SORTS[sort] ?? SORTS.name},${dir}`;
   const result = useQuery({
     queryKey: ['entities', filter, orderField, text, cursor],
@@ -185,6 +218,13 @@ export function ExplorerPage() {
             params={params}
             onChange={(param, value) => update({ [param]: value || undefined })}
             rowsPending={result.isPending || result.isFetching}
+          />
+        ))}
+        {catalogFilters.map(({ param, component: Control }) => (
+          <Control
+            key={param}
+            value={params.get(param) ?? ''}
+            onChange={(value) => update({ [param]: value || undefined })}
           />
         ))}
         <button
@@ -239,6 +279,9 @@ export function ExplorerPage() {
                   <th>Lifecycle</th>
                   <th>Description</th>
                   <th>Tags</th>
+                  {columns.map((c) => (
+                    <th key={c.id}>{c.title}</th>
+                  ))}
                 </tr>
               </thead>
               <tbody>
@@ -251,11 +294,7 @@ export function ExplorerPage() {
                     <td>{String(e.spec?.type ?? '')}</td>
                     <td>
                       {typeof e.spec?.owner === 'string' && (
-                        <EntityRefLink
-                          entityRef={e.spec.owner}
-                          defaultKind="group"
-                          defaultNamespace={e.metadata.namespace}
-                        />
+                        <OwnerLink owner={e.spec.owner} namespace={e.metadata.namespace} />
                       )}
                     </td>
                     <td>{String(e.spec?.lifecycle ?? '')}</td>
@@ -267,6 +306,11 @@ export function ExplorerPage() {
                         </span>
                       ))}
                     </td>
+                    {columns.map(({ id, component: Cell }) => (
+                      <td key={id}>
+                        <Cell entity={e} />
+                      </td>
+                    ))}
                   </tr>
                 ))}
               </tbody>

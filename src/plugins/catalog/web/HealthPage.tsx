@@ -15,6 +15,7 @@ import {
 } from './api.ts';
 import { ProblemTable } from './entity-content.tsx';
 import { entityPath, formatTime, QueryView } from './shared.tsx';
+import './health.css';
 
 function Locations() {
   const status = useQuery({
@@ -30,28 +31,38 @@ function Locations() {
             <code>app-config.yaml</code>, or register one below.
           </div>
         ) : (
-          items.map((l) => {
-            const errors = l.problems.filter((p) => p.level === 'error').length;
-            return (
-              <section key={l.id} className="card" aria-label={`Location ${l.target}`}>
-                <h2>
-                  <code>
-                    {l.type}:{l.target}
-                  </code>
-                </h2>
-                <p className="muted">
-                  Last read {formatTime(l.lastReadAt)} · {l.entityCount}{' '}
-                  {l.entityCount === 1 ? 'entity' : 'entities'} · {l.origin} ·{' '}
-                  <span className={errors ? 'level-error' : ''}>
-                    {l.problems.length === 0
-                      ? 'no problems'
-                      : `${l.problems.length} ${l.problems.length === 1 ? 'problem' : 'problems'}`}
-                  </span>
-                </p>
-                {l.problems.length > 0 && <ProblemTable problems={l.problems} />}
-              </section>
-            );
-          })
+          <div className="location-list" data-testid="location-list">
+            {items.map((l) => {
+              const errors = l.problems.filter((p) => p.level === 'error').length;
+              return (
+                <section
+                  key={l.id}
+                  className="card location-card"
+                  aria-label={`Location ${l.target}`}
+                >
+                  <h2>
+                    <code>
+                      {l.type}:{l.target}
+                    </code>
+                  </h2>
+                  <p className="muted">
+                    Last read {formatTime(l.lastReadAt)} · {l.entityCount}{' '}
+                    {l.entityCount === 1 ? 'entity' : 'entities'} · {l.origin} ·{' '}
+                    <span className={errors ? 'level-error' : ''}>
+                      {l.problems.length === 0
+                        ? 'no problems'
+                        : `${l.problems.length} ${l.problems.length === 1 ? 'problem' : 'problems'}`}
+                    </span>
+                  </p>
+                  {l.problems.length > 0 && (
+                    <div className="table-wrap">
+                      <ProblemTable problems={l.problems} />
+                    </div>
+                  )}
+                </section>
+              );
+            })}
+          </div>
         )
       }
     </QueryView>
@@ -126,6 +137,7 @@ function ValidateBox() {
         Checked by the server exactly as ingestion would check it; nothing is registered.
       </p>
       <form
+        className="health-form"
         onSubmit={(e) => {
           e.preventDefault();
           validate.mutate();
@@ -152,6 +164,7 @@ function ValidateBox() {
       )}
       {validate.data && <ValidateResults result={validate.data} />}
       <form
+        className="health-form"
         onSubmit={(e) => {
           e.preventDefault();
           dryRun.mutate();
@@ -228,6 +241,7 @@ function RegisterBox() {
     <section className="card" aria-labelledby="register-title">
       <h2 id="register-title">Register existing component</h2>
       <form
+        className="health-form"
         onSubmit={(e) => {
           e.preventDefault();
           register.reset();
@@ -305,7 +319,7 @@ export function HealthPage() {
         Every location the catalog reads, when it was last read and what is wrong with it. Each
         entity's own problems are also on its <Link to="/catalog">entity page</Link>.
       </p>
-      <div className="card-grid">
+      <div className="health-tools">
         <ValidateBox />
         <RegisterBox />
       </div>

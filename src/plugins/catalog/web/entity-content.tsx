@@ -8,6 +8,7 @@ import {
 } from '../../../model/entity.ts';
 import { stringifyEntityRef } from '../../../model/ref.ts';
 import type { EntityContentProps } from '../../../web/plugin-api.ts';
+import { TITLE_OR_NAME } from '../common/fields.ts';
 import { queryEntities } from './api.ts';
 import { useEntityStatus } from './EntityPage.tsx';
 import { EntityRefLink, entityPath, formatTime, QueryView, SafeLink } from './shared.tsx';
@@ -257,7 +258,8 @@ export function OwnedEntitiesCard({ entity }: EntityContentProps) {
       queryEntities(
         {
           filter,
-          orderField: 'metadata.name,asc',
+          // Listed by title: sorted by it.
+          orderField: `${TITLE_OR_NAME},asc`,
           limit: 50,
           fields: ['kind', 'metadata.name', 'metadata.namespace', 'metadata.title', 'spec.type'],
         },

@@ -10,7 +10,7 @@ import { fetchJson, queryString, useIdentity } from '../../../web/plugin-api.ts'
 import { queryEntities } from './api.ts';
 import { entityPath, formatTime, Pager, QueryView } from './shared.tsx';
 
-/** Long generated names (Location entities) wrap instead of overflowing the card. */
+/** Long entity names wrap instead of overflowing the card. */
 const WRAP = { overflowWrap: 'anywhere' } as const;
 
 export interface RecentEntity {

@@ -3,6 +3,8 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
 import { parseEntityRef } from '../../../model/ref.ts';
+import { refLabel, resolveRef, useRefLabels, useRefTarget } from './entity-refs.ts';
+import './entity-ref.css';
 
 /** The entity page path of an entity or an entity ref (`kind:namespace/name`). */
 export function entityPath(
@@ -22,7 +24,12 @@ export function entityPath(
   )}/${encodeURIComponent(name)}`;
 }
 
-/** A link to the entity a ref names; shows the ref as written when it cannot be parsed. */
+/**
+ * A ref as the portal shows it everywhere (owners, relations, systems, audit resources): a
+ * link to the target, labelled with its title, else its name (`namespace/name` outside the
+ * default namespace); the full ref is the link's tooltip, and the kind is a small marker
+ * (`data-kind`, drawn by entity-ref.css). A ref that cannot be parsed is shown as written.
+ */
 export function EntityRefLink({
   entityRef,
   defaultKind,
@@ -32,13 +39,47 @@ export function EntityRefLink({
   defaultKind?: string;
   defaultNamespace?: string;
 }) {
-  let path: string;
-  try {
-    path = entityPath(entityRef, { defaultKind, defaultNamespace });
-  } catch {
-    return <span>{entityRef}</span>;
-  }
-  return <Link to={path}>{entityRef}</Link>;
+  const ref = resolveRef(entityRef, { defaultKind, defaultNamespace });
+  const target = useRefTarget(ref?.canonical);
+  if (!ref) return <span>{entityRef}</span>;
+  return (
+    <span className="entity-ref" data-kind={ref.kind.toLowerCase()}>
+      <Link to={entityPath(entityRef, { defaultKind, defaultNamespace })} title={ref.canonical}>
+        {refLabel(ref, target)}
+      </Link>
+    </span>
+  );
+}
+
+/** An owner (`spec.owner`), in the one form owners take on every page. */
+export function OwnerLink({ owner, namespace }: { owner: string; namespace?: string }) {
+  return <EntityRefLink entityRef={owner} defaultKind="group" defaultNamespace={namespace} />;
+}
+
+/**
+ * Options of a select whose values are refs (an owner filter), labelled as EntityRefLink
+ * labels them; the values stay the refs as given.
+ */
+export function RefOptions({
+  refs,
+  defaultKind,
+  suffix,
+}: {
+  refs: string[];
+  defaultKind?: string;
+  /** Text after a label, e.g. a count. */
+  suffix?: (ref: string) => string;
+}) {
+  const labelOf = useRefLabels(refs, { defaultKind });
+  return (
+    <>
+      {refs.map((ref) => (
+        <option key={ref} value={ref} title={ref}>
+          {`${labelOf(ref)}${suffix?.(ref) ?? ''}`}
+        </option>
+      ))}
+    </>
+  );
 }
 
 /** Only http(s) and mailto links become anchors: anything else from YAML is shown as text. */

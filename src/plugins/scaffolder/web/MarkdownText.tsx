@@ -1,15 +1,16 @@
 /**
  * Output text is Markdown in Backstage templates. This renders the part of it people use in
- * output blocks — paragraphs, line breaks, `code`, **bold**, *emphasis*, [links](url) — as
- * React elements. Nothing is ever parsed as HTML: anything else stays literal text, and links
- * go through the same rule as output links.
+ * output blocks — paragraphs, line breaks, `code`, **bold**, *emphasis*, [links](url) and bare
+ * http(s) URLs — as React elements. Nothing is ever parsed as HTML: anything else stays
+ * literal text, and links go through the same rule as output links.
  */
 import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { linkTarget } from './links.ts';
 
+/** A bare URL leaves out its trailing punctuation: "see https://example.com/x." */
 const INLINE =
-  /(`[^`\n]+`)|(\*\*[^*\n]+\*\*|(?<!\w)__[^_\n]+__(?!\w))|(\*[^*\s][^*\n]*\*|(?<!\w)_[^_\s][^_\n]*_(?!\w))|(\[[^\]\n]+\]\([^)\s]+\))/g;
+  /(`[^`\n]+`)|(\*\*[^*\n]+\*\*|(?<!\w)__[^_\n]+__(?!\w))|(\*[^*\s][^*\n]*\*|(?<!\w)_[^_\s][^_\n]*_(?!\w))|(\[[^\]\n]+\]\([^)\s]+\))|(\bhttps?:\/\/[^\s<>"'`]*[^\s<>"'`.,;:!?)\]])/gi;
 
 function inline(text: string, sections: string[], key: string): ReactNode[] {
   const out: ReactNode[] = [];
@@ -26,6 +27,17 @@ function inline(text: string, sections: string[], key: string): ReactNode[] {
       out.push(<strong key={k}>{inline(token.slice(2, -2), sections, k)}</strong>);
     } else if (match[3]) {
       out.push(<em key={k}>{inline(token.slice(1, -1), sections, k)}</em>);
+    } else if (match[5]) {
+      const target = linkTarget(token, sections);
+      out.push(
+        target && 'external' in target ? (
+          <a key={k} href={target.external} target="_blank" rel="noopener noreferrer">
+            {token}
+          </a>
+        ) : (
+          token
+        ),
+      );
     } else {
       const close = token.indexOf('](');
       const label = token.slice(1, close);

@@ -1,7 +1,8 @@
+import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { useExtensions } from '../../../web/plugin-api.ts';
 import type { OutputLink, OutputText, TaskOutput } from '../common/index.ts';
-import { entityRefPath, linkTarget } from './links.ts';
+import { entityRefPath, type LinkTarget, linkTarget } from './links.ts';
 import { MarkdownText } from './MarkdownText.tsx';
 
 /** First path segments of the portal's pages (`catalog`, `create`, `` for home). */
@@ -18,19 +19,35 @@ function OutputLinkItem({ link, sections }: { link: OutputLink; sections: string
   }
   const target = linkTarget(link.url, sections);
   if (!target) {
+    // A local repository path or a non-web scheme: shown so that it can be copied.
     return (
-      <span title="Not a web link, shown as text">
+      <span title="Not a web address, so not a link">
         {title}
-        {link.url && link.url !== title ? ` (${link.url})` : ''}
+        {link.url && link.url !== title ? (
+          <>
+            : <code>{link.url}</code>
+          </>
+        ) : null}
       </span>
     );
   }
-  if ('internal' in target) return <Link to={target.internal}>{title}</Link>;
+  return <TargetLink target={target}>{title}</TargetLink>;
+}
+
+function TargetLink({ target, children }: { target: LinkTarget; children: ReactNode }) {
+  if ('internal' in target) return <Link to={target.internal}>{children}</Link>;
   return (
     <a href={target.external} target="_blank" rel="noopener noreferrer">
-      {title}
+      {children}
     </a>
   );
+}
+
+/** Any other output value: a web address (e.g. a repository's URL) is a link, the rest text. */
+function outputValue(value: unknown, sections: string[]): ReactNode {
+  if (typeof value !== 'string') return JSON.stringify(value, null, 2);
+  const target = linkTarget(value, sections);
+  return target ? <TargetLink target={target}>{value}</TargetLink> : value;
 }
 
 const isLink = (v: unknown): v is OutputLink => typeof v === 'object' && v !== null;
@@ -73,9 +90,7 @@ export function TaskOutputView({ output }: { output: TaskOutput | undefined }) {
           {others.map(([key, value]) => (
             <div key={key} className="contents">
               <dt>{key}</dt>
-              <dd className="pre">
-                {typeof value === 'string' ? value : JSON.stringify(value, null, 2)}
-              </dd>
+              <dd className="pre">{outputValue(value, sections)}</dd>
             </div>
           ))}
         </dl>

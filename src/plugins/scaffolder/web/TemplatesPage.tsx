@@ -2,7 +2,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router-dom';
 import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
-import { EntityRefLink, ErrorState, Loading, SafeLink } from '../../catalog/web/shared.tsx';
+import { ErrorState, Loading, OwnerLink, RefOptions, SafeLink } from '../../catalog/web/shared.tsx';
 import type { TemplateSummary } from '../common/index.ts';
 import { listTemplates } from './api.ts';
 
@@ -38,12 +38,7 @@ function TemplateCard({ template }: { template: TemplateSummary }) {
       )}
       {template.owner && (
         <p className="muted">
-          Owner:{' '}
-          <EntityRefLink
-            entityRef={template.owner}
-            defaultKind="group"
-            defaultNamespace={template.namespace}
-          />
+          Owner: <OwnerLink owner={template.owner} namespace={template.namespace} />
         </p>
       )}
       {template.links.length > 0 && (
@@ -125,11 +120,15 @@ export function TemplatesPage() {
                 onChange={(e) => set(f.param, e.target.value)}
               >
                 <option value="">All</option>
-                {values.map((v) => (
-                  <option key={v} value={v}>
-                    {v}
-                  </option>
-                ))}
+                {f.param === 'owner' ? (
+                  <RefOptions refs={values} defaultKind="group" />
+                ) : (
+                  values.map((v) => (
+                    <option key={v} value={v}>
+                      {v}
+                    </option>
+                  ))
+                )}
               </select>
             </label>
           );

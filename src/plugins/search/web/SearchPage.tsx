@@ -7,7 +7,7 @@ import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError, usePageTitle } from '../../../web/plugin-api.ts';
-import { ErrorState, Loading, Pager } from '../../catalog/web/shared.tsx';
+import { ErrorState, Loading, OwnerLink, Pager } from '../../catalog/web/shared.tsx';
 import type { SearchQuery, SearchResult } from '../common/types.ts';
 import {
   catalogFacets,
@@ -122,7 +122,12 @@ function ResultItem({ result }: { result: SearchResult }) {
       <ul className="search-chips" aria-label="About this result">
         {chipsOf(result).map((c) => (
           <li key={c.label} className="badge">
-            <span className="muted">{c.label}:</span> {c.value}
+            <span className="muted">{c.label}:</span>{' '}
+            {c.label === 'Owner' ? (
+              <OwnerLink owner={c.value} namespace={field(result, 'namespace')} />
+            ) : (
+              c.value
+            )}
           </li>
         ))}
       </ul>

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router-dom';
 import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
-import { EntityRefLink, entityPath, QueryView } from '../../catalog/web/shared.tsx';
+import { entityPath, OwnerLink, QueryView, RefOptions } from '../../catalog/web/shared.tsx';
 import type { DocsSite } from '../common/api-types.ts';
 import { getSites, readerPath } from './api.ts';
 import { StatusBadge } from './BuildPanel.tsx';
@@ -66,11 +66,7 @@ export function DocsIndexPage() {
                   Owner
                   <select value={owner} onChange={(e) => set('owner', e.target.value)}>
                     <option value="">All owners</option>
-                    {owners.map((o) => (
-                      <option key={o} value={o}>
-                        {o}
-                      </option>
-                    ))}
+                    <RefOptions refs={owners} defaultKind="group" />
                   </select>
                 </label>
               </div>
@@ -103,11 +99,7 @@ export function DocsIndexPage() {
                           </td>
                           <td>
                             {site.owner && (
-                              <EntityRefLink
-                                entityRef={site.owner}
-                                defaultKind="group"
-                                defaultNamespace={site.namespace}
-                              />
+                              <OwnerLink owner={site.owner} namespace={site.namespace} />
                             )}
                           </td>
                           <td>

@@ -2,7 +2,7 @@ import { useCallback, useMemo } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 import { parseEntityRef, stringifyEntityRef } from '../../../model/ref.ts';
 import type { EntityContentProps } from '../../../web/plugin-api.ts';
-import { entityPath } from '../../catalog/web/shared.tsx';
+import { EntityRefLink, entityPath } from '../../catalog/web/shared.tsx';
 import { readerPath, tripletOf } from './api.ts';
 import { NoDocs } from './NoDocs.tsx';
 import { Reader } from './Reader.tsx';
@@ -72,10 +72,7 @@ export function DocsTab({ entity }: EntityContentProps) {
     <div data-testid="docs-tab">
       {borrowed && (
         <p className="muted" data-testid="docs-borrowed">
-          These are the docs of{' '}
-          <Link to={`/catalog/${triplet.namespace}/${triplet.kind}/${triplet.name}`}>
-            {stringifyEntityRef(borrowed)}
-          </Link>{' '}
+          These are the docs of <EntityRefLink entityRef={stringifyEntityRef(borrowed)} />{' '}
           (annotation <code>{TECHDOCS_ENTITY}</code>).
         </p>
       )}

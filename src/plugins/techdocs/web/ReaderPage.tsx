@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useCallback, useMemo } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { ApiError, usePageTitle } from '../../../web/plugin-api.ts';
-import { EntityRefLink, entityPath, ErrorState, Loading } from '../../catalog/web/shared.tsx';
+import { entityPath, ErrorState, Loading, OwnerLink } from '../../catalog/web/shared.tsx';
 import type { DocsTriplet } from '../common/index.ts';
 import { getDocsEntity, getSiteMetadata, readerPath, tripletPath } from './api.ts';
 import { NoDocs } from './NoDocs.tsx';
@@ -103,12 +103,7 @@ export function ReaderPage() {
         {owner && (
           <>
             {' '}
-            · owned by{' '}
-            <EntityRefLink
-              entityRef={owner}
-              defaultKind="group"
-              defaultNamespace={e.metadata.namespace ?? 'default'}
-            />
+            · owned by <OwnerLink owner={owner} namespace={e.metadata.namespace ?? 'default'} />
           </>
         )}
       </nav>

@@ -1,3 +1,5 @@
+import { Markdown } from './markdown.tsx';
+import { type Server, ServerList } from './servers.tsx';
 import { isObject, type JsonObject, NamedSchemas, SchemaView, text } from './schema.tsx';
 
 /** AsyncAPI 2.x and 3.x: servers, channels with their operations and message payloads. */
@@ -13,15 +15,8 @@ export function AsyncApiView({ doc }: { doc: JsonObject }) {
           {text(info.title) ?? 'API'} <span className="badge">{text(info.version) ?? ''}</span>{' '}
           <span className="muted">AsyncAPI {text(doc.asyncapi) ?? ''}</span>
         </h2>
-        {text(info.description) && <p className="prose">{text(info.description)}</p>}
-        {Object.entries(servers).map(([name, server]) =>
-          isObject(server) ? (
-            <p key={name}>
-              Server <code>{name}</code>: <code>{text(server.url) ?? text(server.host)}</code>{' '}
-              <span className="muted">{text(server.protocol)}</span>
-            </p>
-          ) : null,
-        )}
+        <Markdown source={info.description} />
+        <ServerList servers={serverList(servers)} />
       </section>
       <section className="card">
         <h2>Channels</h2>
@@ -38,7 +33,7 @@ export function AsyncApiView({ doc }: { doc: JsonObject }) {
                     </span>
                   ))}
               </summary>
-              {text(channel.description) && <p className="prose">{text(channel.description)}</p>}
+              <Markdown source={channel.description} />
               {(['publish', 'subscribe'] as const).map((op) => {
                 const operation = channel[op];
                 if (!isObject(operation)) return null;
@@ -47,6 +42,7 @@ export function AsyncApiView({ doc }: { doc: JsonObject }) {
                     <h3>
                       {op} {text(operation.summary) ?? ''}
                     </h3>
+                    <Markdown source={operation.description} />
                     {messagesOf(operation.message, components).map((message, i) => (
                       // biome-ignore lint/suspicious/noArrayIndexKey: oneOf messages have no identity
                       <Message key={i} message={message} />
@@ -64,6 +60,22 @@ export function AsyncApiView({ doc }: { doc: JsonObject }) {
       </section>
       <NamedSchemas schemas={components.schemas} />
     </div>
+  );
+}
+
+/** AsyncAPI 2 servers have a `url`; 3.0 splits it into `host` and `pathname`. */
+function serverList(servers: JsonObject): Server[] {
+  return Object.entries(servers).flatMap(([name, server]) =>
+    isObject(server)
+      ? [
+          {
+            name,
+            url: text(server.url) ?? `${text(server.host) ?? ''}${text(server.pathname) ?? ''}`,
+            protocol: text(server.protocol),
+            description: text(server.description),
+          },
+        ]
+      : [],
   );
 }
 
@@ -93,6 +105,7 @@ function Message({ message }: { message: unknown }) {
         <span className="muted">{text(message.contentType)}</span>
       </p>
       {text(message.summary) && <p className="muted">{text(message.summary)}</p>}
+      <Markdown source={message.description} />
       <SchemaView schema={message.payload} />
     </div>
   );

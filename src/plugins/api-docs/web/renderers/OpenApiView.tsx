@@ -1,4 +1,6 @@
 import { SafeLink } from '../../../catalog/web/shared.tsx';
+import { Markdown } from './markdown.tsx';
+import { type Server, ServerList } from './servers.tsx';
 import { isObject, type JsonObject, NamedSchemas, SchemaView, text, typeLabel } from './schema.tsx';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -7,16 +9,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 export function OpenApiView({ doc }: { doc: JsonObject }) {
   const info = isObject(doc.info) ? doc.info : {};
   const swagger = text(doc.swagger);
-  const servers = Array.isArray(doc.servers)
-    ? doc.servers
-        .filter(isObject)
-        .map((s) => text(s.url))
-        .filter((u): u is string => Boolean(u))
-    : swagger && text(doc.host)
-      ? [
-          `${Array.isArray(doc.schemes) ? doc.schemes[0] : 'https'}://${text(doc.host)}${text(doc.basePath) ?? ''}`,
-        ]
-      : [];
+  const servers = serversOf(doc, Boolean(swagger));
   const paths = isObject(doc.paths) ? doc.paths : {};
   const schemas = swagger
     ? doc.definitions
@@ -32,15 +25,8 @@ export function OpenApiView({ doc }: { doc: JsonObject }) {
             {swagger ? `Swagger ${swagger}` : `OpenAPI ${text(doc.openapi) ?? ''}`}
           </span>
         </h2>
-        {text(info.description) && <p className="prose">{text(info.description)}</p>}
-        {servers.length > 0 && (
-          <p>
-            Servers:{' '}
-            {servers.map((url) => (
-              <code key={url}>{url} </code>
-            ))}
-          </p>
-        )}
+        <Markdown source={info.description} />
+        <ServerList servers={servers} />
         {isObject(doc.externalDocs) && (
           <SafeLink url={doc.externalDocs.url}>
             {text(doc.externalDocs.description) ?? 'Documentation'}
@@ -100,7 +86,7 @@ function Operation({
         <code>{path}</code> <span>{text(op.summary) ?? ''}</span>
         {op.deprecated === true && <span className="badge">deprecated</span>}
       </summary>
-      {text(op.description) && <p className="prose">{text(op.description)}</p>}
+      <Markdown source={op.description} />
       {parameters.filter((p) => p !== bodyParam).length > 0 && (
         <>
           <h3>Parameters</h3>
@@ -124,7 +110,9 @@ function Operation({
                     </td>
                     <td>{text(p.in)}</td>
                     <td>{typeLabel(swagger ? p : p.schema)}</td>
-                    <td>{text(p.description)}</td>
+                    <td>
+                      <Markdown source={p.description} />
+                    </td>
                   </tr>
                 ))}
             </tbody>
@@ -134,6 +122,7 @@ function Operation({
       {(requestBody || bodyParam) && (
         <>
           <h3>Request body</h3>
+          <Markdown source={bodyParam ? bodyParam.description : requestBody?.description} />
           {bodyParam ? (
             <SchemaView schema={bodyParam.schema} />
           ) : (
@@ -152,7 +141,7 @@ function Operation({
                   <code>{code}</code>
                 </td>
                 <td>
-                  {isObject(response) && text(response.description)}
+                  {isObject(response) && <Markdown source={response.description} />}
                   {isObject(response) &&
                     (swagger ? (
                       response.schema && <SchemaView schema={response.schema} />
@@ -166,6 +155,20 @@ function Operation({
       </table>
     </details>
   );
+}
+
+/** OpenAPI 3 `servers`, or the one base URL per scheme that Swagger 2.0's host and basePath make. */
+export function serversOf(doc: JsonObject, swagger: boolean): Server[] {
+  if (Array.isArray(doc.servers)) {
+    return doc.servers
+      .filter(isObject)
+      .map((s) => ({ url: text(s.url) ?? '', description: text(s.description) }))
+      .filter((s) => s.url !== '');
+  }
+  const host = text(doc.host);
+  if (!swagger || !host) return [];
+  const schemes = Array.isArray(doc.schemes) ? doc.schemes.map(String) : ['https'];
+  return schemes.map((scheme) => ({ url: `${scheme}://${host}${text(doc.basePath) ?? ''}` }));
 }
 
 /** Follows a local `$ref` (`#/components/parameters/X`) to what it names, once. */

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { Markdown } from './markdown.tsx';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -82,9 +83,7 @@ export function SchemaView({ schema, depth = 0 }: { schema: unknown; depth?: num
               {isObject(prop) && Array.isArray(prop.enum) && (
                 <div className="muted">one of {prop.enum.map(String).join(', ')}</div>
               )}
-              {isObject(prop) && text(prop.description) && (
-                <div className="muted">{text(prop.description)}</div>
-              )}
+              {isObject(prop) && <Markdown source={prop.description} className="muted" />}
             </td>
           </tr>
         ))}
@@ -103,7 +102,7 @@ export function NamedSchemas({ schemas }: { schemas: unknown }) {
           <summary>
             <code>{name}</code>
           </summary>
-          {isObject(schema) && text(schema.description) && <p>{text(schema.description)}</p>}
+          {isObject(schema) && <Markdown source={schema.description} />}
           <SchemaView schema={schema} />
         </details>
       ))}

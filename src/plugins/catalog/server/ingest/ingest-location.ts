@@ -21,10 +21,19 @@ import {
   type DataLimits,
 } from '../../../../model/data-limits.ts';
 import type { LocationSink, PreparedEntity } from '../store/entity-store.ts';
+import {
+  classifyDocument,
+  type DocumentClass,
+  definitionFormatOfPath,
+  hasYamlName,
+  type NotCatalogReason,
+  strayDocumentMessage,
+} from './catalog-documents.ts';
 import { parseYamlFile } from './parse-yaml.ts';
 import { type Dependency, hasPlaceholder, resolvePlaceholders } from './placeholders.ts';
 import { hashText, type LocationReader, type SourceFile } from './readers.ts';
 import type { RuleSet } from './rules.ts';
+import { sourceSnippet } from './source-snippet.ts';
 
 /** A processor runs on every valid entity before relations are derived (extension point). */
 export interface EntityProcessor {
@@ -43,6 +52,27 @@ export interface FileOutcome {
   children: Array<{ type: string; target: string; optional: boolean; parentRef: string }>;
   problems: Problem[];
   dependencies: Array<{ reader: string; base: string; target: string; hash: string }>;
+}
+
+/**
+ * Several root locations read as one survey of the files they reach (`atrium validate` over
+ * globs): a file is read once however often it is reached, entity refs are unique across all
+ * of them, and files that a root target matched but that are not catalog files (API
+ * definitions, plain config) are skipped and counted instead of failing.
+ */
+export interface Survey {
+  /** locationRefs of the files read so far. */
+  read: Set<string>;
+  /** Entity ref → locationRef of the file that emitted it first. */
+  emittedBy: Map<string, string>;
+  /** Files skipped as not being catalog files, by target. */
+  skipped: Map<string, NotCatalogReason>;
+  /** Targets of the files read only because a root target matched them (no Location named them). */
+  matchedOnly: Set<string>;
+}
+
+export function createSurvey(): Survey {
+  return { read: new Set(), emittedBy: new Map(), skipped: new Map(), matchedOnly: new Set() };
 }
 
 export interface RootLocation {
@@ -71,6 +101,13 @@ export interface IngestContext {
   roots?: string[];
   /** Bounds on each parsed document (nesting, aliases, expanded size). Default: the model's. */
   limits?: DataLimits;
+  /** Read as part of a survey (the CLI); absent for a location's own read, which stays strict. */
+  survey?: Survey;
+  /**
+   * YAML syntax errors carry the column and the offending line (`snippet`). Only where the
+   * reader may see the files anyway (the CLI); the server quotes nothing it read.
+   */
+  quoteSource?: boolean;
 }
 
 export interface IngestOutcome {
@@ -197,7 +234,10 @@ export async function ingestLocation(
     },
   ]);
 
-  const emittedBy = new Map<string, string>();
+  const emittedBy = ctx.survey?.emittedBy ?? new Map<string, string>();
+  // A file reached twice (a glob and a Location entity naming one of its files, or two
+  // Location entities) is read once: read again, its every entity would be "emitted twice".
+  const readFiles = ctx.survey?.read ?? new Set<string>();
   const fileHashes: string[] = [];
   const queue: Array<{ type: string; target: string; optional: boolean; parentRef: string }> = [
     { type: root.type, target: root.target, optional: false, parentRef: rootRef },
@@ -221,7 +261,19 @@ export async function ingestLocation(
     }
     const read = await reader.read(item.target, { optional: item.optional, roots: ctx.roots });
     for await (const file of read.files) {
-      outcome.fileCount++;
+      // Read because the root target matched it, rather than named by a Location entity.
+      const matched = item.parentRef === rootRef;
+      if (!matched) ctx.survey?.matchedOnly.delete(file.target);
+      if (readFiles.has(file.locationRef)) {
+        if (matched || !ctx.survey?.skipped.has(file.target)) continue;
+        // Skipped when a glob matched it; a Location entity naming it says it must be a
+        // catalog file, so it is read again, strictly.
+        ctx.survey?.skipped.delete(file.target);
+      } else {
+        readFiles.add(file.locationRef);
+        outcome.fileCount++;
+      }
+      if (matched) ctx.survey?.matchedOnly.add(file.target);
       const fileHash = hashText(`${ctx.fingerprint}\n${item.parentRef}\n${file.hash}`);
       fileHashes.push(`${file.locationRef}:${fileHash}`);
       const cached = ctx.cache?.get(file.locationRef);
@@ -252,9 +304,10 @@ export async function ingestLocation(
         file,
         item.parentRef,
         reader,
-        { ...ctx, originRef, rootDir },
+        { ...ctx, originRef, rootDir, surveyed: Boolean(ctx.survey) && matched },
         emittedBy,
       );
+      if (fileOutcome.skipped) ctx.survey?.skipped.set(file.target, fileOutcome.skipped);
       fileOutcome.outcome.hash = fileHash;
       outcome.files.set(file.locationRef, fileOutcome.outcome);
       await emit(fileOutcome.entities);
@@ -299,12 +352,14 @@ async function processFile(
   file: SourceFile,
   parentRef: string,
   reader: LocationReader,
-  ctx: IngestContext & { originRef: string; rootDir: string },
+  ctx: IngestContext & { originRef: string; rootDir: string; surveyed: boolean },
   emittedBy: Map<string, string>,
 ): Promise<{
   entities: PreparedEntity[];
   failed: Map<string, EntityStatusItem[]>;
   outcome: FileOutcome;
+  /** Set when the whole file was skipped as not a catalog file (surveys only). */
+  skipped?: NotCatalogReason;
 }> {
   const entities: PreparedEntity[] = [];
   const failed = new Map<string, EntityStatusItem[]>();
@@ -316,9 +371,33 @@ async function processFile(
     problems: [],
     dependencies: [],
   };
+  if (ctx.surveyed && definitionFormatOfPath(file.target))
+    return { entities, failed, outcome, skipped: 'api-definition' };
   const limits = ctx.limits ?? DEFAULT_DATA_LIMITS;
   const parsed = parseYamlFile(file.content, limits);
   const placeholders = hasPlaceholder(file.content);
+
+  // In a survey a file is a catalog file when one of its documents is meant as an entity;
+  // then every other document must be one too. A file with none is skipped when its name
+  // says it is not YAML (README.md), or when it has no syntax error that might hide an
+  // entity: the API definition its keys give away, or plain data.
+  let classes: Array<DocumentClass | undefined> = [];
+  if (ctx.surveyed) {
+    classes = parsed.documents.map((d) =>
+      d.error || d.value === null || d.value === undefined ? undefined : classifyDocument(d.value),
+    );
+    const others = classes.filter(
+      (c): c is DocumentClass & { catalog: false } => c !== undefined && !c.catalog,
+    );
+    const anyCatalog = classes.some((c) => c?.catalog);
+    if (!anyCatalog && !hasYamlName(file.target))
+      return { entities, failed, outcome, skipped: 'other-format' };
+    if (!anyCatalog && !parsed.documents.some((d) => d.error) && others.length) {
+      const definition = others.some((c) => c.reason === 'api-definition');
+      return { entities, failed, outcome, skipped: definition ? 'api-definition' : 'no-envelope' };
+    }
+  }
+  const catalogFile = classes.some((c) => c?.catalog);
 
   for (const doc of parsed.documents) {
     try {
@@ -344,16 +423,38 @@ async function processFile(
       line: problem.line ?? parsed.lineOf(doc.index, problem.path) ?? doc.line,
     });
     if (doc.error) {
+      const line = doc.error.line ?? doc.line;
+      const column = doc.error.column;
+      const snippet =
+        ctx.quoteSource && line && !doc.error.limit
+          ? sourceSnippet(file.content, line, column)
+          : undefined;
       outcome.problems.push({
         level: 'error',
         name: 'InputError',
         message: doc.error.limit ? doc.error.message : `YAML syntax error: ${doc.error.message}`,
         file: file.target,
-        line: doc.error.line ?? doc.line,
+        line,
+        ...(ctx.quoteSource && column ? { column } : {}),
+        ...(snippet ? { snippet } : {}),
       });
       return;
     }
     if (doc.value === null || doc.value === undefined) return;
+    const found = classes[doc.index];
+    if (ctx.surveyed && found && !found.catalog) {
+      // Plain documents beside a syntax error stay unjudged: the error is what to fix.
+      if (catalogFile) {
+        outcome.problems.push({
+          level: 'error',
+          name: 'InputError',
+          message: strayDocumentMessage(found),
+          file: file.target,
+          line: doc.line,
+        });
+      }
+      return;
+    }
     let raw: unknown = doc.value;
     if (placeholders) {
       const resolved = await resolvePlaceholders(raw, {

@@ -37,3 +37,26 @@ describe('parseYamlFile', () => {
     expect(parsed.documents[1]!.error?.line).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('parseYamlFile syntax errors', () => {
+  it('gives the column, and keeps a colon that belongs to what the message quotes', () => {
+    expect(parseYamlFile('a: 1\nb: c: d\n').documents[0]!.error).toEqual({
+      message: 'Nested mappings are not allowed in compact mappings',
+      line: 2,
+      column: 4,
+    });
+    // The reason ends in the tag's own colon: cutting it used to leave "…: " dangling.
+    expect(parseYamlFile('x: !!!!str:\n').documents[0]!.error?.message).toBe(
+      'Could not resolve tag: !!!!str:',
+    );
+  });
+
+  it('does not echo a long stretch of the file in the message', () => {
+    const paragraph = 'This is prose, not YAML, and it goes on for a while about nothing.';
+    // Markdown: a paragraph, a heading (a YAML comment), another paragraph.
+    const { message } = parseYamlFile(`Intro.\n\n## Part\n\n${paragraph}\n${paragraph}\n`)
+      .documents[0]!.error!;
+    expect(message).toBe('Unexpected scalar token in YAML stream');
+    expect(message.length).toBeLessThanOrEqual(200);
+  });
+});

@@ -18,7 +18,7 @@ export interface ParsedDocument {
   line?: number;
   value?: unknown;
   /** Syntax error, or a limit this document broke (`limit`); concerns this document only. */
-  error?: { message: string; line?: number; limit?: boolean };
+  error?: { message: string; line?: number; column?: number; limit?: boolean };
 }
 
 export interface ParsedFile {
@@ -37,12 +37,24 @@ function jsYamlReason(error: unknown, limits: DataLimits): string {
   return reason.split('\n')[0]!;
 }
 
-/** The `yaml` package's first message line, without the trailing "at line 3, column 5:". */
+/**
+ * The `yaml` package's first message line, without the trailing "at line 3, column 5:" that
+ * introduces its snippet. Only that suffix goes: a colon that ends the reason itself belongs
+ * to what it quotes (an alias or tag named `x:`), and cutting it left a dangling "…: ".
+ */
 function yamlReason(message: string): string {
-  return (message.split('\n')[0] ?? message)
-    .replace(/ at line \d+, column \d+:?\s*$/, '')
-    .replace(/:\s*$/, '');
+  const reason = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?\s*$/, '');
+  // "Unexpected scalar token in YAML stream: "<a whole paragraph>"": the token is the file's
+  // text, which the server must not echo at length; a short one helps and stays.
+  const quoted = /^(.*?): ("(?:[^"\\]|\\.)*")$/.exec(reason);
+  if (quoted && quoted[2]!.length > MAX_QUOTED_TOKEN) return quoted[1]!;
+  return reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason;
 }
+
+/** Longest token of the file a syntax error's message may quote. */
+const MAX_QUOTED_TOKEN = 40;
+/** Longest syntax error message. */
+const MAX_REASON = 200;
 
 /** Checks one parsed value; the message names the limit. */
 function limitError(value: unknown, limits: DataLimits): string | undefined {
@@ -153,7 +165,11 @@ export function parseYamlFile(
       return {
         index,
         line,
-        error: { message: yamlReason(error.message), line: error.linePos?.[0]?.line ?? line },
+        error: {
+          message: yamlReason(error.message),
+          line: error.linePos?.[0]?.line ?? line,
+          ...(error.linePos?.[0]?.col ? { column: error.linePos[0].col } : {}),
+        },
       };
     }
     try {
@@ -226,7 +242,7 @@ function splitAndLoad(
             : { index, line: firstLine, value },
         );
       } catch (error) {
-        const mark = (error as { mark?: { line?: number } }).mark;
+        const mark = (error as { mark?: { line?: number; column?: number } }).mark;
         const reason = isStackOverflow(error)
           ? `nested too deeply to read (limit ${DATA_LIMIT_KEYS.maxDepth})`
           : jsYamlReason(error, limits);
@@ -237,6 +253,9 @@ function splitAndLoad(
           error: {
             message: limit ? `This document is ${reason}` : reason,
             line: mark?.line !== undefined ? firstLine + mark.line : firstLine,
+            ...(mark?.line !== undefined && mark.column !== undefined && !limit
+              ? { column: mark.column + 1 }
+              : {}),
             ...(limit ? { limit: true } : {}),
           },
         });

@@ -61,12 +61,9 @@ export async function resolvePlaceholders(
           hash: ctx.hash(read.content),
         });
         if (key === '$text') return read.content;
-        if (key === '$json') return JSON.parse(read.content);
+        if (key === '$json') return parseJson(read.content);
         // Aliases stay shared here; the document with this value in it is measured after.
-        const docs = jsYaml.loadAll(read.content, null, {
-          schema: jsYaml.CORE_SCHEMA,
-          maxDepth: DEFAULT_DATA_LIMITS.maxDepth,
-        });
+        const docs = loadYaml(read.content);
         if (docs.length !== 1)
           throw new Error(
             `${read.target} must hold exactly one YAML document, found ${docs.length}`,
@@ -87,6 +84,41 @@ export async function resolvePlaceholders(
     return out;
   };
   return { value: await visit(doc, ''), problems, dependencies };
+}
+
+/**
+ * Parse errors of referenced files say where, not what: the parsers' own messages quote the
+ * file (js-yaml a snippet with a caret, V8 up to a line of JSON), and these messages reach API
+ * callers, who may not otherwise read that file.
+ */
+function parseJson(content: string): unknown {
+  try {
+    return JSON.parse(content);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message)?.[1];
+    let where = '';
+    if (position !== undefined) {
+      const before = content.slice(0, Number(position)).split('\n');
+      where = ` at line ${before.length}, column ${before.at(-1)!.length + 1}`;
+    }
+    const reason = /Unexpected end of JSON input/.test(message) ? ' (it ends too early)' : '';
+    throw new Error(`not valid JSON${where}${reason}`);
+  }
+}
+
+function loadYaml(content: string): unknown[] {
+  try {
+    return jsYaml.loadAll(content, null, {
+      schema: jsYaml.CORE_SCHEMA,
+      maxDepth: DEFAULT_DATA_LIMITS.maxDepth,
+    });
+  } catch (error) {
+    const { reason, mark } = error as { reason?: string; mark?: { line: number; column: number } };
+    if (!reason) throw error;
+    const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
+    throw new Error(`not valid YAML${where}: ${reason.split('\n')[0]}`);
+  }
 }
 
 /** Cheap pre-check so documents without placeholders skip the async walk. */

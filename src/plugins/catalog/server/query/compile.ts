@@ -1,5 +1,6 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { FieldCondition, Predicate } from './predicate.ts';
+import { type QueryField, queryFieldFor } from './query-fields.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: catalog tables are untyped in Kysely
 type EB = ExpressionBuilder<any, any>;
@@ -18,25 +19,35 @@ function likePrefix(value: string): string {
 export function compilePredicate(
   predicate: Predicate,
   relationType: RelationTypeLookup,
+  queryFields: readonly QueryField[] = [],
 ): (eb: EB) => Expression<SqlBool> {
-  return (eb) => build(eb, predicate, relationType);
+  return (eb) => build(eb, predicate, relationType, queryFields);
 }
 
-function build(eb: EB, predicate: Predicate, rt: RelationTypeLookup): Expression<SqlBool> {
+function build(
+  eb: EB,
+  predicate: Predicate,
+  rt: RelationTypeLookup,
+  qf: readonly QueryField[],
+): Expression<SqlBool> {
   if ('$all' in predicate && Array.isArray(predicate.$all)) {
-    const parts = (predicate.$all as Predicate[]).map((p) => build(eb, p, rt));
+    const parts = (predicate.$all as Predicate[]).map((p) => build(eb, p, rt, qf));
     return parts.length ? eb.and(parts) : sql<SqlBool>`1=1`;
   }
   if ('$any' in predicate && Array.isArray(predicate.$any)) {
-    const parts = (predicate.$any as Predicate[]).map((p) => build(eb, p, rt));
+    const parts = (predicate.$any as Predicate[]).map((p) => build(eb, p, rt, qf));
     return parts.length ? eb.or(parts) : sql<SqlBool>`1=0`;
   }
   if ('$not' in predicate && typeof predicate.$not === 'object') {
-    return eb.not(build(eb, predicate.$not as Predicate, rt));
+    return eb.not(build(eb, predicate.$not as Predicate, rt, qf));
   }
-  const parts = Object.entries(predicate as Record<string, FieldCondition>).map(([key, cond]) =>
-    field(eb, key.toLowerCase(), cond, rt),
-  );
+  const parts = Object.entries(predicate as Record<string, FieldCondition>).map(([key, cond]) => {
+    const lower = key.toLowerCase();
+    const contributed = queryFieldFor(qf, lower);
+    return contributed
+      ? contributedField(eb, contributed, lower, cond)
+      : field(eb, lower, cond, rt);
+  });
   return parts.length === 1 ? parts[0]! : eb.and(parts);
 }
 
@@ -92,6 +103,20 @@ function field(
   const item = cond.$contains;
   if (typeof item === 'object') return sql<SqlBool>`1=0`;
   return eb('e.id', 'in', rows().where('value', '=', String(item).toLowerCase()));
+}
+
+/** A key another plugin answers (`catalog.query-fields`), e.g. `scorecard.<name>.level`. */
+function contributedField(
+  eb: EB,
+  contributed: QueryField,
+  key: string,
+  cond: FieldCondition,
+): Expression<SqlBool> {
+  if (typeof cond === 'object' && '$exists' in cond) {
+    const exists = eb('e.entity_ref', 'in', contributed.refs(eb, key, { $exists: true }));
+    return cond.$exists ? exists : eb.not(exists);
+  }
+  return eb('e.entity_ref', 'in', contributed.refs(eb, key, cond));
 }
 
 function relation(

@@ -3,10 +3,15 @@ import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Entity } from '../../../../model/entity.ts';
 import { InputError } from '../../../../core/errors.ts';
 import type { EntityRow, EntityStore } from '../store/entity-store.ts';
+import { TITLE_OR_NAME_KEY } from '../store/search-rows.ts';
 import { compilePredicate, type RelationTypeLookup } from './compile.ts';
 import { type QueryCursor, decodeCursor, encodeCursor } from './cursor.ts';
 import type { Predicate } from './predicate.ts';
+import { type QueryField, queryFieldFor } from './query-fields.ts';
 import { needsRelations, project } from './projection.ts';
+
+/** Refs of generated Location entities (ingest-location.ts); no LIKE wildcard in it. */
+const GENERATED_LOCATION_PREFIX = 'location:default/generated-';
 
 export interface ByQueryRequest {
   filter?: Predicate;
@@ -43,6 +48,7 @@ const ALWAYS_PRESENT = new Set([
   'metadata.name',
   'metadata.namespace',
   'metadata.uid',
+  TITLE_OR_NAME_KEY,
 ]);
 
 // biome-ignore lint/suspicious/noExplicitAny: untyped catalog tables
@@ -54,10 +60,12 @@ export class EntityQuery {
     private readonly db: DB,
     private readonly store: EntityStore,
     private readonly relationType: RelationTypeLookup,
+    /** Keys other plugins answer (`catalog.query-fields`), e.g. `scorecard.<name>.level`. */
+    private readonly queryFields: readonly QueryField[] = [],
   ) {}
 
   private where(filter: Predicate | undefined) {
-    return filter ? compilePredicate(filter, this.relationType) : undefined;
+    return filter ? compilePredicate(filter, this.relationType, this.queryFields) : undefined;
   }
 
   private fullText(
@@ -105,11 +113,11 @@ export class EntityQuery {
           ? entitiesFirst
             ? this.db
                 .selectFrom('catalog_entities as e')
-                .crossJoin('catalog_search as o')
+                .crossJoin(this.orderRows(orderKey))
                 .whereRef('e.id', '=', 'o.entity_id')
                 .where(SEARCH_KEY_UNINDEXED('o'), '=', orderKey)
             : this.db
-                .selectFrom('catalog_search as o')
+                .selectFrom(this.orderRows(orderKey))
                 .crossJoin('catalog_entities as e')
                 .whereRef('e.id', '=', 'o.entity_id')
                 .where('o.key', '=', orderKey)
@@ -206,6 +214,29 @@ export class EntityQuery {
 
     const entities = await this.store.assemble(page, needsRelations(request.fields));
     return { items: entities.map((e) => project(e, request.fields)), totalItems, pageInfo };
+  }
+
+  /**
+   * Where an ordered page reads its order values, as `o` (entity_id, key, value): the search
+   * rows, or for a key another plugin answers (`scorecard.<name>.rank`) the values it gives.
+   */
+  private orderRows(key: string): 'catalog_search as o' {
+    const contributed = queryFieldFor(this.queryFields, key);
+    if (!contributed?.orderValues) return 'catalog_search as o';
+    const values = contributed.orderValues;
+    // biome-ignore lint/suspicious/noExplicitAny: a derived table standing in for `o`
+    const derived = (eb: any) =>
+      eb
+        .selectFrom(values(eb, key).as('v'))
+        .innerJoin('catalog_entities as oe', 'oe.entity_ref', 'v.entity_ref')
+        .select([
+          'oe.id as entity_id',
+          sql<string>`cast(${key} as varchar(256))`.as('key'),
+          'v.value as value',
+        ])
+        .as('o');
+    // Typed as the search rows it replaces: the same three columns under the same alias.
+    return derived as unknown as 'catalog_search as o';
   }
 
   /** PostgreSQL orders joins by its own estimates; SQLite runs a CROSS JOIN as written. */
@@ -308,7 +339,25 @@ export class EntityQuery {
    * own rows, where skipping an offset would read every earlier match again); ordered by a
    * field, slices are taken by offset.
    */
-  async *listAll(request: {
+  listAll(request: {
+    filter?: Predicate;
+    fields?: string[];
+    order?: Array<{ field: string; order: 'asc' | 'desc' }>;
+  }): AsyncGenerator<Partial<Entity>[]> {
+    this.checkFilter(request.filter);
+    return this.listSlices(request);
+  }
+
+  /**
+   * Builds the filter's SQL once without running it: a key another plugin answers may refuse
+   * a value (InputError), and a streamed answer must be refused before its first byte.
+   */
+  private checkFilter(filter: Predicate | undefined): void {
+    const w = this.where(filter);
+    if (w) this.db.selectFrom('catalog_entities as e').select('e.id').where(w).compile();
+  }
+
+  private async *listSlices(request: {
     filter?: Predicate;
     fields?: string[];
     order?: Array<{ field: string; order: 'asc' | 'desc' }>;
@@ -325,11 +374,16 @@ export class EntityQuery {
     }
   }
 
-  /** The most recently changed entities (Atrium; the home page shows them). */
+  /**
+   * The most recently changed entities (Atrium; the home page shows them). The Location
+   * entities generated for registered locations (generatedLocationRef) are left out: every
+   * registration makes one, and their hashed names would push real changes off the list.
+   */
   async recent(limit: number, filter: Predicate | undefined) {
     let q = this.db
       .selectFrom('catalog_entities as e')
-      .select(['e.entity_ref', 'e.body', 'e.updated_at']);
+      .select(['e.entity_ref', 'e.body', 'e.updated_at'])
+      .where('e.entity_ref', 'not like', `${GENERATED_LOCATION_PREFIX}%`);
     const w = this.where(filter);
     if (w) q = q.where(w);
     const rows = (await q

@@ -1,4 +1,5 @@
 import type { Entity } from '../../../../model/entity.ts';
+import { TITLE_OR_NAME } from '../../common/fields.ts';
 
 export interface SearchRow {
   entity_id: string;
@@ -10,6 +11,18 @@ export interface SearchRow {
 
 /** Backstage does not index longer keys or values; filters on them cannot match either. */
 export const MAX_SEARCH_LENGTH = 200;
+
+/** The search key of {@link TITLE_OR_NAME} (keys are stored lowercase). */
+export const TITLE_OR_NAME_KEY = TITLE_OR_NAME.toLowerCase();
+
+/**
+ * The value {@link TITLE_OR_NAME} is ordered by: the title when it is a string short enough to
+ * be indexed (what migration 0002 can read from the `metadata.title` row), else the name.
+ */
+export function titleOrName(entity: Entity): string {
+  const { title, name } = entity.metadata;
+  return typeof title === 'string' && title.length <= MAX_SEARCH_LENGTH ? title : name;
+}
 
 /**
  * Flattens an entity into the key/value rows that filters, ordering and facets run on,
@@ -61,6 +74,7 @@ export function buildSearchRows(entityId: string, entity: Entity): SearchRow[] {
   const { etag: _etag, ...metadata } = entity.metadata;
   walk('metadata', metadata);
   if (entity.spec) walk('spec', entity.spec);
+  add(TITLE_OR_NAME_KEY, titleOrName(entity));
   return dedupe(rows);
 }
 

@@ -31,7 +31,7 @@ import { catalogWriteAction } from './write.ts';
 
 const EXAMPLES = fileURLToPath(
   new URL(
-    '../../../../../../../shared/fixtures/backstage-examples/packages/catalog-model/examples',
+    '../../../../../../test/fixtures/backstage/backstage-examples/packages/catalog-model/examples',
     import.meta.url,
   ),
 );

@@ -402,7 +402,7 @@ describe('fetch:template from disk', () => {
 
 describe('fetch:template with real Backstage templates', () => {
   const samples = new URL(
-    '../../../../../../../shared/fixtures/backstage-examples/plugins/scaffolder-backend/sample-templates/',
+    '../../../../../../test/fixtures/backstage/backstage-examples/plugins/scaffolder-backend/sample-templates/',
     import.meta.url,
   );
 
