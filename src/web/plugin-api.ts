@@ -27,7 +27,8 @@
  *   and turns a chosen value into a catalog API filter (`toFilter`, e.g.
  *   `scorecard.production-readiness.level=Gold`) that the explorer joins to its own.
  *
- * Plugins reach the backend with `fetchJson` (errors name the failed request), ask what the
+ * Plugins reach the backend with `fetchJson` (errors name the failed request), show entity refs
+ * by their targets' titles with `useRefTarget`/`useRefLabels` (batched and cached), ask what the
  * caller may do with `usePermissions`, say why a request was refused with `explainError`, and
  * set the document title with `usePageTitle`. The built-in catalog pages are registered through this
  * API exactly as a third-party plugin would be (see `src/plugins/catalog/web/index.tsx`).
@@ -43,6 +44,15 @@ export {
   queryString,
   SESSION_ENDED_EVENT,
 } from './api-client.ts';
+export {
+  loadRefTarget,
+  type RefTarget,
+  type ResolvedRef,
+  refLabel,
+  resolveRef,
+  useRefLabels,
+  useRefTarget,
+} from './entity-refs.ts';
 export {
   type Denial,
   denialOf,

@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
 import { parseEntityRef } from '../../../model/ref.ts';
-import { refLabel, resolveRef, useRefLabels, useRefTarget } from './entity-refs.ts';
+import { refLabel, resolveRef, useRefLabels, useRefTarget } from '../../../web/plugin-api.ts';
 import './entity-ref.css';
 
 /** The entity page path of an entity or an entity ref (`kind:namespace/name`). */

@@ -1,64 +1,12 @@
 /**
  * Entity refs as the scorecard pages show them: a link to the entity page labelled with the
- * target's title. Titles are asked for in batches (`POST /api/catalog/entities/by-refs`, one
- * request per render) under the same React Query key the catalog's pages use, so a title
- * already known from another page is not asked again.
+ * target's title, through the shell's batched, cached `useRefTarget` (one by-refs request per
+ * render, shared with the catalog's pages).
  */
-import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router-dom';
 import { DEFAULT_NAMESPACE } from '../../../model/entity.ts';
 import { parseEntityRef, stringifyEntityRef } from '../../../model/ref.ts';
-import { fetchJson } from '../../../web/plugin-api.ts';
-
-interface RefTarget {
-  name: string;
-  title?: string;
-}
-
-const GATHER_MS = 10;
-const MAX_BATCH = 500;
-
-type Waiter = { resolve(target: RefTarget | null): void; reject(error: unknown): void };
-const pending = new Map<string, Waiter[]>();
-let scheduled = false;
-
-async function flush(): Promise<void> {
-  scheduled = false;
-  const batch = new Map(pending);
-  pending.clear();
-  const refs = [...batch.keys()];
-  for (let i = 0; i < refs.length; i += MAX_BATCH) {
-    const chunk = refs.slice(i, i + MAX_BATCH);
-    try {
-      const { items } = await fetchJson<{
-        items: Array<{ metadata?: { name?: string; title?: unknown } } | null>;
-      }>('/api/catalog/entities/by-refs', {
-        method: 'POST',
-        body: { entityRefs: chunk, fields: ['metadata.name', 'metadata.title'] },
-      });
-      chunk.forEach((ref, index) => {
-        const m = items[index]?.metadata;
-        const target =
-          m && typeof m.name === 'string'
-            ? { name: m.name, title: typeof m.title === 'string' && m.title ? m.title : undefined }
-            : null;
-        for (const waiter of batch.get(ref) ?? []) waiter.resolve(target);
-      });
-    } catch (error) {
-      for (const ref of chunk) for (const waiter of batch.get(ref) ?? []) waiter.reject(error);
-    }
-  }
-}
-
-function loadTarget(ref: string): Promise<RefTarget | null> {
-  return new Promise((resolve, reject) => {
-    pending.set(ref, [...(pending.get(ref) ?? []), { resolve, reject }]);
-    if (!scheduled) {
-      scheduled = true;
-      setTimeout(() => void flush(), GATHER_MS);
-    }
-  });
-}
+import { useRefTarget } from '../../../web/plugin-api.ts';
 
 export interface ParsedRef {
   canonical: string;
@@ -93,13 +41,7 @@ export function shortName(ref: Pick<ParsedRef, 'namespace' | 'name'>): string {
 
 /** The title of a ref's target (undefined while it loads or when it has none). */
 export function useRefTitle(canonical: string | undefined): string | undefined {
-  const query = useQuery({
-    queryKey: ['ref-target', canonical],
-    queryFn: () => loadTarget(canonical!),
-    enabled: canonical !== undefined,
-    staleTime: 5 * 60_000,
-  });
-  return query.data?.title;
+  return useRefTarget(canonical)?.title ?? undefined;
 }
 
 /**

@@ -5,9 +5,9 @@
  * next page that shows the same owner asks nothing.
  */
 import { useQueries, useQuery } from '@tanstack/react-query';
-import { DEFAULT_NAMESPACE } from '../../../model/entity.ts';
-import { type EntityRefContext, parseEntityRef, stringifyEntityRef } from '../../../model/ref.ts';
-import { fetchJson } from '../../../web/plugin-api.ts';
+import { DEFAULT_NAMESPACE } from '../model/entity.ts';
+import { type EntityRefContext, parseEntityRef, stringifyEntityRef } from '../model/ref.ts';
+import { fetchJson } from './api-client.ts';
 
 /** The parts of a target entity a ref is shown with; null when it is missing or unreadable. */
 export interface RefTarget {
