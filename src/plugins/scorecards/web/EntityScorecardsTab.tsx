@@ -12,7 +12,8 @@ import {
 import { formatDay, formatValue, fullValue, rankOf, relativeDays } from './format.ts';
 import { GroupStandingCard } from './GroupStandingCard.tsx';
 import { parseRef } from './refs.tsx';
-import { ErrorState, LevelBadge, Loading, PlainText, StatusBadge } from './ui.tsx';
+import { ErrorState, Loading } from '../../catalog/web/shared.tsx';
+import { LevelBadge, PlainText, StatusBadge } from './ui.tsx';
 
 /** The entity's name as the scorecards API addresses it. */
 export function entityName(entity: EntityContentProps['entity']) {

@@ -6,7 +6,8 @@ import { getRollup, type RollupItem, type ScorecardSummary, scorecardPath } from
 import { describeDistribution } from './format.ts';
 import { RefLink } from './refs.tsx';
 import { useScorecards } from './ScorecardsPage.tsx';
-import { DistributionBar, ErrorState, LevelBadge, Loading, RateBar } from './ui.tsx';
+import { ErrorState, Loading } from '../../catalog/web/shared.tsx';
+import { DistributionBar, LevelBadge, RateBar } from './ui.tsx';
 
 /** Entities listed as holding the team back, per scorecard. */
 const HOLDING_BACK = 3;

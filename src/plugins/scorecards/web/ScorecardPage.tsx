@@ -25,7 +25,8 @@ import { formatDay, levelLabel, NO_LEVEL, percent, relativeDays } from './format
 import { RefLink } from './refs.tsx';
 import { useScorecards } from './ScorecardsPage.tsx';
 import { TrendChart } from './TrendChart.tsx';
-import { DistributionBar, ErrorState, LevelBadge, Legend, Loading, RateBar } from './ui.tsx';
+import { ErrorState, Loading, OwnerLink } from '../../catalog/web/shared.tsx';
+import { DistributionBar, LevelBadge, Legend, RateBar } from './ui.tsx';
 
 const TREND_DAYS = [30, 90, 365];
 const RESULTS_PAGE = 20;
@@ -90,7 +91,7 @@ function ScorecardDetail({ card }: { card: ScorecardSummary }) {
           <>
             <dt>Owner</dt>
             <dd>
-              <RefLink entityRef={card.owner} defaultKind="group" />
+              <OwnerLink owner={card.owner} />
             </dd>
           </>
         )}
@@ -646,7 +647,7 @@ function ResultsSection({ card }: { card: ScorecardSummary }) {
                       <RefLink entityRef={`${r.entityRef}`} title={r.title} />
                     </td>
                     <td>
-                      {r.owner ? <RefLink entityRef={r.owner} /> : <span className="muted">–</span>}
+                      {r.owner ? <OwnerLink owner={r.owner} /> : <span className="muted">–</span>}
                     </td>
                     <td>
                       <LevelBadge level={r.level} levels={card.levels} />

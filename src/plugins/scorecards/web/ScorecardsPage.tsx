@@ -3,7 +3,8 @@ import { Link } from 'react-router-dom';
 import { usePageTitle } from '../../../web/plugin-api.ts';
 import { listScorecards, type ScorecardSummary, scorecardPath } from './api.ts';
 import { RefLink } from './refs.tsx';
-import { DistributionBar, ErrorState, Legend, Loading } from './ui.tsx';
+import { ErrorState, Loading, OwnerLink } from '../../catalog/web/shared.tsx';
+import { DistributionBar, Legend } from './ui.tsx';
 
 /** React Query key of the scorecard list (several views read it). */
 export const SCORECARDS_KEY = ['scorecards', 'list'] as const;
@@ -90,7 +91,7 @@ function ScorecardCard({ card }: { card: ScorecardSummary }) {
           <>
             <dt>Owner</dt>
             <dd>
-              <RefLink entityRef={card.owner} defaultKind="group" />
+              <OwnerLink owner={card.owner} />
             </dd>
           </>
         )}

@@ -154,25 +154,3 @@ export function PlainText({ text }: { text: string }) {
     </>
   );
 }
-
-export function Loading({ what }: { what: string }) {
-  return (
-    <div className="state" role="status" aria-busy="true">
-      Loading {what}…
-    </div>
-  );
-}
-
-export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
-  return (
-    <div className="state state-error" role="alert">
-      <strong>Something went wrong.</strong>
-      <p>{error instanceof Error ? error.message : String(error)}</p>
-      {retry && (
-        <button type="button" onClick={retry}>
-          Retry
-        </button>
-      )}
-    </div>
-  );
-}
