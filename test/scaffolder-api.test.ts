@@ -211,17 +211,6 @@ describe.each(ENGINES)('scaffolder REST API (%s)', (engine) => {
       );
     });
 
-    it('400 naming the step and field with a template syntax error', async () => {
-      const r = await api.post('/v2/tasks', { templateRef: 'syntax-error', values: {} });
-      expect(r.status).toBe(400);
-      expect(r.body.errors).toHaveLength(1);
-      expect(r.body.errors[0]).toMatchObject({
-        stepId: 'broken',
-        field: 'spec.steps[1].input.message',
-        name: 'TemplateSyntaxError',
-      });
-    });
-
     it('400 naming the step and fields of an input its action rejects', async () => {
       const r = await api.post('/v2/tasks', { templateRef: 'bad-input', values: {} });
       expect(r.status).toBe(400);
@@ -575,6 +564,53 @@ describe.each(ENGINES)('scaffolder REST API (%s)', (engine) => {
       ]);
       expect(await totalTasks()).toBe(before);
       expect(readdirSync(workspaces).filter((n) => n.startsWith('dry-run-'))).toEqual([]);
+    });
+
+    it('runs what Backstage runs: an unparsable ${{ }} as written, repeated step ids, with warnings', async () => {
+      const template = {
+        apiVersion: 'scaffolder.backstage.io/v1beta3',
+        kind: 'Template',
+        metadata: { name: 'lenient' },
+        spec: {
+          type: 'service',
+          steps: [
+            // A JavaScript ternary, as real templates write it: Nunjucks cannot parse it.
+            {
+              id: 'say',
+              action: 'debug:log',
+              input: { message: "${{ parameters.x ? 'a' : 'b' }}" },
+            },
+            { id: 'say', action: 'debug:log', input: { message: 'second ${{ parameters.x }}' } },
+          ],
+          output: { text: [{ title: 'Said', content: '${{ steps.say.output | }}' }] },
+        },
+      };
+      const r = await dryRun({ template, values: { x: 'y' }, directoryContents: [] });
+      expect(r.status).toBe(200);
+      expect(r.body.status).toBe('completed');
+      const messages = r.body.log.map((l: { body: { message: string } }) => l.body.message);
+      expect(messages).toContain("info: ${{ parameters.x ? 'a' : 'b' }}");
+      expect(messages).toContain('info: second y');
+      expect(
+        r.body.warnings.map((w: { name: string; field: string }) => [w.name, w.field]),
+      ).toEqual([
+        ['TemplateSyntaxError', 'spec.steps[0].input.message'],
+        ['DuplicateStepIdWarning', 'spec.steps[1].id'],
+        ['TemplateSyntaxError', 'spec.output.text[0].content'],
+      ]);
+      expect(messages.slice(0, 3).every((m: string) => m.startsWith('Warning: '))).toBe(true);
+    });
+
+    it('starts a task with a template syntax error and opens its log with the warning', async () => {
+      const r = await api.post('/v2/tasks', { templateRef: 'syntax-error', values: {} });
+      expect(r.status).toBe(201);
+      const events = await api.stream(r.body.id);
+      expect(events[0]?.body.message).toMatch(
+        /^Warning: Step broken \(debug:log\): spec\.steps\[1\]\.input\.message: template syntax error/,
+      );
+      expect(completionOf(events)?.body.message).toBe('Run completed with status: completed');
+      const logged = events.filter((e) => e.body.stepId === 'broken' && !e.body.status);
+      expect(logged.map((e) => e.body.message)).toContain('info: Hello ${{ parameters.name | }}');
     });
 
     it('reads skeleton files from directoryContents, skips actions without dry-run support', async () => {

@@ -66,6 +66,39 @@ export function parseGitUrl(target: string): GitTreeLocation | undefined {
   return undefined;
 }
 
+/**
+ * A repository's own address (`https://github.com/org/repo`, `https://gitlab.com/group/sub/repo`,
+ * with or without `.git`), read as Backstage's readers read it: the whole default branch
+ * (`HEAD`). Undefined for anything with a query, a fragment or fewer than two path segments.
+ */
+export function parseRepoRootUrl(target: string): GitTreeLocation | undefined {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.search || url.hash) return undefined;
+  let segments: string[];
+  try {
+    segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+  if (segments.length < 2 || segments.includes('-') || segments.some((s) => s === '..'))
+    return undefined;
+  const repoUrl = `${url.origin}/${encodePath(segments).replace(/\.git$/, '')}`;
+  return {
+    repoUrl,
+    cloneUrl: `${repoUrl}.git`,
+    style: segments.length === 2 ? 'github' : 'gitlab',
+    kind: 'tree',
+    ref: 'HEAD',
+    path: '',
+  };
+}
+
 /** The URL of `path` in the same repository and ref, as a folder (`tree`) or file (`blob`). */
 export function formatGitUrl(
   location: GitTreeLocation,

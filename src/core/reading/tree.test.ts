@@ -223,6 +223,21 @@ describe('readTree over git (dumb HTTP server)', () => {
     );
   });
 
+  it("reads a repository's own address as its default branch, as Backstage does", async () => {
+    for (const url of [`${server.base}/acme/templates`, `${server.base}/acme/templates.git`]) {
+      const root = await readTree(url, opts());
+      trees.push(root);
+      expect(Object.keys(listFiles(root.dir))).toContain('template.yaml');
+      expect(Object.keys(listFiles(root.dir))).toContain('skeleton/src/index.js');
+    }
+    const nested = await readTree(`${server.base}/group/sub/gl-templates`, opts());
+    trees.push(nested);
+    expect(Object.keys(listFiles(nested.dir))).toEqual(['svc/skeleton/a.txt']);
+    await expect(readTree(`${server.base}/acme`, opts())).rejects.toThrow(
+      /does not name a folder in a git repository/,
+    );
+  });
+
   it('reads the repository root without its .git folder, and GitLab-style URLs', async () => {
     const root = await readTree(`${server.base}/acme/templates/tree/main`, opts());
     trees.push(root);
@@ -291,7 +306,11 @@ describe('readTree over git (dumb HTTP server)', () => {
     await expect(readTree(unreachable, { allow: [{ host: '127.0.0.1:9' }] })).rejects.toThrow(
       `Could not reach 127.0.0.1:9 to read ${unreachable}`,
     );
+    // Any address with a path may be a repository's own (GitLab nests groups): it is tried as one.
     await expect(readTree(`${server.base}/just/a/page`, opts())).rejects.toThrow(
+      `Could not read ${server.base}/just/a/page: repository ${server.base}/just/a/page.git not found`,
+    );
+    await expect(readTree(`${server.base}/page?x=1`, opts())).rejects.toThrow(
       /does not name a folder in a git repository/,
     );
   });

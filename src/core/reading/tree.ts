@@ -32,7 +32,7 @@ import {
   scratchDir,
   tokenFor,
 } from './git-checkout.ts';
-import { formatGitUrl, parseGitUrl } from './git-url.ts';
+import { formatGitUrl, parseGitUrl, parseRepoRootUrl } from './git-url.ts';
 
 export { formatGitUrl, parseGitUrl, type GitTreeLocation } from './git-url.ts';
 
@@ -192,10 +192,10 @@ export async function readTree(target: string, opts: ReadTreeOptions): Promise<R
   } catch {
     throw new InputError(`${target} is not a URL or an absolute path`);
   }
-  const location = parseGitUrl(target);
+  const location = parseGitUrl(target) ?? parseRepoRootUrl(target);
   if (!location) {
     throw new InputError(
-      `${target} does not name a folder in a git repository; expected https://<host>/<owner>/<repo>/tree/<ref>/<path> or https://<host>/<group>/<repo>/-/tree/<ref>/<path>`,
+      `${target} does not name a folder in a git repository; expected https://<host>/<owner>/<repo>/tree/<ref>/<path>, https://<host>/<group>/<repo>/-/tree/<ref>/<path>, or a repository's own address https://<host>/<owner>/<repo>`,
     );
   }
   assertAllowed(target, url, opts);

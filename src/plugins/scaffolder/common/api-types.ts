@@ -223,6 +223,11 @@ export interface DryRunResponse {
   status?: 'completed' | 'failed' | 'cancelled';
   /** Atrium: the error that ended a failed run. */
   error?: { name: string; message: string };
+  /**
+   * Atrium: what Backstage runs anyway and Atrium flags (a `${{ }}` that does not parse, a
+   * repeated step id), also at the start of the log.
+   */
+  warnings?: ValidationError[];
 }
 
 /** GET /v2/templating-extensions */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKindRegistry } from '../../../../model/index.ts';
 import { ingestLocation } from './ingest-location.ts';
-import { FileReader } from './readers.ts';
+import { FileReader, UrlReader } from './readers.ts';
 import { RuleSet } from './rules.ts';
 
 // A location's own read, as the server does it (no survey, nothing quoted).
@@ -92,6 +92,41 @@ describe('ingestLocation', () => {
           /^\/strict\/refs\.yaml: Placeholder \$yaml \.\/bad\.yaml could not be resolved: not valid YAML at line 1, column 5: bad indentation of a mapping entry/,
         ),
       ]),
+    );
+  });
+
+  it('keeps a Location whose url target is relative to a file, with the target as its problem', async () => {
+    const file = write(
+      'cross-type/catalog-info.yaml',
+      `apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: { name: cross }\nspec:\n  type: url\n  targets: [./a.yaml, https://example.com/b.yaml]\n---\n${component('neighbour')}`,
+    );
+    const outcome = await ingestLocation(
+      { id: 'test', type: 'file', target: file },
+      {
+        readers: new Map<string, FileReader | UrlReader>([
+          ['file', new FileReader()],
+          // A policy that allows nothing: the absolute target is still listed, then refused.
+          ['url', new UrlReader(() => ({ allow: [] }) as never)],
+        ]),
+        registry: createKindRegistry(),
+        processors: [],
+        rules: new RuleSet(undefined),
+        fingerprint: '',
+      },
+    );
+    const refs = outcome.entities.map((e) => e.ref).filter((r) => !r.includes('generated-'));
+    expect(refs.sort()).toEqual(['component:default/neighbour', 'location:default/cross']);
+    expect(outcome.problems).toContainEqual(
+      expect.objectContaining({
+        file,
+        line: 1,
+        message: expect.stringMatching(
+          /Location target '\.\/a\.yaml' \(type url\) cannot be read .* it is relative/,
+        ),
+      }),
+    );
+    expect(outcome.problems.some((p) => /Invalid URL|Could not process/.test(p.message))).toBe(
+      false,
     );
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import {
   ANNOTATION_MANAGED_BY_LOCATION,
   ANNOTATION_MANAGED_BY_ORIGIN_LOCATION,
@@ -415,6 +415,34 @@ async function processFile(
   }
   return { entities, failed, outcome };
 
+  /**
+   * A target of the file's own type resolves against the file, as Backstage resolves it. One of
+   * another type is taken as written, as Backstage takes it, so it must be absolute: a relative
+   * `url` target in a `file` location costs that target alone (a problem on the location with
+   * the document's line), never the document or its neighbours.
+   */
+  function resolveTarget(type: string, target: string, line: number | undefined) {
+    const childReader = ctx.readers.get(type);
+    try {
+      if (type === file.type || !childReader) return reader.resolve(file.target, target);
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !isAbsolute(target))
+        throw new Error('it is relative');
+      return childReader.resolve(target, target);
+    } catch (error) {
+      outcome.problems.push({
+        level: 'error',
+        name: 'InputError',
+        message:
+          `Location target '${target}' (type ${type}) cannot be read from this ${file.type} location: ` +
+          `${(error as Error).message}. A relative target resolves only against a location of its own type: ` +
+          `write the full address, or give the Location spec.type ${file.type}`,
+        file: file.target,
+        line,
+      });
+      return undefined;
+    }
+  }
+
   async function processDocument(doc: (typeof parsed.documents)[number]): Promise<void> {
     const docProblems: Problem[] = [];
     const at = (problem: Problem): Problem => ({
@@ -574,12 +602,9 @@ async function processFile(
           ? spec.targets.filter((t): t is string => typeof t === 'string')
           : []),
       ];
-      const childReader = ctx.readers.get(type);
       for (const target of targets) {
-        const resolved =
-          type === file.type || !childReader
-            ? reader.resolve(file.target, target)
-            : childReader.resolve(file.target, target);
+        const resolved = resolveTarget(type, target, doc.line);
+        if (resolved === undefined) continue;
         outcome.children.push({
           type,
           target: resolved,

@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Entity, JsonObject } from '../../../../model/entity.ts';
-import type { DryRunRequest, DryRunResponse, LogEventBody } from '../../common/api-types.ts';
+import type {
+  DryRunRequest,
+  DryRunResponse,
+  LogEventBody,
+  ValidationError,
+} from '../../common/api-types.ts';
 import { walkDirectory } from '../actions/fs/walk.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
 import { resolveSafeChildPath } from '../actions/workspace-paths.ts';
@@ -16,8 +21,15 @@ export interface DryRunDeps {
   /** Temp folders go here (`dry-run-*`), removed before the answer is sent. */
   workspaceRoot: string;
   environment: { parameters: JsonObject; secrets: Record<string, string> };
-  /** Throws the 400 `{errors}` of POST /v2/tasks for a request that cannot run. */
-  check(template: Entity, values: JsonObject, secrets: Record<string, string>): Promise<void>;
+  /**
+   * Throws the 400 `{errors}` of POST /v2/tasks for a request that cannot run; answers the
+   * warnings of one that runs as Backstage would run it.
+   */
+  check(
+    template: Entity,
+    values: JsonObject,
+    secrets: Record<string, string>,
+  ): Promise<ValidationError[]>;
 }
 
 /** Longest a dry run may take; actions that wait are skipped anyway (no dry-run support). */
@@ -38,7 +50,7 @@ export async function dryRun(
   assertTemplate(request.template, 'Input template');
   const template = request.template as unknown as Entity;
   const secrets = request.secrets ?? {};
-  await deps.check(template, request.values, secrets);
+  const warnings = await deps.check(template, request.values, secrets);
 
   await mkdir(deps.workspaceRoot, { recursive: true });
   const root = await mkdtemp(join(deps.workspaceRoot, 'dry-run-'));
@@ -59,7 +71,9 @@ export async function dryRun(
       entityRef: 'template:default/dry-run',
       baseUrl: pathToFileURL(join(templateDir, 'template.yaml')).href,
     });
-    const log: Array<{ body: LogEventBody }> = [];
+    const log: Array<{ body: LogEventBody }> = warnings.map((w) => ({
+      body: { message: `Warning: ${w.message}` },
+    }));
     const timeout = AbortSignal.timeout(DRY_RUN_TIMEOUT_MS);
     const result = await executeSpec({
       taskId: randomUUID(),
@@ -85,6 +99,7 @@ export async function dryRun(
       output: result.output ?? {},
       steps: spec.steps,
       status: result.status,
+      ...(warnings.length ? { warnings } : {}),
       ...(result.error ? { error: result.error } : {}),
     };
   } finally {

@@ -38,19 +38,24 @@ export interface TaskServiceDeps {
 export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
-  /** Every problem with a template run request that can be found without running it. */
+  /**
+   * Every problem with a template run request that can be found without running it: throws
+   * the errors, answers the warnings (what Backstage runs anyway, see validateSteps).
+   */
   async check(
     template: Entity,
     values: JsonObject,
     secrets: Record<string, string>,
-  ): Promise<void> {
+  ): Promise<ValidationError[]> {
     const { registry, templater } = this.deps;
+    const steps = await validateSteps(template, registry, templater);
     const errors = [
       ...(await validateValues(template, values, templater)),
       ...validateSecrets(secretsSchemaOf(template), secrets),
-      ...(await validateSteps(template, registry, templater)),
+      ...steps.errors,
     ];
     if (errors.length) throw new ValidationFailed(errors);
+    return steps.warnings;
   }
 
   async userOf(ref: string): Promise<{ ref: string; entity?: Entity }> {
@@ -66,7 +71,7 @@ export class TaskService {
   }): Promise<{ id: string }> {
     const template = await findTemplate(this.deps.catalog, input.templateRef);
     const secrets = input.secrets ?? {};
-    await this.check(template, input.values, secrets);
+    const warnings = await this.check(template, input.values, secrets);
     const spec = buildTaskSpec({
       template,
       values: input.values,
@@ -80,6 +85,10 @@ export class TaskService {
       secrets,
       secretsSchema: secretsSchemaOf(template),
     });
+    // Before the runner is woken, so the warnings open the log.
+    for (const warning of warnings) {
+      await this.deps.store.appendEvent(id, 'log', { message: `Warning: ${warning.message}` });
+    }
     this.deps.runner?.wake();
     return { id };
   }

@@ -127,12 +127,18 @@ function templatedAt(input: JsonValue, path: Array<string | number>): boolean {
  * `${{ }}` parses, and each input matches its action's schema in the parts not computed by a
  * template (a missing required field, a literal of the wrong type, an unknown key).
  */
+/**
+ * What is wrong with a template's steps. `warnings` are what Backstage runs anyway (a `${{ }}`
+ * that does not parse is kept as written; a repeated step id runs, the later step's output
+ * replacing the earlier's): Atrium says so, in the dry run and the task's log, and runs too.
+ */
 export async function validateSteps(
   template: Entity,
   registry: ActionRegistry,
   templater: CheckingTemplater,
-): Promise<ValidationError[]> {
+): Promise<{ errors: ValidationError[]; warnings: ValidationError[] }> {
   const errors: ValidationError[] = [];
+  const warnings: ValidationError[] = [];
   const spec = template.spec as JsonObject;
   const raw = Array.isArray(spec.steps) ? spec.steps : [];
   const steps: TaskStep[] = normalizeSteps(raw);
@@ -155,11 +161,18 @@ export async function validateSteps(
     const label = `Step ${step.id}${step.name !== step.id ? ` (${step.name})` : ''}`;
     const push = (field: string, message: string, name = 'InputError') =>
       errors.push({ name, message: `${label}: ${field}: ${message}`, field, stepId: step.id });
+    const warn = (field: string, message: string, name: string) =>
+      warnings.push({ name, message: `${label}: ${field}: ${message}`, field, stepId: step.id });
     if (!isObject(raw[i])) {
       push(where, 'must be an object with an action');
       return;
     }
-    if (ids.has(step.id)) push(`${where}.id`, `duplicate step id '${step.id}'`);
+    if (ids.has(step.id))
+      warn(
+        `${where}.id`,
+        `duplicate step id '${step.id}': both steps run, and \${{ steps['${step.id}'].output }} is the later one's`,
+        'DuplicateStepIdWarning',
+      );
     ids.add(step.id);
     if (!step.action) {
       push(`${where}.action`, 'is required');
@@ -173,7 +186,11 @@ export async function validateSteps(
     for (const key of ['input', 'if', 'each'] as const) {
       if (step[key] === undefined) continue;
       for (const problem of problems.get(`${where}.${key}`) ?? []) {
-        push(problem.path, `template syntax error: ${problem.message}`, 'TemplateSyntaxError');
+        warn(
+          problem.path,
+          `template syntax error, the text is used as written: ${problem.message}`,
+          'TemplateSyntaxError',
+        );
       }
     }
     if (step.input !== undefined && !isObject(step.input) && typeof step.input !== 'string') {
@@ -197,12 +214,12 @@ export async function validateSteps(
   });
   if (spec.output !== undefined) {
     for (const problem of problems.get('spec.output') ?? []) {
-      errors.push({
+      warnings.push({
         name: 'TemplateSyntaxError',
-        message: `${problem.path}: template syntax error: ${problem.message}`,
+        message: `${problem.path}: template syntax error, the text is used as written: ${problem.message}`,
         field: problem.path,
       });
     }
   }
-  return errors;
+  return { errors, warnings };
 }
