@@ -36,6 +36,11 @@ const NOT_RUN: { command: string; reason: string }[] = [
   },
   { command: 'npm test', reason: 'the whole suite, this file included' },
   {
+    command: 'atrium plugin new my-card --dir ../my-card',
+    reason:
+      'would write a package beside the checkout; src/cli/plugin-build.test.ts scaffolds one in a temporary folder, builds it and runs its own test',
+  },
+  {
     command:
       'atrium template run examples/templates/node-service/template.yaml --values values.yaml [',
     reason:

@@ -125,9 +125,54 @@ describe.each(ENGINES)('scaffolder REST API (%s)', (engine) => {
         'catalog:write',
         'catalog:register',
         'catalog:fetch',
+        'catalog:timestamping',
+        'fs:read',
+        'fs:append',
+        'fetch:cookiecutter',
+        'roadiehq:utils:fs:write',
+        'roadiehq:utils:fs:append',
+        'roadiehq:utils:fs:replace',
+        'roadiehq:utils:fs:parse',
+        'roadiehq:utils:merge',
+        'roadiehq:utils:json:merge',
+        'roadiehq:utils:jsonata',
+        'roadiehq:utils:jsonata:yaml:transform',
+        'roadiehq:utils:jsonata:json:transform',
+        'publish:github:pull-request',
+        'publish:gitlab:merge-request',
+        'publish:bitbucketCloud',
+        'publish:bitbucketServer',
+        'publish:azure',
+        'publish:gerrit',
+        'github:repo:create',
+        'github:repo:push',
+        'github:webhook',
+        'github:actions:dispatch',
+        'github:environment:create',
+        'github:pages:enable',
+        'github:issues:label',
+        'gitlab:repo:push',
+        'gitlab:group:ensureExists',
+        'gitlab:projectVariable:create',
+        'gitlab:pipeline:trigger',
       ]) {
         expect(ids).toContain(id);
       }
+      const replace = body.find((a: { id: string }) => a.id === 'roadiehq:utils:fs:replace');
+      expect(replace.schema.input.properties.files.items.required).toEqual([
+        'file',
+        'find',
+        'replaceWith',
+      ]);
+      const cookiecutter = body.find((a: { id: string }) => a.id === 'fetch:cookiecutter');
+      expect(Object.keys(cookiecutter.schema.input.properties)).toEqual([
+        'url',
+        'targetPath',
+        'values',
+        'copyWithoutRender',
+        'extensions',
+        'imageName',
+      ]);
       const rename = body.find((a: { id: string }) => a.id === 'fs:rename');
       expect(rename.schema.input.required).toEqual(['files']);
       expect(rename.examples.length).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ENGINES } from './helpers/server.ts';
 import { type PolicyServer, startPolicyServer } from './helpers/permission.ts';
 import { scaffolderClient } from './scaffolder-helpers.ts';
@@ -66,6 +67,33 @@ ${RUN_TEMPLATES}  - name: only logging actions
     expect(completion.body.message).toBe('Run completed with status: failed');
     expect(logs.some((line) => line.includes('hello'))).toBe(true);
     expect((completion.body.error as { message: string }).message).toBe(
+      "You need scaffolder.action.execute: the rule 'only logging actions' did not match because this step does not run debug:log",
+    );
+  });
+
+  it('holds a dry run to the same rules: its steps run as its caller', async () => {
+    const server = await startPolicyServer({
+      engine,
+      policy: `rules:
+${RUN_TEMPLATES}  - name: everyone may dry-run
+    roles: [everyone]
+    allow: [scaffolder.template.dry-run]
+  - name: only logging actions
+    roles: [everyone]
+    allow: [scaffolder.action.execute]
+    when: { rule: HAS_ACTION_ID, resourceType: scaffolder-action, params: { actionId: 'debug:log' } }
+`,
+    });
+    servers.push(server);
+    const template = parse(TEMPLATE);
+    const r = await server.call('POST', `${server.url}/api/scaffolder/v2/dry-run`, {
+      template,
+      values: {},
+      directoryContents: [],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.status).toBe('failed');
+    expect(r.body.error.message).toBe(
       "You need scaffolder.action.execute: the rule 'only logging actions' did not match because this step does not run debug:log",
     );
   });

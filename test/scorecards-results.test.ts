@@ -854,5 +854,64 @@ for (const engine of ENGINES) {
       expect(r.body).toEqual({ scorecardRef: DOC, status: 'evaluated' });
       expect(api().scoring.stats.fullEvaluations).toBe(full + 1);
     });
+
+    it('evaluates again in full without rewriting unchanged results, and drops those it no longer matches', async () => {
+      await api().idle();
+      // A result left from an earlier filter: the documentation scorecard matches no API.
+      const stray = 'api:default/pay-api';
+      await db()
+        .insertInto('scorecard_results')
+        .values({
+          scorecard_ref: DOC,
+          entity_ref: stray,
+          level: null,
+          rank: 0,
+          checks_json: '[]',
+          statuses: 'FF',
+          passed: 0,
+          failed: 2,
+          unknown: 0,
+          owner_ref: 'group:default/team-a',
+          system_ref: null,
+          domain_ref: null,
+          campaigns: null,
+          scored_at: '2020-01-01T00:00:00.000Z',
+          level_since: '2020-01-01T00:00:00.000Z',
+          digest: null,
+        })
+        .execute();
+      const stored = () =>
+        db()
+          .selectFrom('scorecard_results')
+          .select(['entity_ref', 'level', 'checks_json', 'scored_at', 'level_since', 'digest'])
+          .where('scorecard_ref', '=', DOC)
+          .orderBy('entity_ref')
+          .execute();
+      const changes = async () =>
+        Number(
+          (
+            await db()
+              .selectFrom('scorecard_level_changes')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirst()
+          )?.n,
+        );
+      const before = (await stored()).filter((r) => r.entity_ref !== stray);
+      expect(before.length).toBe(SERVICES.length + 1);
+      const changed = await changes();
+      const startedAt = new Date().toISOString();
+      await ok('POST', '/api/scorecards/scorecards/default/documentation/evaluate?wait=true');
+      // Every result came out as stored: none was written again, no level changed.
+      expect(await stored()).toEqual(before);
+      expect(await changes()).toBe(changed);
+      // The entity page and the list still say they were scored by this evaluation.
+      const { items } = await ok('GET', '/api/scorecards/entities/default/component/svc-a1');
+      const mine = items.find((i: { scorecard: { ref: string } }) => i.scorecard.ref === DOC);
+      expect(mine.scoredAt >= startedAt, `${mine.scoredAt} >= ${startedAt}`).toBe(true);
+      const list = await ok('GET', '/api/scorecards/scorecards/default/documentation/results');
+      for (const item of list.items) expect(item.scoredAt >= startedAt).toBe(true);
+      expect(list.items.map((i: { entityRef: string }) => i.entityRef)).not.toContain(stray);
+      expect(list.totalItems).toBe(before.length);
+    });
   });
 }

@@ -21,6 +21,7 @@ import {
   type FactProvider,
   factProvidersExtensionPoint,
 } from '../src/plugins/scorecards/server/facts/provider.ts';
+import { decodeChecks } from '../src/plugins/scorecards/server/checks-codec.ts';
 import { scorecardsServiceRef } from '../src/plugins/scorecards/server/plugin.ts';
 import { ENGINES, freshDatabase } from './helpers/server.ts';
 
@@ -195,7 +196,7 @@ for (const engine of ENGINES) {
       expect(Number(count?.n)).toBe(TEAMS * PER_TEAM);
       expect((await result(ref('svc-0-1'))).level).toBe('Silver');
       expect((await result(ref('svc-0-2'))).level).toBe('Bronze');
-      const checks = JSON.parse((await result(ref('svc-0-1'))).checks_json);
+      const checks = decodeChecks((await result(ref('svc-0-1'))).checks_json);
       expect(checks.find((c: { id: string }) => c.id === 'coverage')).toMatchObject({
         status: 'unknown',
       });
@@ -222,9 +223,9 @@ for (const engine of ENGINES) {
         await api().idle();
         const scored = await result(ref('svc-0-1'));
         expect(scored.level).toBe('Silver');
-        const checks = JSON.parse(scored.checks_json);
-        expect(checks.find((c: { id: string }) => c.id === 'coverage').status).toBe('unknown');
-        expect(checks.find((c: { id: string }) => c.id === 'described').status).toBe('passed');
+        const checks = decodeChecks(scored.checks_json);
+        expect(checks.find((c) => c.id === 'coverage')?.status).toBe('unknown');
+        expect(checks.find((c) => c.id === 'described')?.status).toBe('passed');
       } finally {
         failing = false;
       }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerPluginCommand } from './plugin.ts';
 import type { ScorecardCheckOptions } from './scorecard.ts';
 import type { TemplateRunOptions } from './template.ts';
 
@@ -168,6 +169,8 @@ audit
       process.exitCode = await auditExportCommand({ ...options, resourceRef: options.resource });
     },
   );
+
+registerPluginCommand(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`atrium: ${error.message}\n`);

@@ -2,7 +2,7 @@ import { loadConfig } from '../core/config/index.ts';
 import { createApp } from '../core/app.ts';
 import { createLogger } from '../core/logger.ts';
 import { catalogServiceRef } from '../plugins/catalog/server/plugin.ts';
-import { installedPlugins } from '../plugins/index.ts';
+import { appPlugins } from '../plugins/index.ts';
 import { createProgress } from './progress.ts';
 import { ensureWebBuild, WEB_DIST } from './web-build.ts';
 
@@ -18,7 +18,8 @@ export async function startCommand(options: { config?: string[] }) {
   await ensureWebBuild(logger);
   const app = await createApp({
     config,
-    plugins: installedPlugins(),
+    // Built-in plugins, then `plugins:` (fetched and checked before anything opens).
+    ...(await appPlugins(config, logger)),
     logger,
     cwd: process.cwd(),
     webRoot: WEB_DIST,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { actionsRegistryExtensionPoint } from './actions.ts';
 import type { AtriumConfig } from './config/index.ts';
 import { type Database, openDatabase } from './database/database.ts';
 import { runMigrations } from './database/migrations.ts';
@@ -55,6 +56,8 @@ export interface AppOptions {
    * `127.0.0.1` and `[::1]` are served besides `backend.allowedHosts`.
    */
   environment?: string;
+  /** Each external plugin's own settings by plugin id, handed over as `env.pluginConfig`. */
+  pluginConfig?: ReadonlyMap<string, unknown>;
 }
 
 export interface App {
@@ -67,10 +70,16 @@ export interface App {
   use<T>(service: ServiceRef<T>): T;
 }
 
+/**
+ * Extension points of the plugin API itself: any plugin may contribute to them and read them,
+ * so a plugin's contributions never depend on which other plugins an app installs.
+ */
+const HOST_POINTS = [actionsRegistryExtensionPoint.id];
+
 /** Checks the plugin set as a whole, so wiring mistakes stop the app before it listens. */
 function checkPlugins(plugins: PluginDefinition[]): Map<string, PluginDefinition> {
   const byId = new Map<string, PluginDefinition>();
-  const points = new Map<string, string>();
+  const points = new Map<string, string>(HOST_POINTS.map((id) => [id, 'the host']));
   for (const plugin of plugins) {
     if (byId.has(plugin.id)) throw new Error(`Two plugins have the id '${plugin.id}'`);
     byId.set(plugin.id, plugin);
@@ -118,6 +127,27 @@ function resourceOf(request: FastifyRequest): string | undefined {
     return `${params.kind}:${params.namespace ?? 'default'}/${params.name}`.toLowerCase();
   const id = params.uid ?? params.id ?? params.taskId ?? params.name;
   return typeof id === 'string' ? id : undefined;
+}
+
+/**
+ * Ends what plugins set up, after a failed start: every stop hook runs (one that throws is
+ * logged, not left to keep the others from running), then the server and the database close.
+ */
+async function release(
+  stops: Array<() => Promise<void> | void>,
+  server: FastifyInstance,
+  database: Database,
+  logger: Logger,
+): Promise<void> {
+  for (const hook of stops) {
+    try {
+      await hook();
+    } catch (error) {
+      logger.error('A stop hook failed while releasing a failed start', { error: String(error) });
+    }
+  }
+  await server.close().catch(() => {});
+  await database.close();
 }
 
 export async function createApp(options: AppOptions): Promise<App> {
@@ -305,6 +335,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       const owned = new Set((plugin.extensionPoints ?? []).map((p) => p.id));
       const env: PluginEnvironment = {
         config,
+        pluginConfig: options.pluginConfig?.get(plugin.id),
         logger: pluginLogger,
         database,
         authorize,
@@ -324,7 +355,7 @@ export async function createApp(options: AppOptions): Promise<App> {
         },
         baseUrl: `${config.backend.baseUrl.replace(/\/$/, '')}/api/${plugin.id}`,
         extensions<T>(point: ExtensionPoint<T>): T[] {
-          if (!owned.has(point.id)) {
+          if (!owned.has(point.id) && !HOST_POINTS.includes(point.id)) {
             throw new Error(
               `Plugin '${plugin.id}' reads extension point '${point.id}', which it does not declare`,
             );
@@ -440,13 +471,33 @@ export async function createApp(options: AppOptions): Promise<App> {
       );
     }
   } catch (error) {
-    await database.close();
+    // Never a half-built app: plugins set up before the failing one may hold workers, timers
+    // or watchers, which their stop hooks end; then the server and the database close.
+    await release(stops, server, database, logger);
     throw error;
   }
 
   if (options.webRoot && !(await serveWebApp(server, options.webRoot))) {
     logger.warn(`No web app found in ${options.webRoot}; serving the API only`);
   }
+
+  const listenAndStart = async (): Promise<string> => {
+    const declared = new Set(routeInfos.map((r) => `${r.method} ${r.url}`));
+    const undeclared = fastifyApiRoutes.filter((r) => !declared.has(r));
+    if (undeclared.length) {
+      throw new Error(
+        `API routes registered without env.route (no permission decision): ${undeclared.join(', ')}`,
+      );
+    }
+    for (const hook of readies) await hook();
+    const address = await server.listen({
+      host: config.backend.listen.host,
+      port: config.backend.listen.port,
+    });
+    logger.info(`Atrium listening on ${address}`);
+    for (const hook of starts) await hook();
+    return address.replace('://127.0.0.1', '://localhost').replace('://[::1]', '://localhost');
+  };
 
   let stopped = false;
   return {
@@ -455,21 +506,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     use,
     async start() {
-      const declared = new Set(routeInfos.map((r) => `${r.method} ${r.url}`));
-      const undeclared = fastifyApiRoutes.filter((r) => !declared.has(r));
-      if (undeclared.length) {
-        throw new Error(
-          `API routes registered without env.route (no permission decision): ${undeclared.join(', ')}`,
-        );
+      try {
+        return await listenAndStart();
+      } catch (error) {
+        // A ready or start hook that throws (or a port in use) leaves nothing running.
+        stopped = true;
+        await release(stops, server, database, logger);
+        throw error;
       }
-      for (const hook of readies) await hook();
-      const address = await server.listen({
-        host: config.backend.listen.host,
-        port: config.backend.listen.port,
-      });
-      logger.info(`Atrium listening on ${address}`);
-      for (const hook of starts) await hook();
-      return address.replace('://127.0.0.1', '://localhost').replace('://[::1]', '://localhost');
     },
     async stop() {
       if (stopped) return;

@@ -15,6 +15,8 @@
  * one id, an extension for a point nobody declares, a route without a permission decision.
  *
  * Stability: everything exported here is stable API; other files under src/core are not.
+ * Plugins installed from packages (`plugins:` in app-config.yaml) see the subset that
+ * `src/plugins/public-api.ts` re-exports, as `@atrium/plugin-api`.
  */
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { AtriumConfig } from './config/index.ts';
@@ -28,6 +30,7 @@ export type { Logger } from './logger.ts';
 export * from './errors.ts';
 export { type EventStream, openEventStream } from './http/event-stream.ts';
 export { criteriaToQuery } from './permissions/evaluator.ts';
+export * from './actions.ts';
 
 /** How a caller proved who it is. */
 export type Credential =
@@ -238,6 +241,12 @@ export interface RouteOptions {
 
 export interface PluginEnvironment {
   config: AtriumConfig;
+  /**
+   * An external plugin's own settings: the `config` of its `plugins:` entry, validated against
+   * the JSON Schema its package declares (`atrium.configSchema`), with that schema's defaults
+   * filled in. `undefined` for built-in plugins and for packages that declare no schema.
+   */
+  pluginConfig?: unknown;
   logger: Logger;
   database: Database;
   authorize: Authorize;

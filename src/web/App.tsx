@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { Link, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { PluginFailures } from './external-plugins.tsx';
 import { type SearchBoxProps, usePageTitle, usePermissions, useExtensions } from './plugin-api.ts';
 import { useTheme } from './theme.ts';
 
@@ -143,6 +144,7 @@ export function App() {
         </ul>
       </nav>
       <main id="main" className="content" tabIndex={-1}>
+        <PluginFailures />
         <Routes>
           <Route path="/" element={<HomePage />} />
           {routes.map(({ path, component: Page }) => (

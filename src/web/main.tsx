@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router-dom';
 import { ApiError } from './api-client.ts';
 import { App } from './App.tsx';
+import { ExternalPlugins } from './external-plugins.tsx';
 import { collectExtensions, ExtensionsContext } from './plugin-api.ts';
 import { installedWebPlugins } from './plugins.ts';
 import { applyInitialTheme } from './theme.ts';
@@ -24,7 +25,8 @@ const queryClient = new QueryClient({
 });
 
 const extensions = collectExtensions(installedWebPlugins);
-// The sign-in gate (the auth plugin's) decides whether the app or the sign-in page shows.
+// The sign-in gate (the auth plugin's) decides whether the app or the sign-in page shows;
+// external plugins load inside it, once the identity is known.
 const Gate = extensions.appGate ?? (({ children }: { children: ReactNode }) => children);
 
 createRoot(document.getElementById('root')!).render(
@@ -33,7 +35,9 @@ createRoot(document.getElementById('root')!).render(
       <ExtensionsContext.Provider value={extensions}>
         <BrowserRouter>
           <Gate>
-            <App />
+            <ExternalPlugins builtIn={installedWebPlugins}>
+              <App />
+            </ExternalPlugins>
           </Gate>
         </BrowserRouter>
       </ExtensionsContext.Provider>

@@ -1,7 +1,9 @@
 /**
  * Atrium's front-end plugin API: the one file a web plugin imports from the app shell.
  *
- * A plugin is a plain object made with `definePlugin` and listed in `src/web/plugins.ts`.
+ * A plugin is a plain object made with `definePlugin` and listed in `src/web/plugins.ts`, or
+ * the default export of an external plugin's web bundle, which imports this file as
+ * `@atrium/web-plugin-api` (README, "Writing a plugin"); the shell loads those at run time.
  * It can contribute:
  *
  * - `routes`: pages at a path (React Router syntax, e.g. `/catalog/:namespace/:kind/:name/:tab?`
@@ -177,9 +179,22 @@ export function definePlugin(plugin: WebPlugin): WebPlugin {
   return plugin;
 }
 
+/**
+ * An external plugin whose web bundle the shell could not load or register (the shell shows
+ * it in a banner and on the Plugins page, and keeps working without it).
+ */
+export interface PluginLoadFailure {
+  /** The plugin's id; null when the list of plugins itself could not be fetched. */
+  id: string | null;
+  /** One sentence naming the plugin, its package and what went wrong. */
+  message: string;
+}
+
 /** Everything all installed plugins contribute, sorted. */
 export interface Extensions {
   plugins: WebPlugin[];
+  /** External plugins that failed to load, in the order `GET /api/plugins` lists them. */
+  failures: PluginLoadFailure[];
   routes: PluginRoute[];
   sidebarItems: SidebarItem[];
   entityTabs: EntityTab[];
@@ -196,9 +211,13 @@ export interface Extensions {
 
 const byOrder = <T extends { order?: number }>(a: T, b: T) => (a.order ?? 100) - (b.order ?? 100);
 
-export function collectExtensions(plugins: WebPlugin[]): Extensions {
+export function collectExtensions(
+  plugins: WebPlugin[],
+  failures: PluginLoadFailure[] = [],
+): Extensions {
   return {
     plugins,
+    failures,
     routes: plugins.flatMap((p) => p.routes ?? []),
     sidebarItems: plugins.flatMap((p) => p.sidebarItems ?? []).sort(byOrder),
     entityTabs: plugins.flatMap((p) => p.entityTabs ?? []).sort(byOrder),

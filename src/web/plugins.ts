@@ -4,6 +4,7 @@ import { authPlugin } from '../plugins/auth/web/index.tsx';
 import { settingsTokensPlugin } from '../plugins/auth/web/settings-tokens-plugin.ts';
 import { catalogPlugin } from '../plugins/catalog/web/index.tsx';
 import { permissionPlugin } from '../plugins/permission/web/index.tsx';
+import { pluginManagerPlugin } from '../plugins/plugin-manager/web/index.tsx';
 import { scaffolderPlugin } from '../plugins/scaffolder/web/index.tsx';
 import { scorecardsPlugin } from '../plugins/scorecards/web/index.tsx';
 import { searchPlugin } from '../plugins/search/web/index.tsx';
@@ -21,5 +22,6 @@ export const installedWebPlugins: WebPlugin[] = [
   scorecardsPlugin,
   auditPlugin,
   permissionPlugin,
+  pluginManagerPlugin,
   settingsTokensPlugin,
 ];

@@ -505,10 +505,11 @@ describe.each(ENGINES)('scaffolder end to end on %s', (engine) => {
   it('picks a repository location and tags, and parses the location back when editing', async () => {
     await page.goto('/create/templates/default/library-repo');
     await page.getByRole('heading', { level: 2, name: 'Repository' }).waitFor();
+    // the first allowed host is chosen, as in Backstage; the rest is missing
     await page.getByRole('button', { name: 'Review' }).click();
     await expect
       .poll(() => page.locator('#root_repoUrl__error').textContent())
-      .toBe('Repository location is required');
+      .toBe('is incomplete: the owner and repository must be filled in');
     await page.getByLabel('Host').selectOption('github.com');
     await page.getByLabel('Owner').fill('kestrel');
     await expect

@@ -114,6 +114,8 @@ describe.each(ENGINES)('docs reader end to end on %s', (engine) => {
   let dir: string;
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
+  const requested: string[] = [];
+  const cspViolations: string[] = [];
   const shot = async (name: string, fullPage = false) => {
     if (engine === 'sqlite') await page.screenshot({ path: join(SHOTS, name), fullPage });
   };
@@ -166,6 +168,12 @@ describe.each(ENGINES)('docs reader end to end on %s', (engine) => {
       void dialog.dismiss();
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+        cspViolations.push(message.text());
+      }
+    });
   });
 
   afterAll(async () => {
@@ -242,6 +250,36 @@ describe.each(ENGINES)('docs reader end to end on %s', (engine) => {
     ).resolves.toBe('Idempotency');
     await expect(content().locator('table').count()).resolves.toBe(1);
     await shot('docs-reader-light.png');
+  });
+
+  it('draws a mermaid diagram in the browser, loading mermaid only on a page that has one', async () => {
+    const violationsBefore = cspViolations.length;
+    // The overview has no diagram: the mermaid code was never fetched.
+    expect(requested.filter((url) => /mermaid/i.test(url))).toEqual([]);
+    await page.goto('/docs/default/component/booking-service/architecture/');
+    const diagram = content().locator('.docs-mermaid-diagram svg');
+    await diagram.waitFor({ timeout: 30_000 });
+    await expect(diagram.textContent()).resolves.toContain('quote-engine');
+    expect(requested.some((url) => /\/assets\/mermaid[^/]*\.js$/.test(url))).toBe(true);
+    // The source is no longer shown once drawn, and nothing in the SVG can run.
+    await expect(content().locator('pre.mermaid-source').count()).resolves.toBe(0);
+    const svgAudit = await page.evaluate(() => {
+      const all = Array.from(document.querySelectorAll('.docs-mermaid-diagram *'));
+      return {
+        on: all.flatMap((el) =>
+          Array.from(el.attributes)
+            .filter((a) => a.name.toLowerCase().startsWith('on'))
+            .map((a) => a.name),
+        ),
+        scripts: all.filter((el) => ['script', 'iframe', 'object', 'embed'].includes(el.localName))
+          .length,
+      };
+    });
+    expect(svgAudit).toEqual({ on: [], scripts: 0 });
+    expect(cspViolations.slice(violationsBefore)).toEqual([]);
+    await shot('docs-mermaid.png');
+    await page.goto('/docs/default/component/booking-service/');
+    await content().getByRole('heading', { name: 'Booking Service', level: 1 }).waitFor();
   });
 
   it('moves between pages through the navigation and the next link', async () => {
@@ -464,6 +502,60 @@ describe.each(ENGINES)('docs reader end to end on %s', (engine) => {
       await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned),
     ).toBeUndefined();
     expect(dialogs).toEqual([]);
+  });
+
+  it('draws a hostile mermaid diagram without running its labels, links or directives, even without the CSP', async () => {
+    // The CSP would block an inline handler anyway: turn it off, so that only mermaid's strict
+    // mode and the sanitising of its SVG stand between the diagram and the page.
+    const context = await browser.newContext({ baseURL: server.url, bypassCSP: true });
+    const bare = await context.newPage();
+    const bareDialogs: string[] = [];
+    bare.on('dialog', (dialog) => {
+      bareDialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    try {
+      await bare.goto('/docs/default/component/hostile-docs/diagram/');
+      const docs = bare.getByTestId('docs-content');
+      const diagram = docs.locator('.docs-mermaid-diagram svg');
+      await diagram.waitFor({ timeout: 30_000 });
+      for (const text of ['bait label', 'click target', 'link label']) {
+        const bait = diagram.getByText(text);
+        if (await bait.count()) {
+          await bait
+            .first()
+            .click({ timeout: 2000 })
+            .catch(() => undefined);
+        }
+      }
+      await bare.waitForTimeout(300);
+      expect(
+        await bare.evaluate(() => (window as unknown as { __pwned?: string }).__pwned),
+      ).toBeUndefined();
+      expect(bareDialogs).toEqual([]);
+      expect(new URL(bare.url()).pathname).toBe('/docs/default/component/hostile-docs/diagram/');
+      const audit = await bare.evaluate(() => {
+        const all = Array.from(document.querySelectorAll('[data-testid="docs-content"] *'));
+        return {
+          on: all.flatMap((el) =>
+            Array.from(el.attributes)
+              .filter((a) => a.name.toLowerCase().startsWith('on'))
+              .map((a) => `${el.localName}[${a.name}]`),
+          ),
+          scripts: all.filter((el) =>
+            ['script', 'iframe', 'object', 'embed'].includes(el.localName),
+          ).length,
+          jsLinks: all.filter((el) =>
+            /^\s*javascript:/i.test(el.getAttribute('href') ?? el.getAttribute('xlink:href') ?? ''),
+          ).length,
+        };
+      });
+      expect(audit).toEqual({ on: [], scripts: 0, jsLinks: 0 });
+      // Material's icon shortcodes arrive as the build's own inline SVG.
+      await expect(docs.locator('span.twemoji > svg > path').count()).resolves.toBe(1);
+    } finally {
+      await context.close();
+    }
   });
 
   it('neutralises raw HTML that no server sanitised (a site published by CI)', async () => {

@@ -7,7 +7,7 @@ import { createApp, type App } from '../../src/core/app.ts';
 import { loadConfig } from '../../src/core/config/index.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { Authorize } from '../../src/core/plugin-api.ts';
-import { installedPlugins } from '../../src/plugins/index.ts';
+import { appPlugins } from '../../src/plugins/index.ts';
 
 export type Engine = 'sqlite' | 'pg';
 
@@ -107,7 +107,8 @@ export async function startTestServer(options: {
   const { config } = await loadConfig({ configPaths: [configFile], cwd: dir, env: {} });
   const app = await createApp({
     config,
-    plugins: installedPlugins(),
+    // As `atrium start` does: the built-in plugins, then those `plugins:` lists.
+    ...(await appPlugins(config)),
     cwd: dir,
     webRoot: options.webRoot,
     authorize: options.authorize,

@@ -54,7 +54,14 @@ describe('loadConfig: files and defaults', () => {
         enabled: false,
         rbac: { policyFileReload: false, admin: { users: [], superUsers: [] } },
       },
-      integrations: { github: [], gitlab: [] },
+      integrations: {
+        github: [],
+        gitlab: [],
+        bitbucketCloud: [],
+        bitbucketServer: [],
+        azure: [],
+        gerrit: [],
+      },
       scaffolder: {
         defaultAuthor: { name: 'Scaffolder', email: 'scaffolder@atrium.local' },
         defaultCommitMessage: 'Initial commit',
@@ -77,8 +84,10 @@ describe('loadConfig: files and defaults', () => {
         publisher: { type: 'local', local: { publishDirectory: join(cwd, 'data', 'techdocs') } },
       },
       search: { maxTermLength: 100, maxPageLimit: 100, countLimit: 10000 },
+      mcp: { enabled: true, destructiveTools: false },
       audit: { retentionMs: 365 * 24 * 3600 * 1000 },
       scorecards: { historyDays: 365, repoFacts: { scheduleMs: 24 * 3600 * 1000 } },
+      plugins: [],
     });
   });
 

@@ -17,6 +17,7 @@ import type {
   IntegrationsConfig,
   PermissionConfig,
   PgConnectionConfig,
+  PluginEntryConfig,
   ScaffolderConfig,
   ScaffolderLimitsConfig,
   ScmIntegrationConfig,
@@ -154,6 +155,13 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
         (obj(data.search).countLimit as number | undefined) ??
         (schemaDefault('search.countLimit') as number),
     },
+    mcp: {
+      enabled:
+        (obj(data.mcp).enabled as boolean | undefined) ?? (schemaDefault('mcp.enabled') as boolean),
+      destructiveTools:
+        (obj(data.mcp).destructiveTools as boolean | undefined) ??
+        (schemaDefault('mcp.destructiveTools') as boolean),
+    },
     audit: {
       retentionMs: parseDuration(obj(data.audit).retention ?? schemaDefault('audit.retention')),
     },
@@ -176,7 +184,19 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
           }
         : {}),
     },
+    plugins: normalizePlugins(data.plugins as Data[] | undefined, ctx),
   };
+}
+
+function normalizePlugins(list: Data[] | undefined, ctx: NormalizeContext): PluginEntryConfig[] {
+  return (list ?? []).map((entry, i) => ({
+    package: entry.package as string,
+    ...(entry.integrity !== undefined ? { integrity: entry.integrity as string } : {}),
+    ...(entry.config !== undefined ? { config: entry.config as Record<string, unknown> } : {}),
+    enabled: (entry.enabled as boolean | undefined) ?? true,
+    baseDir: ctx.provenance.dirOf(['plugins', i]) ?? ctx.cwd,
+    key: formatKeyPath(['plugins', i]),
+  }));
 }
 
 function normalizeIntegrations(data: Data): IntegrationsConfig {
@@ -195,7 +215,46 @@ function normalizeIntegrations(data: Data): IntegrationsConfig {
         apiBaseUrl: trimSlash((entry.apiBaseUrl as string | undefined) ?? fallback),
       };
     });
-  return { github: list('github'), gitlab: list('gitlab') };
+  const entries = (key: string) => (data[key] as Data[] | undefined) ?? [];
+  const optional = (entry: Data, keys: string[]) =>
+    Object.fromEntries(keys.filter((k) => typeof entry[k] === 'string').map((k) => [k, entry[k]]));
+  return {
+    github: list('github'),
+    gitlab: list('gitlab'),
+    bitbucketCloud: entries('bitbucketCloud').map((entry) => ({
+      host: 'bitbucket.org',
+      apiBaseUrl: 'https://api.bitbucket.org/2.0',
+      ...optional(entry, ['username', 'appPassword', 'token']),
+    })),
+    bitbucketServer: entries('bitbucketServer').map((entry) => ({
+      host: entry.host as string,
+      apiBaseUrl: trimSlash(
+        (entry.apiBaseUrl as string | undefined) ?? `https://${entry.host}/rest/api/1.0`,
+      ),
+      ...optional(entry, ['token', 'username', 'password']),
+    })),
+    azure: entries('azure').map((entry) => ({
+      host: entry.host as string,
+      ...optional(entry, ['token']),
+      credentials: ((entry.credentials as Data[] | undefined) ?? []).map((c) => ({
+        personalAccessToken: c.personalAccessToken as string,
+        ...(c.organizations ? { organizations: c.organizations as string[] } : {}),
+      })),
+      apiBaseUrl: `https://${entry.host}`,
+    })),
+    gerrit: entries('gerrit').map((entry) => {
+      const baseUrl = trimSlash((entry.baseUrl as string | undefined) ?? `https://${entry.host}`);
+      return {
+        host: entry.host as string,
+        baseUrl,
+        cloneUrl: trimSlash((entry.cloneUrl as string | undefined) ?? baseUrl),
+        gitilesBaseUrl: trimSlash(
+          (entry.gitilesBaseUrl as string | undefined) ?? `${baseUrl}/plugins/gitiles`,
+        ),
+        ...optional(entry, ['username', 'password']),
+      };
+    }),
+  };
 }
 
 function normalizePermission(permission: Data, ctx: NormalizeContext): PermissionConfig {

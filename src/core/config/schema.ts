@@ -956,13 +956,150 @@ export const CONFIG_SCHEMA: SchemaNode = {
     integrations: {
       type: 'object',
       description:
-        'Source-code hosts Atrium talks to (Backstage `integrations`): used by the templates that publish repositories (`publish:github`, `publish:gitlab`), by `parseRepoUrl`, and to read folders from these hosts.',
+        'Source-code hosts Atrium talks to (Backstage `integrations`): used by the template actions that publish to them (`publish:github`, `publish:github:pull-request`, `publish:gitlab`, `publish:bitbucketCloud`, `publish:azure`, …), by `parseRepoUrl`, and to read folders from these hosts.',
       properties: {
         github: integrationList(
           'GitHub (github.com or GitHub Enterprise)',
           'https://api.github.com for github.com, `https://<host>/api/v3` otherwise',
         ),
         gitlab: integrationList('GitLab (gitlab.com or self-managed)', '`https://<host>/api/v4`'),
+        bitbucketCloud: {
+          type: 'array',
+          default: [],
+          description:
+            'Bitbucket Cloud (bitbucket.org) credentials, for `publish:bitbucketCloud`: `username` with `appPassword` or `token` (basic auth), or `token` alone (bearer).',
+          items: {
+            type: 'object',
+            'x-valid': 'an object {username?, appPassword?, token?}',
+            properties: {
+              username: { type: 'string', minLength: 1, description: 'Bitbucket user name.' },
+              appPassword: {
+                type: 'string',
+                minLength: 1,
+                description: 'App password of that user (use `${VAR}`); never logged.',
+              },
+              token: {
+                type: 'string',
+                minLength: 1,
+                description: 'API or access token (use `${VAR}`); never logged.',
+              },
+            },
+          },
+        },
+        bitbucketServer: {
+          type: 'array',
+          default: [],
+          description: 'Bitbucket Server / Data Center hosts, for `publish:bitbucketServer`.',
+          items: {
+            type: 'object',
+            required: ['host'],
+            'x-valid': 'an object {host, apiBaseUrl?, token?, username?, password?}',
+            properties: {
+              host: { type: 'string', minLength: 1, description: 'Host name of the server.' },
+              apiBaseUrl: {
+                type: 'string',
+                'x-url': true,
+                'x-default-text': '`https://<host>/rest/api/1.0`',
+                description: 'Base URL of the REST API.',
+              },
+              token: {
+                type: 'string',
+                minLength: 1,
+                description: 'HTTP access token (bearer; use `${VAR}`); never logged.',
+              },
+              username: { type: 'string', minLength: 1, description: 'User name for basic auth.' },
+              password: {
+                type: 'string',
+                minLength: 1,
+                description: 'Password for basic auth (use `${VAR}`); never logged.',
+              },
+            },
+          },
+        },
+        azure: {
+          type: 'array',
+          default: [],
+          description: 'Azure DevOps hosts (dev.azure.com or a server), for `publish:azure`.',
+          items: {
+            type: 'object',
+            required: ['host'],
+            'x-valid': 'an object {host, token?, credentials?}',
+            properties: {
+              host: {
+                type: 'string',
+                minLength: 1,
+                description: 'Host name, e.g. `dev.azure.com`.',
+              },
+              token: {
+                type: 'string',
+                minLength: 1,
+                description:
+                  'Personal access token for every organisation of the host (use `${VAR}`); never logged.',
+              },
+              credentials: {
+                type: 'array',
+                default: [],
+                description:
+                  'Personal access tokens by organisation (the first whose `organizations` lists the organisation, else one without `organizations`). Service principals and managed identities are not supported.',
+                items: {
+                  type: 'object',
+                  required: ['personalAccessToken'],
+                  'x-valid': 'an object {personalAccessToken, organizations?}',
+                  properties: {
+                    personalAccessToken: {
+                      type: 'string',
+                      minLength: 1,
+                      description: 'The token (use `${VAR}`); never logged.',
+                    },
+                    organizations: {
+                      type: 'array',
+                      items: { type: 'string', minLength: 1 },
+                      description: 'Organisations it is for (default: all).',
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        gerrit: {
+          type: 'array',
+          default: [],
+          description: 'Gerrit hosts, for `publish:gerrit`.',
+          items: {
+            type: 'object',
+            required: ['host'],
+            'x-valid':
+              'an object {host, baseUrl?, cloneUrl?, gitilesBaseUrl?, username?, password?}',
+            properties: {
+              host: { type: 'string', minLength: 1, description: 'Host name of the server.' },
+              baseUrl: {
+                type: 'string',
+                'x-url': true,
+                'x-default-text': '`https://<host>`',
+                description: 'Base URL of the Gerrit web UI and REST API.',
+              },
+              cloneUrl: {
+                type: 'string',
+                'x-url': true,
+                'x-default-text': '`baseUrl`',
+                description: 'Base URL repositories are cloned from and pushed to.',
+              },
+              gitilesBaseUrl: {
+                type: 'string',
+                'x-url': true,
+                'x-default-text': '`<baseUrl>/plugins/gitiles`',
+                description: 'Base URL of Gitiles, for links to the published files.',
+              },
+              username: { type: 'string', minLength: 1, description: 'User name for basic auth.' },
+              password: {
+                type: 'string',
+                minLength: 1,
+                description: 'Password or HTTP access token (use `${VAR}`); never logged.',
+              },
+            },
+          },
+        },
       },
     },
     scaffolder: {
@@ -1207,6 +1344,24 @@ export const CONFIG_SCHEMA: SchemaNode = {
         },
       },
     },
+    mcp: {
+      type: 'object',
+      description:
+        'The MCP server at `/api/mcp` (see the README, "MCP server"): AI assistants connect with a personal access token or a static token and use the tools that plugins contribute, with that token\'s permissions.',
+      properties: {
+        enabled: {
+          type: 'boolean',
+          default: true,
+          description: 'Whether `/api/mcp` answers; `false` turns the MCP server off.',
+        },
+        destructiveTools: {
+          type: 'boolean',
+          default: false,
+          description:
+            'Whether tools that delete or run something that cannot be taken back (`unregister-entity`, `execute-template`) are offered. Off, they are neither listed nor callable, whatever the caller may do through the API.',
+        },
+      },
+    },
     audit: {
       type: 'object',
       description:
@@ -1310,6 +1465,47 @@ export const CONFIG_SCHEMA: SchemaNode = {
                 superUsers: adminList('May do everything, whatever the policy says.'),
               },
             },
+          },
+        },
+      },
+    },
+    plugins: {
+      type: 'array',
+      default: [],
+      description:
+        'External plugins loaded at start, after the built-in ones and in this order (see the README, "External plugins"). Each is an npm package whose package.json has an `atrium` field; `atrium plugin install` adds entries, `atrium plugin list` shows what loads. Tarballs and registry packages are fetched once into `plugins/` beside the config file that lists them (`plugins/plugins-lock.json` records what was fetched, so a restart does not fetch again). A plugin that is missing, incompatible, misconfigured or whose setup throws stops the start with its name.',
+      items: {
+        type: 'object',
+        required: ['package'],
+        'x-valid': 'an object {package, integrity?, config?, enabled?}',
+        properties: {
+          package: {
+            type: 'string',
+            minLength: 1,
+            description:
+              "Where the plugin comes from: a folder (loaded in place), a `.tgz` tarball path, an `https://` tarball URL, or an npm registry spec (`@acme/atrium-plugin-links@1.2.0`; fetched with `npm pack`, so the config folder's `.npmrc` applies). Paths are relative to the config file's folder.",
+          },
+          integrity: {
+            type: 'string',
+            pattern:
+              '^(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2}( +(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2})*$',
+            'x-valid': "npm's Subresource Integrity form, e.g. sha512-<base64>",
+            'x-default-text': 'none (not checked)',
+            description:
+              "Hash of the tarball in npm's form (`sha512-…`, as `npm pack --json` and package-lock.json show it); a tarball that does not match refuses the start. Not for folders.",
+          },
+          config: {
+            type: 'object',
+            additionalProperties: true,
+            'x-type': 'object',
+            'x-default-text': 'none',
+            description:
+              "The plugin's own settings, validated against the JSON Schema its package declares (`atrium.configSchema`) and handed to it as `env.pluginConfig`.",
+          },
+          enabled: {
+            type: 'boolean',
+            default: true,
+            description: '`false` keeps the entry without loading (or fetching) the plugin.',
           },
         },
       },

@@ -26,6 +26,26 @@ export interface AtriumConfig {
   audit: AuditConfig;
   /** Scorecards: levels and checks scored for every matching entity. */
   scorecards: ScorecardsConfig;
+  /** The MCP server at `/api/mcp`. */
+  mcp: McpConfig;
+  /** External plugins loaded at start, after the built-in ones, in this order. Default `[]`. */
+  plugins: PluginEntryConfig[];
+}
+
+/** One `plugins:` entry. */
+export interface PluginEntryConfig {
+  /** As written: a folder, a `.tgz` path, an https URL or an npm registry spec. */
+  package: string;
+  /** npm's SRI form (`sha512-…`), checked on the tarball. */
+  integrity?: string;
+  /** The plugin's own settings (validated against its schema when it loads). */
+  config?: Record<string, unknown>;
+  /** Default true. */
+  enabled: boolean;
+  /** Directory of the config file that lists it: base of relative paths and of `plugins/`. */
+  baseDir: string;
+  /** Its key path, e.g. `plugins[2]`, for error messages. */
+  key: string;
 }
 
 export interface IntegrationsConfig {
@@ -33,6 +53,59 @@ export interface IntegrationsConfig {
   github: ScmIntegrationConfig[];
   /** GitLab hosts. Default `[]`. */
   gitlab: ScmIntegrationConfig[];
+  /** Bitbucket Cloud accounts (host bitbucket.org). Default `[]`. */
+  bitbucketCloud: BitbucketCloudIntegrationConfig[];
+  /** Bitbucket Server / Data Center hosts. Default `[]`. */
+  bitbucketServer: BitbucketServerIntegrationConfig[];
+  /** Azure DevOps hosts. Default `[]` (dev.azure.com is still known to `parseRepoUrl`). */
+  azure: AzureIntegrationConfig[];
+  /** Gerrit hosts. Default `[]`. */
+  gerrit: GerritIntegrationConfig[];
+}
+
+export interface BitbucketCloudIntegrationConfig {
+  /** Always `bitbucket.org`: as in Backstage, not configurable. */
+  host: string;
+  /** Always `https://api.bitbucket.org/2.0`: as in Backstage, not configurable. */
+  apiBaseUrl: string;
+  username?: string;
+  /** App password (with `username`); never logged. */
+  appPassword?: string;
+  /** API or access token (with `username`: basic auth, alone: bearer); never logged. */
+  token?: string;
+}
+
+export interface BitbucketServerIntegrationConfig {
+  host: string;
+  /** REST API base without trailing slash. Default `https://<host>/rest/api/1.0`. */
+  apiBaseUrl: string;
+  /** Bearer token (wins over username/password); never logged. */
+  token?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface AzureIntegrationConfig {
+  host: string;
+  /** Personal access token for every organisation of the host (Backstage's deprecated form). */
+  token?: string;
+  /** Personal access tokens, each for some organisations (or all when `organizations` is absent). */
+  credentials: { organizations?: string[]; personalAccessToken: string }[];
+  /** Always `https://<host>`: as in Backstage, not configurable. */
+  apiBaseUrl: string;
+}
+
+export interface GerritIntegrationConfig {
+  host: string;
+  /** Base URL of the Gerrit web and REST API, without trailing slash. Default `https://<host>`. */
+  baseUrl: string;
+  /** Base URL repositories are cloned from. Default `baseUrl`. */
+  cloneUrl: string;
+  /** Base URL of Gitiles, for links to files. Default `<baseUrl>/plugins/gitiles`. */
+  gitilesBaseUrl: string;
+  username?: string;
+  /** Password or HTTP access token (with `username`); never logged. */
+  password?: string;
 }
 
 export interface ScmIntegrationConfig {
@@ -113,6 +186,13 @@ export interface ScorecardsConfig {
   };
   /** Demo only: absolute path of the demo seed file; undefined (the default) invents nothing. */
   demoSeed?: string;
+}
+
+export interface McpConfig {
+  /** Whether `/api/mcp` answers. Default true. */
+  enabled: boolean;
+  /** Whether destructive tools (unregister-entity, execute-template) are offered. Default false. */
+  destructiveTools: boolean;
 }
 
 export interface AuditConfig {

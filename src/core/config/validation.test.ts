@@ -257,8 +257,10 @@ catalog:
       'scaffolder',
       'techdocs',
       'search',
+      'mcp',
       'audit',
       'scorecards',
+      'plugins',
     ]);
     expect(config.integrations.github).toEqual([
       { host: 'github.com', apiBaseUrl: 'https://api.github.com' },

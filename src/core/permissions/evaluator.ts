@@ -35,7 +35,8 @@ type Verdict =
       denies: Applied[];
     };
 
-const OPEN_READS = ['catalog.', 'techdocs.', 'search.', 'scaffolder.template.'];
+// The plugin list is open so that the web app can load every installed plugin's pages.
+const OPEN_READS = ['catalog.', 'techdocs.', 'search.', 'scaffolder.template.', 'plugins.list.'];
 
 function source(rule: PolicyRule): string {
   return formatSource(rule.source);
@@ -192,7 +193,7 @@ export class PermissionEvaluator {
     ) {
       base = {
         message:
-          'no rule decides, and reading the catalog, docs and search is open to signed-in users',
+          'no rule decides, and reading the catalog, docs, search and the plugin list is open to signed-in users',
       };
     }
     if (!denies.length && base) return final({ result: 'ALLOW', reason: base });

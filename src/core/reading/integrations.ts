@@ -21,7 +21,7 @@ export interface ScmIntegrationsConfig {
 
 export type ScmIntegrationType = keyof ScmIntegrationsConfig;
 
-const INTEGRATION_TYPES: ScmIntegrationType[] = [
+export const INTEGRATION_TYPES: ScmIntegrationType[] = [
   'github',
   'gitlab',
   'bitbucketCloud',
@@ -32,7 +32,7 @@ const INTEGRATION_TYPES: ScmIntegrationType[] = [
 ];
 
 /** Hosts Backstage knows without configuration. */
-const DEFAULT_HOSTS: Record<string, ScmIntegrationType> = {
+export const DEFAULT_HOSTS: Record<string, ScmIntegrationType> = {
   'github.com': 'github',
   'gitlab.com': 'gitlab',
   'bitbucket.org': 'bitbucketCloud',

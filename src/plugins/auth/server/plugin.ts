@@ -1,6 +1,7 @@
 import { identityResolverRef } from '../../../core/host-services.ts';
 import { createServiceRef, definePlugin, type PluginDefinition } from '../../../core/plugin-api.ts';
-import { catalogServiceRef } from '../../catalog/server/plugin.ts';
+import { type CatalogApi, catalogServiceRef } from '../../catalog/server/plugin.ts';
+import { authActions } from './actions.ts';
 import { portalOrigins } from './csrf.ts';
 import { FLOW_LIFETIME_MS } from './flow.ts';
 import { createIdentityResolver } from './identity.ts';
@@ -28,12 +29,15 @@ export const authServiceRef = createServiceRef<AuthApi>('auth');
  * request. Routes under /api/auth.
  */
 export function authPlugin(): PluginDefinition {
+  let catalog: CatalogApi | undefined;
   return definePlugin({
     id: 'auth',
     dependsOn: ['catalog'],
     migrations: [...authMigrations, ...tokenMigrations],
+    extensions: authActions(() => catalog),
     async setup(env) {
       const { config, database, logger } = env;
+      catalog = env.use(catalogServiceRef);
       const directory = env.use(catalogServiceRef).users;
       const users = new UserCache(directory);
       const providers = configuredProviders(config, logger);

@@ -14,6 +14,7 @@ import type { Predicate } from './query/predicate.ts';
 import type { QueryField } from './query/query-fields.ts';
 import { P, readFilter } from './routes/shared.ts';
 import { type ReadingPolicy, readingPolicy } from '../../../core/reading/allow-list.ts';
+import { type CatalogActionDeps, catalogActions } from './actions.ts';
 import { CatalogService } from './catalog-service.ts';
 import type { EntityProcessor } from './ingest/ingest-location.ts';
 import {
@@ -67,6 +68,7 @@ export function catalogPlugin(): PluginDefinition {
   // Readers need config, which only exists at setup; they read it through this holder.
   let policy: () => ReadingPolicy = () => ({ allow: [] });
   let fileLimits = () => DEFAULT_FILE_READER_LIMITS;
+  let actionDeps: CatalogActionDeps | undefined;
   return definePlugin({
     id: 'catalog',
     migrations: catalogMigrations,
@@ -79,6 +81,7 @@ export function catalogPlugin(): PluginDefinition {
     extensions: [
       extend(locationReadersExtensionPoint, new FileReader(() => fileLimits())),
       extend(locationReadersExtensionPoint, new UrlReader(() => policy())),
+      ...catalogActions(() => actionDeps),
     ],
     async setup(env) {
       const { config, logger, database } = env;
@@ -148,7 +151,7 @@ export function catalogPlugin(): PluginDefinition {
       // Backstage's, checked by no route here (entities come from locations); declared so
       // policies written for Backstage or RHDH may name it.
       env.permissions([P.create]);
-      registerCatalogRoutes(env, {
+      const routeDeps = {
         entityResource,
         service,
         store,
@@ -156,7 +159,9 @@ export function catalogPlugin(): PluginDefinition {
         query,
         registry,
         readonly: config.catalog.readonly,
-      });
+      };
+      registerCatalogRoutes(env, routeDeps);
+      actionDeps = { ...routeDeps, database };
       env.provide(catalogServiceRef, {
         service,
         query,

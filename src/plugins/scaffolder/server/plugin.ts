@@ -12,7 +12,9 @@ import { builtinActions } from './actions/builtin.ts';
 import { ActionRegistry } from './actions/registry.ts';
 import type { ActionContribution } from './actions/types.ts';
 import type { DryRunDeps } from './dry-run/dry-run.ts';
+import { scaffolderActions } from './actions.ts';
 import { registerScaffolderRoutes } from './routes/index.ts';
+import type { RouteDeps } from './routes/shared.ts';
 import { EventHub } from './tasks/event-hub.ts';
 import { scaffolderMigrations } from './tasks/migrations.ts';
 import { TaskRunner } from './tasks/runner.ts';
@@ -59,12 +61,16 @@ const TEMPLATE_STEP_READ = {
 };
 
 export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginDefinition {
+  let actionDeps: RouteDeps | undefined;
   return definePlugin({
     id: 'scaffolder',
     migrations: scaffolderMigrations,
     dependsOn: ['catalog'],
     extensionPoints: [scaffolderActionsExtensionPoint],
-    extensions: builtinActions.map((action) => extend(scaffolderActionsExtensionPoint, action)),
+    extensions: [
+      ...builtinActions.map((action) => extend(scaffolderActionsExtensionPoint, action)),
+      ...scaffolderActions(() => actionDeps),
+    ],
     async setup(env) {
       const { config, logger, database } = env;
       const catalog = env.use(catalogServiceRef);
@@ -132,7 +138,7 @@ export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginD
       const shutdown = new AbortController();
       // One listener per open event stream: many are expected.
       setMaxListeners(0, shutdown.signal);
-      registerScaffolderRoutes(env, {
+      actionDeps = {
         store,
         service: tasks,
         registry,
@@ -140,7 +146,8 @@ export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginD
         hub,
         dryRun,
         shutdown: shutdown.signal,
-      });
+      };
+      registerScaffolderRoutes(env, actionDeps);
       env.provide(scaffolderServiceRef, { registry, templater, store, tasks, runner, dryRun });
       // Stop hooks run last-registered first: the runner records its interrupted tasks
       // (which open streams still deliver), then the streams end.

@@ -5,6 +5,7 @@ import type { CatalogApi } from '../../catalog/server/plugin.ts';
 import { campaignMatches, scorecardMatches, scoreEntity } from '../common/evaluate.ts';
 import type { RelationLike } from '../common/types.ts';
 import type { FactProvider } from './facts/provider.ts';
+import { encodeChecks } from './checks-codec.ts';
 import { gatherFacts } from './gather-facts.ts';
 import type { LoadedScorecard, TargetDepth } from './registry.ts';
 import type { NewResult } from './results-store.ts';
@@ -154,7 +155,7 @@ export class BatchScorer {
           entity_ref: ref,
           level: score.level,
           rank: score.rank,
-          checks_json: JSON.stringify(score.checks),
+          checks_json: encodeChecks(score.checks),
           statuses,
           passed,
           failed,

@@ -2,13 +2,15 @@ import type { Database } from '../../../core/plugin-api.ts';
 
 /** Parent groups are followed at most this deep: a cycle in `spec.parent` must still end. */
 const MAX_DEPTH = 50;
+/** Refs whose ancestors (or descendants) a tree remembers. */
+const MAX_MEMO = 50_000;
 
 /** The group hierarchy (`childOf` relations between groups), read once per catalog version. */
 export interface GroupTree {
-  /** The group and every group below it, nearest first. */
-  descendants(ref: string): string[];
-  /** The group and every group above it, nearest first. */
-  ancestors(ref: string): string[];
+  /** The group and every group below it, nearest first (shared: not to be changed). */
+  descendants(ref: string): readonly string[];
+  /** The group and every group above it, nearest first (shared: not to be changed). */
+  ancestors(ref: string): readonly string[];
 }
 
 function walk(start: string, next: Map<string, string[]>): string[] {
@@ -35,10 +37,22 @@ export function buildGroupTree(edges: ReadonlyArray<{ child: string; parent: str
     children.set(parent, [...(children.get(parent) ?? []), child]);
     parents.set(child, [...(parents.get(child) ?? []), parent]);
   }
-  return {
-    descendants: (ref) => walk(ref, children),
-    ancestors: (ref) => walk(ref, parents),
+  // Kept with the tree (one per catalog generation): a roll-up asks for the ancestors of
+  // every owner, each time its results change.
+  const memo = (next: Map<string, string[]>) => {
+    const seen = new Map<string, string[]>();
+    return (ref: string) => {
+      let out = seen.get(ref);
+      if (!out) {
+        // Refs come from query parameters too: the memo must not grow without end.
+        if (seen.size >= MAX_MEMO) seen.clear();
+        out = walk(ref, next);
+        seen.set(ref, out);
+      }
+      return out;
+    };
   };
+  return { descendants: memo(children), ancestors: memo(parents) };
 }
 
 /** Reads the hierarchy, again only when the catalog's generation moved. */

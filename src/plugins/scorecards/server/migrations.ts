@@ -14,8 +14,9 @@ import type { Migration } from '../../../core/plugin-api.ts';
  *   level changes plus per-owner aggregates tell the same story in a fraction of that.
  * - `scorecard_state`: per scorecard, the hash of the spec last evaluated in full (a changed
  *   spec is evaluated again at start) and the last day snapshotted.
- * - `scorecard_generation`: bumped by every write of results, so cached roll-ups know they are
- *   stale, across replicas too.
+ * - `scorecard_generation` (one row) and `scorecard_generations` (one per scorecard): bumped
+ *   by writes of results (the scorecard's own) or of history (the demo seed: every scorecard),
+ *   so cached roll-ups know they are stale, across replicas too.
  */
 export const scorecardMigrations: Migration[] = [
   {
@@ -147,6 +148,20 @@ export const scorecardMigrations: Migration[] = [
         .addColumn('generation', 'bigint', (c) => c.notNull())
         .execute();
       await db.insertInto('scorecard_generation').values({ id: 1, generation: 0 }).execute();
+    },
+  },
+  {
+    // A full evaluation rewrites only the results that changed: `digest` tells them apart
+    // without reading `checks_json` back. Cached answers follow one generation per scorecard,
+    // so a write of one scorecard's results leaves the others' roll-ups cached.
+    name: '0002_scorecard_result_digest',
+    async up({ db }) {
+      await db.schema.alterTable('scorecard_results').addColumn('digest', 'varchar(40)').execute();
+      await db.schema
+        .createTable('scorecard_generations')
+        .addColumn('scorecard_ref', 'varchar(512)', (c) => c.primaryKey())
+        .addColumn('generation', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 ];

@@ -17,7 +17,8 @@ import { scorecardQueryField } from './query-field.ts';
 import { ScorecardRegistry } from './registry.ts';
 import { ResultsQuery } from './results-query.ts';
 import { ResultsStore } from './results-store.ts';
-import { registerScorecardRoutes, SCORECARD_PERMISSIONS } from './routes.ts';
+import { scorecardsActions } from './actions.ts';
+import { registerScorecardRoutes, SCORECARD_PERMISSIONS, type ScorecardRoutes } from './routes.ts';
 import { ScoringService } from './scoring-service.ts';
 
 export { scorecardsServiceRef, type ScorecardsApi } from './api.ts';
@@ -30,6 +31,7 @@ export { scorecardsServiceRef, type ScorecardsApi } from './api.ts';
  * services and changes.
  */
 export function scorecardsPlugin(): PluginDefinition {
+  let routes: ScorecardRoutes | undefined;
   return definePlugin({
     id: 'scorecards',
     dependsOn: ['catalog'],
@@ -38,6 +40,7 @@ export function scorecardsPlugin(): PluginDefinition {
     extensions: [
       extend(kindsExtensionPoint, scorecardKind),
       extend(queryFieldsExtensionPoint, scorecardQueryField),
+      ...scorecardsActions(() => routes),
     ],
     async setup(env) {
       const { database, logger, config } = env;
@@ -78,7 +81,7 @@ export function scorecardsPlugin(): PluginDefinition {
       });
       const groups = new GroupTreeCache(database.reader, () => catalog.store.generation());
       env.permissions([SCORECARD_PERMISSIONS.evaluate]);
-      registerScorecardRoutes(env, {
+      routes = registerScorecardRoutes(env, {
         catalog: () => catalog,
         registry,
         results,

@@ -8,7 +8,7 @@ import type { Scorecard, ScorecardError } from '../common/types.ts';
  * Bumped when scoring itself changes (what is stored, how a level is computed): every
  * scorecard's stored hash then differs and each is evaluated again in full at start.
  */
-const SCORING_VERSION = 1;
+const SCORING_VERSION = 2;
 
 /** A Scorecard entity read and compiled, with what scoring and the API need at hand. */
 export interface LoadedScorecard {

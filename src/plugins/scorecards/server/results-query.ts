@@ -160,7 +160,11 @@ export class ResultsQuery {
 
   /**
    * The `perGroup` lowest-ranked results of each group below `belowRank` (those holding their
-   * group back), read with a window over the (scorecard, owner, rank, entity) index.
+   * group back), read with a window over the covering (scorecard, owner, rank, entity,
+   * statuses) index. Neither `level` (not in the index: every row would be read from the
+   * table) nor the rank bound is asked of SQL (a bound on rank makes the rank index look
+   * better, which then needs a sort); a group's rows come lowest rank first, so keeping its
+   * first rows below `belowRank` is the same.
    */
   async lowest(
     scorecard: string,
@@ -169,28 +173,25 @@ export class ResultsQuery {
     perGroup: number,
     conditions: Array<ResultCondition | undefined>,
   ): Promise<
-    Array<Pick<ResultRow, 'entity_ref' | 'rank' | 'level' | 'statuses'> & { group: string | null }>
+    Array<Pick<ResultRow, 'entity_ref' | 'rank' | 'statuses'> & { group: string | null }>
   > {
-    const inner = this.base(scorecard, conditions)
-      .where('rank', '<', belowRank)
-      .select([
-        'entity_ref',
-        'rank',
-        'level',
-        'statuses',
-        sql<string | null>`${sql.ref(column)}`.as('grp'),
-        sql<number>`row_number() over (partition by ${sql.ref(column)} order by rank, entity_ref)`.as(
-          'rn',
-        ),
-      ]);
+    const inner = this.base(scorecard, conditions).select([
+      'entity_ref',
+      'rank',
+      'statuses',
+      sql<string | null>`${sql.ref(column)}`.as('grp'),
+      sql<number>`row_number() over (partition by ${sql.ref(column)} order by rank, entity_ref)`.as(
+        'rn',
+      ),
+    ]);
     const rows = (await this.db
       .selectFrom(inner.as('w'))
       .selectAll()
       .where('w.rn', '<=', perGroup)
+      .where('w.rank', '<', belowRank)
       .execute()) as Array<{
       entity_ref: string;
       rank: number;
-      level: string | null;
       statuses: string;
       grp: string | null;
       rn: number;
@@ -198,7 +199,6 @@ export class ResultsQuery {
     return rows.map((r) => ({
       entity_ref: r.entity_ref,
       rank: Number(r.rank),
-      level: r.level,
       statuses: r.statuses,
       group: r.grp,
     }));

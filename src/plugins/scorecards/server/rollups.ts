@@ -1,5 +1,5 @@
 import type { LoadedScorecard } from './registry.ts';
-import type { AggregateRow, GroupColumn, ResultCondition, ResultsQuery } from './results-query.ts';
+import type { GroupColumn, ResultCondition, ResultsQuery } from './results-query.ts';
 import type { GroupTree } from './group-tree.ts';
 
 /** Entities listed per roll-up item as holding it back. */
@@ -47,11 +47,30 @@ export function blockingChecks(loaded: LoadedScorecard, rank: number, statuses: 
   return out;
 }
 
-interface Acc {
+/** What one group (owner, system, domain) holds itself, before any roll-up. */
+interface Own {
   total: number;
   byRank: Map<number, number>;
   passed: number[];
-  candidates: Array<{ entity_ref: string; rank: number; level: string | null; statuses: string }>;
+  /** Its lowest-ranked results (at most {@link HOLDING_BACK}). */
+  lowest: Array<{ entity_ref: string; rank: number; statuses: string }>;
+}
+
+/** A roll-up item as far as ranking needs it: its results and passes, counted. */
+export interface RollupTotals {
+  ref: string;
+  total: number;
+  passRate: number;
+}
+
+/**
+ * A roll-up in two steps: `totals` of every item (cheap: two sums per item), which the
+ * caller filters, ranks and pages; then `details` of the page's items only (distribution,
+ * pass rate per check, holding back), which is where the work per item lies.
+ */
+export interface Rollup {
+  totals: RollupTotals[];
+  details(refs: readonly string[]): Array<Omit<RollupItem, 'title'>>;
 }
 
 /**
@@ -66,7 +85,7 @@ export async function computeRollup(
   conditions: Array<ResultCondition | undefined>,
   tree: GroupTree,
   within: ReadonlySet<string> | undefined,
-): Promise<Array<Omit<RollupItem, 'title'>>> {
+): Promise<Rollup> {
   const { card } = loaded;
   const checks = card.spec.checks;
   const column: GroupColumn =
@@ -75,57 +94,77 @@ export async function computeRollup(
     results.aggregate(card.ref, column, checks.length, conditions),
     results.lowest(card.ref, column, card.spec.levels.length, HOLDING_BACK, conditions),
   ]);
-  // Each group's own results count for it and, by owner, for every group above it.
-  const targets = (group: string) => (by === 'owner' ? tree.ancestors(group) : [group]);
-  const accs = new Map<string, Acc>();
-  const accOf = (ref: string) => {
-    let acc = accs.get(ref);
-    if (!acc) {
-      acc = { total: 0, byRank: new Map(), passed: checks.map(() => 0), candidates: [] };
-      accs.set(ref, acc);
-    }
-    return acc;
-  };
-  const add = (row: AggregateRow) => {
-    if (!row.group) return;
-    for (const ref of targets(row.group)) {
-      if (within && !within.has(ref)) continue;
-      const acc = accOf(ref);
-      acc.total += row.count;
-      acc.byRank.set(row.rank, (acc.byRank.get(row.rank) ?? 0) + row.count);
-      row.passed.forEach((n, i) => {
-        acc.passed[i]! += n;
-      });
-    }
-  };
-  for (const row of rows) add(row);
-  for (const row of lowest) {
+  const owns = new Map<string, Own>();
+  for (const row of rows) {
     if (!row.group) continue;
-    for (const ref of targets(row.group)) {
+    let own = owns.get(row.group);
+    if (!own) {
+      own = { total: 0, byRank: new Map(), passed: checks.map(() => 0), lowest: [] };
+      owns.set(row.group, own);
+    }
+    own.total += row.count;
+    own.byRank.set(row.rank, (own.byRank.get(row.rank) ?? 0) + row.count);
+    for (let i = 0; i < checks.length; i++) own.passed[i]! += row.passed[i]!;
+  }
+  for (const row of lowest) if (row.group) owns.get(row.group)?.lowest.push(row);
+
+  // Each group's own results count for it and, by owner, for every group above it.
+  const rollsUp = by === 'owner';
+  const sums = new Map<string, { total: number; passed: number }>();
+  for (const [group, own] of owns) {
+    const passed = own.passed.reduce((a, b) => a + b, 0);
+    for (const ref of rollsUp ? tree.ancestors(group) : [group]) {
       if (within && !within.has(ref)) continue;
-      accs.get(ref)?.candidates.push(row);
+      const sum = sums.get(ref);
+      if (sum) {
+        sum.total += own.total;
+        sum.passed += passed;
+      } else sums.set(ref, { total: own.total, passed });
     }
   }
-  const items: Array<Omit<RollupItem, 'title'>> = [];
-  for (const [ref, acc] of accs) {
-    if (!acc.total) continue;
-    const passedAll = acc.passed.reduce((a, b) => a + b, 0);
-    acc.candidates.sort(
-      (a, b) =>
-        a.rank - b.rank || (a.entity_ref < b.entity_ref ? -1 : a.entity_ref > b.entity_ref ? 1 : 0),
-    );
-    items.push({
+  const totals: RollupTotals[] = [];
+  for (const [ref, sum] of sums) {
+    if (!sum.total) continue;
+    totals.push({
       ref,
-      total: acc.total,
-      distribution: distributionOf(card.spec.levels, acc.byRank),
-      passRate: checks.length ? round(passedAll / (acc.total * checks.length)) : 1,
-      checks: checks.map((c, i) => ({ id: c.id, passRate: round(acc.passed[i]! / acc.total) })),
-      holdingBack: acc.candidates.slice(0, HOLDING_BACK).map((c) => ({
-        entityRef: c.entity_ref,
-        level: c.level,
-        failing: blockingChecks(loaded, c.rank, c.statuses),
-      })),
+      total: sum.total,
+      passRate: checks.length ? round(sum.passed / (sum.total * checks.length)) : 1,
     });
   }
-  return items;
+  const totalOf = new Map(totals.map((t) => [t.ref, t]));
+
+  const details = (refs: readonly string[]) =>
+    refs.flatMap((ref) => {
+      const head = totalOf.get(ref);
+      if (!head) return [];
+      const byRank = new Map<number, number>();
+      const passed = checks.map(() => 0);
+      const candidates: Own['lowest'] = [];
+      // The groups whose own results this item counts: itself and, by owner, those below it.
+      for (const group of rollsUp ? tree.descendants(ref) : [ref]) {
+        const own = owns.get(group);
+        if (!own) continue;
+        for (const [rank, n] of own.byRank) byRank.set(rank, (byRank.get(rank) ?? 0) + n);
+        for (let i = 0; i < checks.length; i++) passed[i]! += own.passed[i]!;
+        candidates.push(...own.lowest);
+      }
+      candidates.sort(
+        (a, b) =>
+          a.rank - b.rank ||
+          (a.entity_ref < b.entity_ref ? -1 : a.entity_ref > b.entity_ref ? 1 : 0),
+      );
+      return [
+        {
+          ...head,
+          distribution: distributionOf(card.spec.levels, byRank),
+          checks: checks.map((c, i) => ({ id: c.id, passRate: round(passed[i]! / head.total) })),
+          holdingBack: candidates.slice(0, HOLDING_BACK).map((c) => ({
+            entityRef: c.entity_ref,
+            level: c.rank ? (card.spec.levels[c.rank - 1] ?? null) : null,
+            failing: blockingChecks(loaded, c.rank, c.statuses),
+          })),
+        },
+      ];
+    });
+  return { totals, details };
 }

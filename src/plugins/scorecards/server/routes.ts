@@ -4,7 +4,7 @@ import type { Permission, PluginEnvironment, RouteContext } from '../../../core/
 import { parseEntityRef, stringifyEntityRef } from '../../../model/ref.ts';
 import type { CatalogApi } from '../../catalog/server/plugin.ts';
 import type { Predicate } from '../../catalog/server/query/predicate.ts';
-import type { CheckResult } from '../common/types.ts';
+import { decodeChecks } from './checks-codec.ts';
 import type { GroupTreeCache } from './group-tree.ts';
 import { type History, ownerKey } from './history.ts';
 import type { LoadedScorecard, ScorecardRegistry } from './registry.ts';
@@ -194,15 +194,30 @@ function scorecardSummary(loaded: LoadedScorecard) {
   };
 }
 
-export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps): void {
+export interface ScorecardRoutes {
+  /** An entity's results on every scorecard the caller may read; 404 for an unreadable entity. */
+  entityResults(
+    ctx: RouteContext,
+    p: { namespace: string; kind: string; name: string },
+  ): Promise<{ items: object[] }>;
+}
+
+export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps): ScorecardRoutes {
   const answers = new AnswerCache();
-  const stampOf = async () => {
+  // A scorecard's answers are stale when its results change, not when another's do.
+  const stampOf = async (scorecard: string) => {
     const [results, catalog] = await Promise.all([
-      deps.store.generation(),
+      deps.store.generation(scorecard),
       deps.catalog().store.generation(),
     ]);
     return `${results}/${catalog}/${deps.history.today()}`;
   };
+  /**
+   * When a result was last scored: an unchanged result is not written again by a full
+   * evaluation, which confirms it as of its start.
+   */
+  const scoredAt = (row: { scored_at: string }, evaluatedAt: string | null | undefined) =>
+    evaluatedAt && evaluatedAt > row.scored_at ? evaluatedAt : row.scored_at;
 
   env.route({
     method: 'GET',
@@ -335,7 +350,11 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
       }
       const limit = q.limit ?? DEFAULT_RESULTS_LIMIT;
       const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-      const page = await deps.results.page(card.ref, conditions, limit, after);
+      const [page, states] = await Promise.all([
+        deps.results.page(card.ref, conditions, limit, after),
+        deps.store.states(),
+      ]);
+      const evaluatedAt = states.get(card.ref)?.evaluated_at;
       const summaries = await deps.results.summaries(page.rows.map((r) => r.entity_ref));
       const items = page.rows.map((row) => {
         const summary = summaries.get(row.entity_ref);
@@ -351,7 +370,7 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
           failed: Number(row.failed),
           unknown: Number(row.unknown),
           levelSince: row.level_since,
-          scoredAt: row.scored_at,
+          scoredAt: scoredAt(row, evaluatedAt),
         };
       });
       const last = page.rows[page.rows.length - 1];
@@ -396,12 +415,12 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
         q.limit ?? DEFAULT_ROLLUP_LIMIT,
         readable ?? null,
       ]);
-      return answers.get(key, await stampOf(), async () => {
+      return answers.get(key, await stampOf(loaded.card.ref), async () => {
         const tree = await deps.groups.get();
         const within = group ? new Set(tree.descendants(group)) : undefined;
         const conditions: Array<ResultCondition | undefined> = [condition];
         if (within) conditions.push((eb) => eb('owner_ref', 'in', [...within]));
-        const raw = await computeRollup(
+        const rollup = await computeRollup(
           deps.results,
           loaded,
           by,
@@ -411,14 +430,14 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
         );
         // Items are entities too (groups, systems, domains): those the caller may not read
         // are not named; owners missing from the catalog are named as written.
-        const refs = raw.map((i) => i.ref);
+        const refs = rollup.totals.map((i) => i.ref);
         const [existing, allowed] = readable
           ? await Promise.all([
               deps.results.existing(refs),
               catalog.query.matchingRefs(refs, readable),
             ])
           : [undefined, undefined];
-        const sorted = raw
+        const sorted = rollup.totals
           .filter((i) => !allowed || allowed.has(i.ref) || !existing?.has(i.ref))
           .sort(
             (a, b) =>
@@ -426,8 +445,11 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
               b.passRate - a.passRate ||
               (a.ref < b.ref ? -1 : 1),
           );
-        // At 100,000 entities there are thousands of owners: the best first, up to `limit`.
-        const page = sorted.slice(0, q.limit ?? DEFAULT_ROLLUP_LIMIT);
+        // At 100,000 entities there are thousands of owners: the best first, up to `limit`,
+        // and only those are worked out in full.
+        const page = rollup.details(
+          sorted.slice(0, q.limit ?? DEFAULT_ROLLUP_LIMIT).map((i) => i.ref),
+        );
         const summaries = await deps.results.summaries(page.map((i) => i.ref));
         const items: RollupItem[] = page.map((i) => ({
           ...i,
@@ -461,7 +483,7 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
       const loaded = await scorecardOr404(deps, request.params as CardParams, readable);
       const { card } = loaded;
       const key = JSON.stringify(['trend', loaded.hash, days, q.owner ?? null, readable ?? null]);
-      return answers.get(key, await stampOf(), async () => {
+      return answers.get(key, await stampOf(loaded.card.ref), async () => {
         const owners = q.owner
           ? new Set((await deps.groups.get()).descendants(refFromQuery(q.owner, 'owner', 'group')))
           : undefined;
@@ -531,7 +553,7 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
       const loaded = await scorecardOr404(deps, request.params as CardParams, readable);
       const { card } = loaded;
       const key = JSON.stringify(['campaigns', loaded.hash, readable ?? null]);
-      return answers.get(key, await stampOf(), async () => {
+      return answers.get(key, await stampOf(loaded.card.ref), async () => {
         const shown = await ownersShown(deps, card.ref, condition);
         const fromDay = deps.history.fromDay(deps.historyDays);
         const today = deps.history.today();
@@ -604,47 +626,51 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
     },
   });
 
+  /** An entity's results on every scorecard the caller may read (also the get-scorecard-results action). */
+  const entityResults = async (ctx: RouteContext, p: EntityParams) => {
+    const { ref } = await entityOr404(deps, ctx, p);
+    const { readable } = await access(deps, ctx);
+    const [rows, cards, states] = await Promise.all([
+      deps.results.ofEntity(ref),
+      visibleScorecards(deps, readable),
+      deps.store.states(),
+    ]);
+    const items = [];
+    for (const row of rows) {
+      const loaded = cards.get(row.scorecard_ref);
+      if (!loaded) continue;
+      const results = new Map(decodeChecks(row.checks_json).map((c) => [c.id, c]));
+      items.push({
+        scorecard: {
+          ref: loaded.card.ref,
+          title: loaded.card.title,
+          levels: loaded.card.spec.levels,
+        },
+        level: row.level,
+        rank: Number(row.rank),
+        scoredAt: scoredAt(row, states.get(row.scorecard_ref)?.evaluated_at),
+        levelSince: row.level_since,
+        checks: checkInfo(loaded).map((check) => {
+          const result = results.get(check.id);
+          return {
+            ...check,
+            status: result?.status ?? 'unknown',
+            ...(result && 'value' in result ? { value: result.value } : {}),
+            reason: result?.reason ?? 'not scored yet with this version of the scorecard',
+          };
+        }),
+      });
+    }
+    return { items };
+  };
+
   env.route({
     method: 'GET',
     url: '/entities/:namespace/:kind/:name',
     permission: P.read,
     schema: { params: entityParams, querystring: noQuery },
     async handler(request: FastifyRequest, _reply, ctx) {
-      const { ref } = await entityOr404(deps, ctx, request.params as EntityParams);
-      const { readable } = await access(deps, ctx);
-      const [rows, cards] = await Promise.all([
-        deps.results.ofEntity(ref),
-        visibleScorecards(deps, readable),
-      ]);
-      const items = [];
-      for (const row of rows) {
-        const loaded = cards.get(row.scorecard_ref);
-        if (!loaded) continue;
-        const results = new Map(
-          (JSON.parse(row.checks_json) as CheckResult[]).map((c) => [c.id, c]),
-        );
-        items.push({
-          scorecard: {
-            ref: loaded.card.ref,
-            title: loaded.card.title,
-            levels: loaded.card.spec.levels,
-          },
-          level: row.level,
-          rank: Number(row.rank),
-          scoredAt: row.scored_at,
-          levelSince: row.level_since,
-          checks: checkInfo(loaded).map((check) => {
-            const result = results.get(check.id);
-            return {
-              ...check,
-              status: result?.status ?? 'unknown',
-              ...(result && 'value' in result ? { value: result.value } : {}),
-              reason: result?.reason ?? 'not scored yet with this version of the scorecard',
-            };
-          }),
-        });
-      }
-      return { items };
+      return entityResults(ctx, request.params as EntityParams);
     },
   });
 
@@ -683,4 +709,5 @@ export function registerScorecardRoutes(env: PluginEnvironment, deps: RouteDeps)
       };
     },
   });
+  return { entityResults };
 }

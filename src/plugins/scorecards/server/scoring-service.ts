@@ -6,7 +6,7 @@ import type { EntitiesChangedEvent } from '../../catalog/server/store/entity-sto
 import { type BatchScorer, newScoringContext, type ScoringContext } from './batch-scorer.ts';
 import { filterToPredicate } from './filter-predicate.ts';
 import type { LoadedScorecard, ScorecardRegistry } from './registry.ts';
-import type { ResultsStore } from './results-store.ts';
+import type { NewResult, ResultsStore } from './results-store.ts';
 import { TimeSlicer } from './time-slicer.ts';
 
 /** Entities scored per batch (read, scored and written together). */
@@ -31,12 +31,25 @@ interface Waiter {
 interface FullJob {
   cards: Map<string, LoadedScorecard>;
   predicate: Predicate;
-  after?: string;
+  /**
+   * The candidates' refs, in order, read once at the start: each batch then reads its 1,000
+   * entities by ref. Paging the filtered listing instead lets the database pick the index of
+   * the filter (kind) and sort every remaining match for each page, which grows with the
+   * square of the candidates (14 s of 25 at 100,000). Entities added meanwhile are scored as
+   * changes.
+   */
+  refs?: string[];
+  next: number;
   startedAt: string;
   context: ScoringContext;
   /** A scorecard of the job changed while it ran: start over with the new version. */
   aborted: boolean;
-  scored: number;
+  candidates: number;
+  /**
+   * Per scorecard, the entities scored since the job started (by it, or by a rescoring in
+   * between): at its end the results of all others go.
+   */
+  scored: Map<string, Set<string>>;
 }
 
 const ALL = '*';
@@ -299,11 +312,15 @@ export class ScoringService {
       const scoredAt = this.now();
       const results = await this.deps.scorer.score(entities, cards, context, scoredAt, slicer);
       const present = part.filter((_, j) => found[j] !== null);
+      // A rescored entity is up to date for a full evaluation running meanwhile too.
+      if (this.job) noteScored(this.job, results);
+      // Rescored on request: an unchanged result shows it was scored now.
       await this.deps.store.replace(
         cards.map((c) => c.card.ref),
         present,
         results,
         slicer,
+        { touch: true },
       );
       if (gone.length) await this.deps.store.deleteEntities(gone);
       this.stats.rescored += entities.length;
@@ -335,10 +352,12 @@ export class ScoringService {
     this.job = {
       cards: chosen,
       predicate: predicates.length === 1 ? predicates[0]! : { $any: predicates },
+      next: 0,
       startedAt: this.now(),
       context: newScoringContext(),
       aborted: false,
-      scored: 0,
+      candidates: 0,
+      scored: new Map([...chosen.keys()].map((ref) => [ref, new Set<string>()])),
     };
     if (wanted.includes(ALL)) {
       // Those waiting for "all" are told when this job ends, whatever it holds.
@@ -356,11 +375,18 @@ export class ScoringService {
       this.job = undefined;
       return;
     }
-    const page = await this.deps.catalog.query.list({
-      filter: job.predicate,
-      slice: { limit: BATCH, offset: 0, ...(job.after !== undefined ? { after: job.after } : {}) },
-    });
-    const entities = page.items as Entity[];
+    if (!job.refs) {
+      const rows = (await this.deps.catalog.query
+        .refsMatching(job.predicate)
+        .orderBy('e.entity_ref')
+        .execute()) as Array<{ entity_ref: string }>;
+      job.refs = rows.map((r) => r.entity_ref);
+      return;
+    }
+    const part = job.refs.slice(job.next, job.next + BATCH);
+    job.next += part.length;
+    const found = await this.deps.catalog.query.byRefs(part, undefined, undefined);
+    const entities = found.filter((e): e is Entity => e !== null);
     if (entities.length) {
       const cards = [...job.cards.values()];
       const slicer = new TimeSlicer();
@@ -372,26 +398,25 @@ export class ScoringService {
         slicer,
       );
       if (job.aborted || this.job !== job) return;
+      noteScored(job, results);
       await this.deps.store.replace(
         cards.map((c) => c.card.ref),
         entities.map((e) => refOfEntity(e)),
         results,
         slicer,
       );
-      job.scored += entities.length;
+      job.candidates += entities.length;
     }
-    if (page.hasMore && page.lastRef !== undefined) {
-      job.after = page.lastRef;
-      return;
-    }
+    if (job.next < job.refs.length) return;
     await this.finishJob(job);
   }
 
   private async finishJob(job: FullJob): Promise<void> {
     this.job = undefined;
+    await this.deps.store.settle();
     for (const [ref, card] of job.cards) {
-      const removed = await this.deps.store.deleteScoredBefore(ref, job.startedAt);
-      await this.deps.store.setState(ref, { spec_hash: card.hash, evaluated_at: this.now() });
+      const removed = await this.deps.store.deleteUnscored(ref, job.scored.get(ref) ?? new Set());
+      await this.deps.store.setState(ref, { spec_hash: card.hash, evaluated_at: job.startedAt });
       try {
         await this.deps.onEvaluated(card);
       } catch (error) {
@@ -399,7 +424,7 @@ export class ScoringService {
       }
       this.stats.fullEvaluations++;
       this.deps.logger.info(`Evaluated scorecard ${ref}`, {
-        candidates: job.scored,
+        candidates: job.candidates,
         removed,
         ms: Date.now() - Date.parse(job.startedAt),
       });
@@ -411,6 +436,10 @@ export class ScoringService {
       }
     }
   }
+}
+
+function noteScored(job: FullJob, results: readonly NewResult[]): void {
+  for (const r of results) job.scored.get(r.scorecard_ref)?.add(r.entity_ref);
 }
 
 function refOfEntity(entity: Entity): string {

@@ -16,8 +16,14 @@ export interface ResultRow {
   domain_ref: string | null;
   /** `,id,id,` of the campaigns whose filter the entity matches; null for none. */
   campaigns: string | null;
+  /**
+   * When it was last scored with a different outcome (an unchanged result is not written
+   * again); the scorecard's `evaluated_at` is when a full evaluation last confirmed it.
+   */
   scored_at: string;
   level_since: string;
+  /** Hash of everything above but the times: a result equal to the stored one is not written. */
+  digest: string | null;
 }
 
 export interface LevelChangeRow {
@@ -58,6 +64,7 @@ export interface CampaignDailyRow {
 export interface StateRow {
   scorecard_ref: string;
   spec_hash: string | null;
+  /** When the last full evaluation started: every result it kept was scored since. */
   evaluated_at: string | null;
   snapshot_day: string | null;
 }
@@ -69,7 +76,10 @@ export interface ScorecardTables {
   scorecard_check_daily: CheckDailyRow;
   scorecard_campaign_daily: CampaignDailyRow;
   scorecard_state: StateRow;
+  /** Bumped when every scorecard's history changes at once (the demo seed). */
   scorecard_generation: { id: number; generation: number };
+  /** Bumped when a scorecard's results change. */
+  scorecard_generations: { scorecard_ref: string; generation: number };
 }
 
 /** The status letter stored for a check status. */

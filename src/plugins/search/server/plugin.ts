@@ -7,7 +7,8 @@ import { syncCatalogToSearch } from './catalog-sync.ts';
 import { createSearchEngine } from './engine/index.ts';
 import { searchMigrations } from './migrations.ts';
 import { Reindexer } from './reindex.ts';
-import { registerSearchRoutes } from './routes.ts';
+import { registerSearchRoutes, type SearchRouteDeps } from './routes.ts';
+import { searchActions } from './actions.ts';
 
 export {
   searchCollatorsExtensionPoint,
@@ -23,12 +24,16 @@ export {
  * contribute (`techdocs`). Query API: GET /api/search/query (COMPAT.md §8).
  */
 export function searchPlugin(): PluginDefinition {
+  let actionDeps: (SearchRouteDeps & { maxTermLength: number }) | undefined;
   return definePlugin({
     id: 'search',
     dependsOn: ['catalog'],
     migrations: searchMigrations,
     extensionPoints: [searchCollatorsExtensionPoint],
-    extensions: [extend(searchCollatorsExtensionPoint, catalogCollator)],
+    extensions: [
+      extend(searchCollatorsExtensionPoint, catalogCollator),
+      ...searchActions(() => actionDeps),
+    ],
     async setup(env) {
       const { logger } = env;
       const engine = await createSearchEngine(env.database, logger, {
@@ -50,11 +55,9 @@ export function searchPlugin(): PluginDefinition {
       const sync = syncCatalogToSearch(env.use(catalogServiceRef), engine, logger, {
         buildDue: () => !buildStarted && missing.includes(SEARCH_TYPES.catalog),
       });
-      registerSearchRoutes(env, {
-        engine,
-        reindexer,
-        catalog: env.use(catalogServiceRef),
-      });
+      const routeDeps = { engine, reindexer, catalog: env.use(catalogServiceRef) };
+      registerSearchRoutes(env, routeDeps);
+      actionDeps = { ...routeDeps, maxTermLength: env.config.search.maxTermLength };
 
       let stopping = false;
       env.onStart(async () => {

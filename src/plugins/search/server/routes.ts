@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../../../core/errors.ts';
-import type { Permission, PluginEnvironment } from '../../../core/plugin-api.ts';
+import type { Permission, PluginEnvironment, RouteContext } from '../../../core/plugin-api.ts';
 import type { CatalogApi } from '../../catalog/server/plugin.ts';
 import type { SearchResult, SearchResultSet } from '../common/types.ts';
 import type { SearchEngine } from './engine/index.ts';
-import { encodeCursor, parseQuery, querySchema } from './query-params.ts';
+import { encodeCursor, type ParsedQuery, parseQuery, querySchema } from './query-params.ts';
 import type { Reindexer, ReindexProgress } from './reindex.ts';
 
 export const SEARCH_PERMISSIONS = {
@@ -23,16 +23,65 @@ function linkable(location: unknown): boolean {
   );
 }
 
-export function registerSearchRoutes(
-  env: PluginEnvironment,
-  deps: {
-    engine: SearchEngine & { hasType(type: string): Promise<boolean> };
-    reindexer: Reindexer;
-    /** Results about an entity are found only by callers who may read the entity. */
-    catalog: Pick<CatalogApi, 'readFilter' | 'query'>;
-  },
-) {
-  const { engine, reindexer } = deps;
+export interface SearchRouteDeps {
+  engine: SearchEngine & { hasType(type: string): Promise<boolean> };
+  reindexer: Reindexer;
+  /** Results about an entity are found only by callers who may read the entity. */
+  catalog: Pick<CatalogApi, 'readFilter' | 'query'>;
+}
+
+/**
+ * One page of results for the caller: the caller's read conditions filter inside the
+ * engine's query, so that pages are full and `numberOfResults` counts only what the caller
+ * may see. Matches are highlighted between the given tags.
+ */
+export async function searchFor(
+  deps: SearchRouteDeps,
+  ctx: RouteContext,
+  q: ParsedQuery,
+  tags: { preTag: string; postTag: string },
+): Promise<SearchResultSet> {
+  const { engine, reindexer, catalog } = deps;
+  for (const type of q.types) {
+    if (!reindexer.collators.has(type) && !(await engine.hasType(type))) {
+      const known = [...new Set([...reindexer.collators.keys(), ...(await engine.types())])];
+      throw new InputError(
+        `querystring.types: unknown search type '${type}' (known types: ${known.sort().join(', ')})`,
+      );
+    }
+  }
+  const offset = q.page * q.pageLimit;
+  const readable = await catalog.readFilter(ctx);
+  const page = await engine.query({
+    term: q.term,
+    types: q.types,
+    filters: q.filters,
+    offset,
+    limit: q.pageLimit,
+    tags,
+    ...(readable ? { entityRefs: catalog.query.refsMatching(readable) } : {}),
+  });
+  const results: SearchResult[] = [];
+  page.hits.forEach((hit) => {
+    if (!linkable(hit.document.location)) return;
+    const { authorization: _hidden, ...document } = hit.document;
+    const result: SearchResult = {
+      type: hit.type,
+      document: document as SearchResult['document'],
+      rank: hit.rank,
+    };
+    if (hit.highlight) result.highlight = { ...tags, fields: hit.highlight };
+    results.push(result);
+  });
+  const out: SearchResultSet = { results, numberOfResults: page.total };
+  if (!page.exact) out.numberOfResultsIsLowerBound = true;
+  if (offset + page.hits.length < page.total) out.nextPageCursor = encodeCursor(q.page + 1);
+  if (q.page > 0) out.previousPageCursor = encodeCursor(q.page - 1);
+  return out;
+}
+
+export function registerSearchRoutes(env: PluginEnvironment, deps: SearchRouteDeps) {
+  const { reindexer } = deps;
   const limits = env.config.search;
 
   env.route({
@@ -45,47 +94,8 @@ export function registerSearchRoutes(
         request.query as Record<string, unknown>,
         Math.min(DEFAULT_PAGE_LIMIT, limits.maxPageLimit),
       );
-      for (const type of q.types) {
-        if (!reindexer.collators.has(type) && !(await engine.hasType(type))) {
-          const known = [...new Set([...reindexer.collators.keys(), ...(await engine.types())])];
-          throw new InputError(
-            `querystring.types: unknown search type '${type}' (known types: ${known.sort().join(', ')})`,
-          );
-        }
-      }
       const tag = randomUUID();
-      const tags = { preTag: `<${tag}>`, postTag: `</${tag}>` };
-      const offset = q.page * q.pageLimit;
-      // The caller's read conditions filter inside the engine's query, so that pages are full
-      // and `numberOfResults` counts only what the caller may see.
-      const { catalog } = deps;
-      const readable = await catalog.readFilter(ctx);
-      const page = await engine.query({
-        term: q.term,
-        types: q.types,
-        filters: q.filters,
-        offset,
-        limit: q.pageLimit,
-        tags,
-        ...(readable ? { entityRefs: catalog.query.refsMatching(readable) } : {}),
-      });
-      const results: SearchResult[] = [];
-      page.hits.forEach((hit) => {
-        if (!linkable(hit.document.location)) return;
-        const { authorization: _hidden, ...document } = hit.document;
-        const result: SearchResult = {
-          type: hit.type,
-          document: document as SearchResult['document'],
-          rank: hit.rank,
-        };
-        if (hit.highlight) result.highlight = { ...tags, fields: hit.highlight };
-        results.push(result);
-      });
-      const out: SearchResultSet = { results, numberOfResults: page.total };
-      if (!page.exact) out.numberOfResultsIsLowerBound = true;
-      if (offset + page.hits.length < page.total) out.nextPageCursor = encodeCursor(q.page + 1);
-      if (q.page > 0) out.previousPageCursor = encodeCursor(q.page - 1);
-      return out;
+      return searchFor(deps, ctx, q, { preTag: `<${tag}>`, postTag: `</${tag}>` });
     },
   });
 

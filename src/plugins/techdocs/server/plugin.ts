@@ -4,8 +4,9 @@ import { searchCollatorsExtensionPoint, searchIndexServiceRef } from '../../sear
 import { techdocsCollator } from './collator.ts';
 import { syncDocsEntityFields } from './entity-fields-sync.ts';
 import { PublishedSitesIndex } from './published-sites-index.ts';
+import { techdocsActions } from './actions.ts';
 import { registerTechdocsRoutes } from './routes/index.ts';
-import { addressOf } from './routes/shared.ts';
+import { addressOf, type RouteDeps } from './routes/shared.ts';
 import { type DocsSource, documentedEntities, resolveDocsRef } from './source/docs-ref.ts';
 import { readDocsTree } from './source/read-tree.ts';
 import { type DocsStorage, LocalDocsStorage } from './storage/index.ts';
@@ -19,6 +20,7 @@ import { DocsSync } from './sync/docs-sync.ts';
 export function techdocsPlugin(): PluginDefinition {
   // The collator is contributed before setup creates the storage; it reads it through this.
   let storage: DocsStorage | undefined;
+  let actionDeps: RouteDeps | undefined;
   return definePlugin({
     id: 'techdocs',
     dependsOn: ['catalog', 'search'],
@@ -28,6 +30,7 @@ export function techdocsPlugin(): PluginDefinition {
         searchCollatorsExtensionPoint,
         techdocsCollator(() => storage),
       ),
+      ...techdocsActions(() => actionDeps),
     ],
     async setup(env) {
       const { config, logger, database } = env;
@@ -54,14 +57,15 @@ export function techdocsPlugin(): PluginDefinition {
           await published.indexSite(entity, triplet);
         },
       });
-      registerTechdocsRoutes(env, {
+      actionDeps = {
         catalog,
         storage: docs,
         records,
         sync,
         builder: config.techdocs.builder,
         resolveSource: resolveDocsRef,
-      });
+      };
+      registerTechdocsRoutes(env, actionDeps);
       let stopping = false;
       env.onStart(() => {
         published.start(config.techdocs.searchScanSeconds);

@@ -8,6 +8,7 @@ import { createElement, type MouseEvent, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { resolveSitePath } from '../common/index.ts';
 import { type ContentTab, ContentTabs } from './ContentTabs.tsx';
+import { MermaidDiagram } from './MermaidDiagram.tsx';
 
 /** Where the links and images of a page go. */
 export interface LinkTargets {
@@ -132,7 +133,7 @@ const GLOBAL_ATTRS: Record<string, string> = {
 
 const TAG_ATTRS: Record<string, Record<string, string>> = {
   a: { name: 'name' },
-  img: { alt: 'alt', width: 'width', height: 'height' },
+  img: { alt: 'alt', width: 'width', height: 'height', align: 'align' },
   td: { colspan: 'colSpan', rowspan: 'rowSpan', align: 'align' },
   th: { colspan: 'colSpan', rowspan: 'rowSpan', align: 'align', scope: 'scope' },
   col: { span: 'span' },
@@ -149,7 +150,7 @@ const TAG_ATTRS: Record<string, Record<string, string>> = {
  * others are dropped so a page cannot borrow the portal's own classes.
  */
 const CLASS_TOKEN =
-  /^(hljs(-[\w-]+)?|[a-z]+_+|language-[\w+#-]+|admonition(-title)?|note|abstract|summary|tldr|info|todo|tip|hint|important|success|check|done|question|help|faq|warning|caution|attention|failure|fail|missing|danger|error|bug|example|quote|cite|inline|end|task-list(-item)?(-checkbox)?|contains-task-list|footnotes?(-[\w-]+)?|footnote-(ref|item|backref|sep)|headerlink|header-anchor|highlight|tabbed-(set|block|selected|title))$/;
+  /^(hljs(-[\w-]+)?|[a-z]+_+|language-[\w+#-]+|admonition(-title)?|note|abstract|summary|tldr|info|todo|tip|hint|important|success|check|done|question|help|faq|warning|caution|attention|failure|fail|missing|danger|error|bug|example|quote|cite|inline|end|task-list(-item)?(-checkbox)?|contains-task-list|footnotes?(-[\w-]+)?|footnote-(ref|item|backref|sep)|headerlink|header-anchor|highlight|tabbed-(set|block|selected|title)|twemoji|filename|critic|comment|md-button(--primary)?)$/;
 
 function classNames(value: string): string | undefined {
   const kept = value.split(/\s+/).filter((token) => CLASS_TOKEN.test(token));
@@ -301,6 +302,13 @@ function convertNode(node: Node, targets: LinkTargets, key: number): ReactNode {
     }
     return createElement('img', { ...props, src, loading: 'lazy', referrerPolicy: 'no-referrer' });
   }
+  if (tag === 'span' && element.classList.contains('twemoji')) {
+    const svg = convertIcon(element, key);
+    if (svg) return svg;
+  }
+  if (tag === 'pre' && element.classList.contains('mermaid')) {
+    return createElement(MermaidDiagram, { key, source: element.textContent ?? '' });
+  }
   if (tag === 'div' && element.classList.contains('tabbed-set')) {
     const tabs = convertTabs(element, targets);
     if (tabs) return createElement(ContentTabs, { key, ...tabs });
@@ -308,6 +316,37 @@ function convertNode(node: Node, targets: LinkTargets, key: number): ReactNode {
   const children = VOID.has(tag) ? [] : convertChildren(element, targets);
   if (tag === 'a') return convertLink(element, props, children, targets);
   return createElement(tag, props, ...(VOID.has(tag) ? [] : children));
+}
+
+const VIEW_BOX = /^0 0 \d{1,4} \d{1,4}$/;
+const PATH_DATA = /^[MmZzLlHhVvCcSsQqTtAa0-9eE.,+\-\s]+$/;
+
+/**
+ * An icon of the build (`span.twemoji > svg > path`, see the server's icons.ts) redrawn from
+ * its numbers and path data only; anything else in or on the SVG is not carried over.
+ */
+function convertIcon(span: Element, key: number): ReactNode {
+  const svg = Array.from(span.children).find((child) => child.localName === 'svg');
+  const viewBox = svg?.getAttribute('viewBox') ?? '';
+  if (!svg || !VIEW_BOX.test(viewBox)) return undefined;
+  const paths = Array.from(svg.children)
+    .filter((child) => child.localName === 'path')
+    .map((path) => ({
+      d: path.getAttribute('d') ?? '',
+      fillRule: path.getAttribute('fill-rule') === 'evenodd' ? ('evenodd' as const) : undefined,
+    }));
+  if (paths.length === 0 || !paths.every((path) => PATH_DATA.test(path.d))) return undefined;
+  return createElement(
+    'span',
+    { key, className: 'twemoji' },
+    createElement(
+      'svg',
+      { xmlns: 'http://www.w3.org/2000/svg', viewBox, 'aria-hidden': true, focusable: false },
+      ...paths.map((path, index) =>
+        createElement('path', { key: index, d: path.d, fillRule: path.fillRule }),
+      ),
+    ),
+  );
 }
 
 /** A `.tabbed-set` of content tabs (see the server's content-tabs.ts) as tab data. */

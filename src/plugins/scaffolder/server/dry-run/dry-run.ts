@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Permission, ResourceTarget } from '../../../../core/plugin-api.ts';
 import type { Entity, JsonObject } from '../../../../model/entity.ts';
 import type {
   DryRunRequest,
@@ -46,7 +47,20 @@ export async function dryRun(
   request: DryRunRequest,
   user: { ref: string; entity?: Entity },
   signal?: AbortSignal,
+  options: {
+    /**
+     * A template from the catalog (the `dry-run-template` action): its ref, and where its
+     * relative URLs resolve (its own folder) instead of the pasted `directoryContents`.
+     */
+    source?: { entityRef: string; baseUrl?: string };
+    /**
+     * The caller's permission check. A dry run runs actions as its caller, as a task runs them
+     * as its creator: the policy on actions and what `catalog:fetch` may read apply alike.
+     */
+    authorize?: (permission: Permission, resource?: string | ResourceTarget) => Promise<void>;
+  } = {},
 ): Promise<DryRunResponse> {
+  const { source, authorize } = options;
   assertTemplate(request.template, 'Input template');
   const template = request.template as unknown as Entity;
   const secrets = request.secrets ?? {};
@@ -68,8 +82,8 @@ export async function dryRun(
       template,
       values: request.values,
       user,
-      entityRef: 'template:default/dry-run',
-      baseUrl: pathToFileURL(join(templateDir, 'template.yaml')).href,
+      entityRef: source?.entityRef ?? 'template:default/dry-run',
+      baseUrl: source?.baseUrl ?? pathToFileURL(join(templateDir, 'template.yaml')).href,
     });
     const log: Array<{ body: LogEventBody }> = warnings.map((w) => ({
       body: { message: `Warning: ${w.message}` },
@@ -88,6 +102,7 @@ export async function dryRun(
         return mkdtemp(join(root, 'tmp', 'scratch-'));
       },
       isDryRun: true,
+      ...(authorize ? { authorize } : {}),
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       emit: async (type, body) => {
         if (type === 'log') log.push({ body: body as unknown as LogEventBody });

@@ -1,4 +1,5 @@
 import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
+import { registerIntegrationRoutes } from './integration-routes.ts';
 import type { RouteDeps } from './shared.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
@@ -7,4 +8,5 @@ import { registerTemplateRoutes } from './template-routes.ts';
 export function registerScaffolderRoutes(env: PluginEnvironment, deps: RouteDeps) {
   registerTaskRoutes(env, deps);
   registerTemplateRoutes(env, deps);
+  registerIntegrationRoutes(env);
 }

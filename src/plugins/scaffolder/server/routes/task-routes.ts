@@ -3,7 +3,7 @@ import { NotFoundError } from '../../../../core/errors.ts';
 import { openEventStream, type PluginEnvironment } from '../../../../core/plugin-api.ts';
 import type { JsonObject } from '../../../../model/entity.ts';
 import type { TaskEvent } from '../../common/api-types.ts';
-import type { ListTasksRequest } from '../tasks/task-store.ts';
+import type { ListTasksRequest, TaskStore } from '../tasks/task-store.ts';
 import { findEntity } from '../templates.ts';
 import {
   assertReadable,
@@ -22,6 +22,20 @@ const STATUSES = ['open', 'processing', 'completed', 'failed', 'cancelled'];
 const LONG_POLL_MS = 30_000;
 /** Readers re-read the table this often, for events stored by other replicas. */
 const REREAD_MS = 1_000;
+
+/** Events after `after`; once the task has ended, its completion event is always included. */
+export async function taskEventsAfter(
+  store: TaskStore,
+  taskId: string,
+  after: number | undefined,
+): Promise<TaskEvent[]> {
+  const events = await store.events(taskId, after);
+  if (!events.some((e) => e.type === 'completion')) {
+    const completion = await store.completionEvent(taskId);
+    if (completion && (after === undefined || completion.id <= after)) events.push(completion);
+  }
+  return events;
+}
 
 /** Tasks: create, list, read, cancel, retry, and their events (COMPAT.md §6.4). */
 export function registerTaskRoutes(env: PluginEnvironment, deps: RouteDeps) {
@@ -152,16 +166,8 @@ export function registerTaskRoutes(env: PluginEnvironment, deps: RouteDeps) {
   });
 
   const afterQuery = strict({ after: { type: 'integer', minimum: 0 } });
-
-  /** Events after `after`; once the task has ended, its completion event is always included. */
-  const eventsAfter = async (taskId: string, after: number | undefined): Promise<TaskEvent[]> => {
-    const events = await store.events(taskId, after);
-    if (!events.some((e) => e.type === 'completion')) {
-      const completion = await store.completionEvent(taskId);
-      if (completion && (after === undefined || completion.id <= after)) events.push(completion);
-    }
-    return events;
-  };
+  const eventsAfter = (taskId: string, after: number | undefined) =>
+    taskEventsAfter(store, taskId, after);
 
   /**
    * What both event routes start with: the task must exist, and the wait for events ends when

@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../../../../core/errors.ts';
-import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
-import type { JsonObject } from '../../../../model/entity.ts';
+import type { PluginEnvironment, RouteContext } from '../../../../core/plugin-api.ts';
+import type { Entity, JsonObject } from '../../../../model/entity.ts';
+import { stringifyEntityRef } from '../../../../model/ref.ts';
+import type { CatalogApi } from '../../../catalog/server/plugin.ts';
 import { parseFilterParams } from '../../../catalog/server/query/predicate.ts';
 import type {
   DryRunRequest,
@@ -24,6 +26,23 @@ import {
 
 const DEFAULT_PAGE_TITLE = 'Please enter the following information';
 
+/** Every Template the caller may read (filtered in the catalog's query), by title then ref. */
+export async function readableTemplates(catalog: CatalogApi, ctx: RouteContext): Promise<Entity[]> {
+  const templates = parseFilterParams(['kind=template'])!;
+  const readable = await catalog.readFilter(ctx);
+  const items: Entity[] = [];
+  for await (const page of catalog.query.listAll({
+    filter: readable ? { $all: [templates, readable] } : templates,
+  })) {
+    items.push(...(page as Entity[]));
+  }
+  const title = (e: Entity) => e.metadata.title ?? e.metadata.name;
+  return items
+    .map((entity) => ({ entity, ref: stringifyEntityRef(entity) }))
+    .sort((a, b) => title(a.entity).localeCompare(title(b.entity)) || a.ref.localeCompare(b.ref))
+    .map((t) => t.entity);
+}
+
 /** Templates, actions, templating extensions and dry runs (COMPAT.md §6.4, plus the list). */
 export function registerTemplateRoutes(env: PluginEnvironment, deps: RouteDeps) {
   const { catalog, registry, service } = deps;
@@ -35,21 +54,7 @@ export function registerTemplateRoutes(env: PluginEnvironment, deps: RouteDeps) 
     permission: P.catalogRead,
     schema: { querystring: strict({}) },
     async handler(_request, _reply, ctx): Promise<TemplateListResponse> {
-      const templates = parseFilterParams(['kind=template'])!;
-      // Only templates the caller may read, filtered in the catalog's query.
-      const readable = await catalog.readFilter(ctx);
-      const items = [];
-      for await (const page of catalog.query.listAll({
-        filter: readable ? { $all: [templates, readable] } : templates,
-      })) {
-        for (const entity of page) {
-          items.push(templateSummary(entity as Parameters<typeof templateSummary>[0]));
-        }
-      }
-      items.sort(
-        (a, b) => a.title.localeCompare(b.title) || a.entityRef.localeCompare(b.entityRef),
-      );
-      return { items };
+      return { items: (await readableTemplates(catalog, ctx)).map(templateSummary) };
     },
   });
 
@@ -178,6 +183,7 @@ export function registerTemplateRoutes(env: PluginEnvironment, deps: RouteDeps) 
           { ...body, directoryContents: body.directoryContents ?? [] },
           await service.userOf(ctx.identity.userEntityRef),
           closed.signal,
+          { authorize: (permission, resource) => ctx.require(permission, resource) },
         ),
       );
     },

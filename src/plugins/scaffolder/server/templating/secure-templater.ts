@@ -25,7 +25,7 @@ export class TemplatingError extends InputError {
 }
 
 export interface SkeletonOptions {
-  /** `{{ }}` delimiters and `cookiecutter.*` instead of `values.*`, plus a `jsonify` filter. */
+  /** `{{ }}` delimiters and `cookiecutter.*` instead of `values.*`, plus `jsonify` and `slugify`. */
   cookiecutterCompat?: boolean;
   trimBlocks?: boolean;
   lstripBlocks?: boolean;
@@ -167,6 +167,22 @@ function toJson(value: unknown): JsonValue | undefined {
 function dump(value: unknown, spaces?: number | string): string | undefined {
   const plain = plainData(value);
   return plain === undefined ? undefined : JSON.stringify(plain, null, spaces);
+}
+
+/**
+ * Cookiecutter's `slugify` filter (python-slugify's defaults): accents dropped, lower case,
+ * every run of other characters one `-`, none at either end.
+ */
+function slugify(value: unknown, separator: unknown = '-'): string {
+  const sep = typeof separator === 'string' ? separator : '-';
+  return String(value ?? '')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/['"]+/g, '')
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim()
+    .replaceAll(' ', sep);
 }
 
 /**
@@ -408,7 +424,10 @@ export class SecureTemplater {
         return stock.apply(this, args);
       });
     }
-    if (mode.cookiecutter) env.addFilter('jsonify', dump);
+    if (mode.cookiecutter) {
+      env.addFilter('jsonify', dump);
+      env.addFilter('slugify', slugify);
+    }
     for (const [name, filter] of Object.entries(this.filters)) env.addFilter(name, filter);
     this.envs.set(key, env);
     return env;

@@ -13,9 +13,11 @@ import type { JsonObject, JsonValue } from '../../../../model/entity.ts';
 import type { ValidationError } from '../../common/index.ts';
 import { evaluateCondition } from './condition.ts';
 import { fieldProblems } from './field-values.ts';
+import type { WizardFormContext } from './fields/field-helpers.ts';
 import type { PreparedPage } from './prepare.ts';
 import { splitSecrets } from './prepare.ts';
 import { FORM_FIELDS, FORM_TEMPLATES } from './registry.tsx';
+import { hostTypeIn, useScmIntegrations } from './scm-integrations.ts';
 import { createFormValidator } from './validator.ts';
 
 export interface WizardLabels {
@@ -95,6 +97,15 @@ export function Wizard(props: WizardProps) {
   const { pages } = props;
   const validator = useMemo(() => createFormValidator(), []);
   const [formData, setFormData] = useState<JsonObject>({});
+  // Secrets fields collect under their own key (requestUserCredentials), not as answers.
+  const [fieldSecrets, setFieldSecrets] = useState<Record<string, string>>({});
+  const usesRepoUrl = pages.some((p) =>
+    Object.values(p.uiSchema).some(
+      (ui) =>
+        typeof ui === 'object' && ui !== null && (ui as JsonObject)['ui:field'] === 'RepoUrlPicker',
+    ),
+  );
+  const integrations = useScmIntegrations(usesRepoUrl);
   const [step, setStep] = useState(0);
   const [review, setReview] = useState(false);
   const formRef = useRef<Form<FormValues>>(null);
@@ -168,7 +179,9 @@ export function Wizard(props: WizardProps) {
     if (!page) return errors;
     for (const field of page.fields) {
       const ui = page.uiSchema[field] as JsonObject | undefined;
-      const problems = fieldProblems(ui?.['ui:field'], data?.[field]);
+      const problems = fieldProblems(ui?.['ui:field'], data?.[field], {
+        hostType: (host) => hostTypeIn(integrations.data, host),
+      });
       const target = (errors as Record<string, FormValidation | undefined>)[field];
       if (!target || !shows(field)) continue;
       for (const problem of problems) target.addError(problem);
@@ -187,7 +200,20 @@ export function Wizard(props: WizardProps) {
       for (const [f, v] of pageValues(p)) values[f] = v;
       secretFields.push(...p.secretFields);
     }
-    props.onSubmit(splitSecrets(values, secretFields));
+    const request = splitSecrets(values, secretFields);
+    props.onSubmit({ ...request, secrets: { ...fieldSecrets, ...request.secrets } });
+  };
+
+  const formContext: WizardFormContext = {
+    formData: formData as Record<string, unknown>,
+    secrets: fieldSecrets,
+    setSecret: (key, value) =>
+      setFieldSecrets((current) => {
+        const next = { ...current };
+        if (value === undefined) delete next[key];
+        else next[key] = value;
+        return next;
+      }),
   };
 
   const labels = props.labels ?? {};
@@ -308,6 +334,7 @@ export function Wizard(props: WizardProps) {
           validator={validator}
           fields={FORM_FIELDS}
           templates={FORM_TEMPLATES}
+          formContext={formContext}
           liveValidate="onChange"
           showErrorList={false}
           noHtml5Validate

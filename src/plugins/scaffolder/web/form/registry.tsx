@@ -1,7 +1,8 @@
 /**
  * What the rjsf form is rendered with: Backstage's `ui:field`s, and templates that lay fields
  * out in the portal's style and show every template-written string (titles, descriptions,
- * `ui:help`) as text, never as Markdown or HTML.
+ * `ui:help`) as text, never as Markdown or HTML. A `ui:field` Atrium does not have renders
+ * rjsf's input for the schema's type, with a note naming it.
  */
 import { getDefaultRegistry } from '@rjsf/core';
 import {
@@ -27,6 +28,8 @@ import {
   OwnerPicker,
 } from './fields/EntityPicker.tsx';
 import { EntityTagsPicker } from './fields/EntityTagsPicker.tsx';
+import { RepoBranchPicker } from './fields/RepoBranchPicker.tsx';
+import { RepoOwnerPicker } from './fields/RepoOwnerPicker.tsx';
 import { RepoUrlPicker } from './fields/RepoUrlPicker.tsx';
 
 const defaults = getDefaultRegistry();
@@ -53,10 +56,21 @@ export const FORM_FIELDS: RegistryFieldsType = {
   EntityNamePicker,
   EntityTagsPicker,
   RepoUrlPicker,
+  RepoBranchPicker,
+  RepoOwnerPicker,
 };
 
-/** Field names Atrium knows; others fall back to the input for the schema's type. */
+/**
+ * Field names Atrium knows; others fall back to the input for the schema's type. `Secret`
+ * (Backstage's `SecretInput` component registers under that name) becomes a password input
+ * in prepare.ts.
+ */
 export const KNOWN_FIELDS = new Set([...Object.keys(FORM_FIELDS), 'Secret']);
+
+/** The note under a field whose `ui:field` Atrium does not have. */
+export function unknownFieldNote(name: string): string {
+  return `ui:field '${name}' is not available in Atrium; enter the value directly`;
+}
 
 function FieldTemplate(props: FieldTemplateProps) {
   const {
@@ -77,9 +91,13 @@ function FieldTemplate(props: FieldTemplateProps) {
   if (hidden) return <div hidden>{children}</div>;
   // rjsf leaves labels to a `ui:field`; Atrium's fields are labelled here like all others.
   const uiField = uiSchema?.['ui:field'];
+  const unknownField = typeof uiField === 'string' && !KNOWN_FIELDS.has(uiField);
+  // rjsf leaves the label to any `ui:field`, also one it falls back from; objects, arrays and
+  // checkboxes it falls back to label themselves.
+  const fallbackLabelsItself = ['object', 'array', 'boolean'].includes(String(schema.type));
   const ownField =
     typeof uiField === 'string' &&
-    KNOWN_FIELDS.has(uiField) &&
+    !(unknownField && fallbackLabelsItself) &&
     getUiOptions(uiSchema).label !== false;
   const labelled = displayLabel || ownField;
   const isObject = schema.type === 'object' && !ownField;
@@ -99,6 +117,11 @@ function FieldTemplate(props: FieldTemplateProps) {
         </p>
       )}
       {children}
+      {unknownField && (
+        <p className="field-note" role="note" data-testid="unknown-field-note">
+          {unknownFieldNote(uiField)}
+        </p>
+      )}
       {errors}
       {help}
     </div>

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -9,6 +9,7 @@ import {
   type SearchIndexFile,
   type SiteMetadata,
 } from '../../common/index.ts';
+import { extensionName, isRenderedExtension } from './extensions.ts';
 import { splitFrontMatter } from './front-matter.ts';
 import { isInside } from './fs-safety.ts';
 import { LinkResolver } from './links.ts';
@@ -16,6 +17,7 @@ import { createMarkdown, newPageEnv } from './markdown.ts';
 import { ProblemSink } from './problems.ts';
 import { sanitizePage } from './sanitize.ts';
 import { searchEntries } from './search-text.ts';
+import { expandSnippets, hasSnippets, type SnippetFolders } from './snippets.ts';
 import { readDocsSource, type SourceFile } from './source-files.ts';
 import { hashSource, rememberDigest } from './source-hash.ts';
 import { buildNav, flattenNav, pageFallbackTitle } from './site-nav.ts';
@@ -78,7 +80,15 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
 
   const pagesBySource = new Map(pages.map((page) => [page.file.rel, page.path]));
   const resolver = new LinkResolver(pagesBySource, new Set(assets.map((asset) => asset.rel)));
-  const md = createMarkdown();
+  const md = createMarkdown({
+    breaks: config.markdownExtensions.some((name) => extensionName(name) === 'nl2br'),
+  });
+  const snippets = snippetFolders(rootReal, config.docsDir, docsPrefix, problems);
+  // Extensions not rendered are named once per build: those mkdocs.yml lists were named
+  // when it was read; those techdocs-core enables are named at the first page using them.
+  const named = new Set(
+    config.markdownExtensions.filter((name) => !isRenderedExtension(name)).map(extensionName),
+  );
   const built: BuiltPage[] = [];
   let done = 0;
   for (const page of pages) {
@@ -87,8 +97,19 @@ export async function buildSite(options: BuildOptions): Promise<BuildResult> {
     // promise API cost more CPU than the reads themselves on a 1,000-page site.
     await yieldToEventLoop();
     options.signal?.throwIfAborted();
-    const result = renderPage(page, readSource(page.file), md, resolver, problems);
-    if (result) built.push(result);
+    const result = renderPage(page, readSource(page.file), md, resolver, problems, snippets);
+    if (result) {
+      built.push(result.page);
+      for (const [extension, line] of result.unrendered) {
+        if (named.has(extension)) continue;
+        named.add(extension);
+        problems.warn(
+          `markdown extension '${extension}' (enabled by techdocs-core) is not rendered by Atrium's docs build; shown as code`,
+          page.shown,
+          line || undefined,
+        );
+      }
+    }
     done += 1;
     options.onProgress?.(done, pages.length);
   }
@@ -335,13 +356,29 @@ function readSource(file: SourceFile): string | Error {
   }
 }
 
+/** Where pymdownx.snippets may read (the docs folder), or undefined without one. */
+function snippetFolders(
+  rootReal: string,
+  docsDir: string,
+  docsPrefix: string,
+  problems: ProblemSink,
+): SnippetFolders | undefined {
+  try {
+    const docsReal = realpathSync(path.join(rootReal, docsDir));
+    return isInside(rootReal, docsReal) ? { rootReal, docsReal, docsPrefix, problems } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function renderPage(
   page: PageSource,
   text: string | Error,
   md: ReturnType<typeof createMarkdown>,
   resolver: LinkResolver,
   problems: ProblemSink,
-): BuiltPage | undefined {
+  snippets: SnippetFolders | undefined,
+): { page: BuiltPage; unrendered: Map<string, number> } | undefined {
   if (text instanceof Error) {
     problems.error(`cannot read: ${text.message}`, page.shown);
     return undefined;
@@ -351,22 +388,38 @@ function renderPage(
   const env = newPageEnv();
   let clean: string;
   try {
-    const html = md.render(front.body, env as unknown as Record<string, unknown>);
+    let body = front.body;
+    // Lines of the page as written, for messages about lines that snippets moved.
+    let pageLine = (line: number) => line;
+    if (snippets && hasSnippets(body)) {
+      const expanded = expandSnippets(body, page.shown, snippets);
+      body = expanded.text;
+      pageLine = (line) => expanded.pageLines[line - 1] ?? line;
+    }
+    const html = md.render(body, env as unknown as Record<string, unknown>);
     clean = sanitizePage(html, (url, kind, line) => {
       const resolved = resolver.resolve(page.file.rel, page.path, url, kind);
-      if (resolved.problem) problems.warn(resolved.problem, page.shown, line || undefined);
+      if (resolved.problem) {
+        problems.warn(resolved.problem, page.shown, line ? pageLine(line) : undefined);
+      }
       return resolved.href;
     });
+    for (const [extension, line] of env.unrendered ?? []) {
+      env.unrendered!.set(extension, line ? pageLine(line) : 0);
+    }
   } catch (error) {
     problems.error(`cannot render: ${(error as Error).message}`, page.shown);
     return undefined;
   }
   return {
-    source: page,
-    html: clean,
-    toc: env.toc,
-    ...(env.h1 !== undefined && env.h1 !== '' && { h1: env.h1 }),
-    ...(front.title !== undefined && { frontMatterTitle: front.title }),
+    page: {
+      source: page,
+      html: clean,
+      toc: env.toc,
+      ...(env.h1 !== undefined && env.h1 !== '' && { h1: env.h1 }),
+      ...(front.title !== undefined && { frontMatterTitle: front.title }),
+    },
+    unrendered: env.unrendered ?? new Map(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slugify } from './markdown.ts';
+import { createMarkdown, newPageEnv, slugify } from './markdown.ts';
 import { renderForTest } from './render.testkit.ts';
 
 describe('page Markdown', () => {
@@ -34,9 +34,8 @@ describe('page Markdown', () => {
     expect(html).toContain(
       '<pre><code class="hljs language-python"><span class="hljs-keyword">def</span> <span class="hljs-title function_">f</span>',
     );
-    expect(html).toContain(
-      '<pre><code class="hljs language-mermaid">graph LR\n  a --&gt; b\n</code></pre>',
-    );
+    // superfences' mermaid fence (fence_code_format): the reader draws it.
+    expect(html).toContain('<pre class="mermaid"><code>graph LR\n  a --&gt; b</code></pre>');
     expect(html).toContain('<pre><code class="hljs">&lt;b&gt;plain&lt;/b&gt;\n</code></pre>');
   });
 
@@ -83,11 +82,19 @@ describe('page Markdown', () => {
     );
   });
 
-  it('turns emoji shortcodes into Unicode, outside code only, leaving icon codes as typed', () => {
+  it('turns emoji shortcodes into Unicode and icon codes into SVG, outside code only', () => {
     expect(
-      renderForTest('Ship it :rocket: :material-account: `:rocket:`\n\n    :heart:\n').html,
+      renderForTest(
+        'Ship it :rocket: :material-no-such-icon: `:rocket: :material-check:`\n\n    :heart:\n',
+      ).html,
     ).toBe(
-      '<p>Ship it 🚀 :material-account: <code>:rocket:</code></p>\n<pre><code>:heart:\n</code></pre>\n',
+      '<p>Ship it 🚀 :material-no-such-icon: <code>:rocket: :material-check:</code></p>\n<pre><code>:heart:\n</code></pre>\n',
+    );
+    const { html } = renderForTest(
+      '[:octicons-mark-github-16: GitHub](https://github.com) :material-check:',
+    );
+    expect(html).toMatch(
+      /^<p><a href="https:\/\/github.com" rel="noopener noreferrer"><span class="twemoji"><svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 16 16"><path d="M[^"]+"\/><\/svg><\/span> GitHub<\/a> <span class="twemoji"><svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 24 24"><path d="M21,7L9,19L3.5,13.5L4.91,12.09L9,16.17L19.59,5.59L21,7Z"\/><\/svg><\/span><\/p>\n$/,
     );
   });
 
@@ -165,5 +172,58 @@ describe('page Markdown', () => {
     );
     expect(html).toContain('<th style="text-align:left">a</th>');
     expect(html).toContain('<td style="text-align:right">2</td>');
+  });
+
+  it('reads attr_list with or without the colon, on images, links, paragraphs and headings', () => {
+    const { html, env } = renderForTest(
+      '## Setup {: #setup-id }\n\n![a](https://x.example/a.png){: width="200" }\n\n[b](https://x.example/){ target=_blank }\n\ntext\n{ #text-id }\n',
+    );
+    expect(html).toContain('<h2 id="setup-id">Setup <a class="headerlink" href="#setup-id"');
+    expect(env.toc).toEqual([{ level: 2, id: 'setup-id', text: 'Setup' }]);
+    expect(html).toContain('<img src="https://x.example/a.png" alt="a" width="200" />');
+    expect(html).toContain(
+      '<a href="https://x.example/" target="_blank" rel="noopener noreferrer">b</a>',
+    );
+    expect(html).toContain('<p id="text-id">text</p>');
+  });
+
+  it('keeps a repeated attr_list id instead of failing the page, and slugs around it', () => {
+    const { env } = renderForTest('## A { #same }\n\n## B { #same }\n\n## Same\n');
+    expect(env.toc.map((entry) => entry.id)).toEqual(['same', 'same-1', 'same_1']);
+  });
+
+  it('reads md_in_html only with a closed element carrying the markdown attribute', () => {
+    expect(renderForTest('<div markdown>\n*a*\n').html).toBe('<div>\n*a*\n</div>');
+    expect(renderForTest('<div markdown="0">\n*a*\n</div>').html).toBe('<div>\n*a*\n</div>');
+    expect(
+      renderForTest('<details markdown>\n<summary>More</summary>\n\n*hidden*\n</details>').html,
+    ).toBe('<details>\n<summary>More</summary>\n<p><em>hidden</em></p>\n</details>\n');
+    // A closing tag shown as code does not close the element.
+    expect(renderForTest('<div markdown>\n```html\n</div>\n```\nafter `</div>`\n</div>').html).toBe(
+      '<div>\n<pre><code class="hljs language-html"><span class="hljs-tag">&lt;/<span class="hljs-name">div</span>&gt;</span>\n</code></pre>\n<p>after <code>&lt;/div&gt;</code></p>\n</div>\n',
+    );
+  });
+
+  it('follows nl2br when mkdocs.yml lists it', () => {
+    const env = newPageEnv() as unknown as Record<string, unknown>;
+    expect(createMarkdown({ breaks: true }).render('a\nb', env)).toBe('<p>a<br>\nb</p>\n');
+    expect(createMarkdown().render('a\nb', newPageEnv() as never)).toBe('<p>a\nb</p>\n');
+  });
+
+  it('records PlantUML and Graphviz diagrams, which it leaves as code, with their line', () => {
+    const { html, env } = renderForTest(
+      'x\n\n```plantuml\n@startuml\n@enduml\n```\n\n{% dot g.svg\n  digraph G { a -> b }\n%}\n\n```puml\n```\n',
+    );
+    expect([...(env.unrendered ?? [])]).toEqual([
+      ['plantuml_markdown', 3],
+      ['markdown_inline_graphviz', 8],
+    ]);
+    expect(html).toContain('<code class="hljs language-plantuml">@startuml');
+  });
+
+  it('applies smartsymbols to text, not to code or bare URLs', () => {
+    expect(renderForTest('a --> b `c --> d` https://x.example/a-->b').html).toBe(
+      '<p>a → b <code>c --&gt; d</code> <a href="https://x.example/a--" rel="noopener noreferrer">https://x.example/a--</a>&gt;b</p>\n',
+    );
   });
 });

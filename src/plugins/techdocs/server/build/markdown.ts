@@ -8,7 +8,12 @@ import footnote from 'markdown-it-footnote';
 import taskLists from 'markdown-it-task-lists';
 import type { TocEntry } from '../../common/index.ts';
 import { admonitionPlugin } from './admonitions.ts';
+import { attrListPlugin } from './attr-list.ts';
 import { contentTabsPlugin } from './content-tabs.ts';
+import { fencesPlugin } from './fences.ts';
+import { iconsPlugin } from './icons.ts';
+import { mdInHtmlPlugin } from './md-in-html.ts';
+import { pymdownxInlinePlugin } from './pymdownx-inline.ts';
 
 /** What the renderer reads and fills for one page (markdown-it's `env`). */
 export interface PageEnv {
@@ -18,6 +23,11 @@ export interface PageEnv {
   h1?: string;
   /** Used by the slugger: ids already given on this page. */
   ids: Set<string>;
+  /**
+   * Collected: extensions techdocs-core enables whose syntax the page uses but the build does
+   * not render (name → first line), for one warning per build.
+   */
+  unrendered?: Map<string, number>;
 }
 
 export function newPageEnv(): PageEnv {
@@ -48,39 +58,66 @@ export function slugify(text: string, ids: Set<string>): string {
 
 const FENCE_LANGUAGE = /^[A-Za-z0-9_+#.-]+$/;
 
-/** The markdown-it instance of the build: raw HTML on (the sanitiser runs after it). */
-export function createMarkdown(): MarkdownItInstance {
+/** highlight.js markup of `code`, or undefined when the language is unknown to it. */
+function highlightCode(code: string, language: string): string | undefined {
+  if (!FENCE_LANGUAGE.test(language) || !hljs.getLanguage(language)) return undefined;
+  try {
+    return hljs.highlight(code, { language, ignoreIllegals: true }).value;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface MarkdownOptions {
+  /** Python-Markdown's nl2br: a newline inside a paragraph is a line break. */
+  breaks?: boolean;
+}
+
+/**
+ * The markdown-it instance of the build: raw HTML on (the sanitiser runs after it), with the
+ * extensions techdocs-core enables (see extensions.ts for the list and what is left out).
+ */
+export function createMarkdown(options: MarkdownOptions = {}): MarkdownItInstance {
   const md: MarkdownItInstance = new MarkdownIt({
     html: true,
     linkify: true,
     typographer: false,
+    breaks: options.breaks ?? false,
     highlight(code, info) {
       const language = (info.trim().split(/\s+/)[0] ?? '').replace(/^\{?\.?|\}$/g, '');
       const safe = FENCE_LANGUAGE.test(language) ? language.toLowerCase() : '';
       const languageClass = safe ? ` language-${safe}` : '';
-      if (safe && hljs.getLanguage(safe)) {
-        try {
-          const html = hljs.highlight(code, { language: safe, ignoreIllegals: true }).value;
-          return `<pre><code class="hljs${languageClass}">${html}</code></pre>`;
-        } catch {
-          // fall through to plain text
-        }
-      }
-      return `<pre><code class="hljs${languageClass}">${md.utils.escapeHtml(code)}</code></pre>`;
+      const html = safe ? highlightCode(code, safe) : undefined;
+      return `<pre><code class="hljs${languageClass}">${html ?? md.utils.escapeHtml(code)}</code></pre>`;
     },
   });
   // Bare URLs become links, but not words that merely look like domains ('runbook.md').
   md.linkify.set({ fuzzyLink: false, fuzzyEmail: false });
+  md.use(attrListPlugin);
   md.use(admonitionPlugin);
   md.use(contentTabsPlugin);
+  md.use(mdInHtmlPlugin);
   md.use(footnote);
   md.use(taskLists, { enabled: false });
-  // pymdownx.emoji (in techdocs-core): `:thumbsup:` → 👍, as Unicode text. Material's icon
-  // codes (`:material-account:`) name SVG icons, which stay as typed.
+  md.use(pymdownxInlinePlugin);
+  // pymdownx.emoji (in techdocs-core): `:thumbsup:` → 👍, as Unicode text; Material's icon
+  // codes (`:material-account:`) are SVG icons.
   md.use(emoji);
+  md.use(iconsPlugin);
+  md.use(fencesPlugin, highlightCode);
+  // Ids set with attr_list (`## Title { #id }`) are taken before generated ones.
+  md.core.ruler.push('attr_list_ids', (state) => {
+    const ids = (state.env as unknown as PageEnv).ids;
+    for (const token of state.tokens) {
+      const id = token.type === 'heading_open' ? token.attrGet('id') : null;
+      if (id) ids.add(String(id));
+    }
+  });
   md.use(anchor, {
     level: [1, 2, 3, 4, 5, 6],
     tabIndex: false,
+    // Python-Markdown keeps a repeated attr_list id as written; so does the build.
+    failOnNonUnique: false,
     slugifyWithState: (text: string, state: { env: unknown }) =>
       slugify(text, (state.env as unknown as PageEnv).ids),
     permalink: anchor.permalink.linkInsideHeader({

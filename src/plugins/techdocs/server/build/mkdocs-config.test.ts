@@ -127,6 +127,66 @@ markdown_extensions:
     ]);
   });
 
+  it('is silent about every extension techdocs-core enables that the build renders', async () => {
+    // techdocs_core/core.py's list (and pymdownx.extra's parts), as a team copies it.
+    const rendered = [
+      'toc',
+      'admonition',
+      'pymdownx.details',
+      'pymdownx.tabbed',
+      'pymdownx.caret',
+      'pymdownx.critic',
+      'pymdownx.emoji',
+      'pymdownx.inlinehilite',
+      'pymdownx.magiclink',
+      'pymdownx.mark',
+      'pymdownx.smartsymbols',
+      'pymdownx.snippets',
+      'pymdownx.highlight',
+      'pymdownx.extra',
+      'pymdownx.betterem',
+      'pymdownx.superfences',
+      'pymdownx.tasklist',
+      'pymdownx.tilde',
+      'mdx_truly_sane_lists',
+      'abbr',
+      'attr_list',
+      'def_list',
+      'fenced_code',
+      'footnotes',
+      'md_in_html',
+      'tables',
+      'markdown.extensions.attr_list',
+    ];
+    const { problems } = await read({
+      'mkdocs.yml': `site_name: X\nmarkdown_extensions:\n${rendered.map((n) => `  - ${n}`).join('\n')}\n`,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('names each extension it does not render once, where it is first listed', async () => {
+    const { problems } = await read({
+      'mkdocs.yml': `site_name: X
+markdown_extensions:
+  - plantuml_markdown:
+      server: http://www.plantuml.com/plantuml
+  - markdown_inline_graphviz
+  - pymdownx.arithmatex:
+      generic: true
+  - pymdownx.keys
+  - plantuml_markdown
+  - pymdownx.blocks.admonition
+`,
+    });
+    expect(problems.map((p) => `${p.line} ${p.message}`)).toEqual([
+      "3 markdown extension 'plantuml_markdown' is not supported by Atrium's docs build; ignored",
+      "5 markdown extension 'markdown_inline_graphviz' is not supported by Atrium's docs build; ignored",
+      "6 markdown extension 'pymdownx.arithmatex' is not supported by Atrium's docs build; ignored",
+      "8 markdown extension 'pymdownx.keys' is not supported by Atrium's docs build; ignored",
+      "10 markdown extension 'pymdownx.blocks.admonition' is not supported by Atrium's docs build; ignored",
+    ]);
+  });
+
   it('reports broken YAML with its line and falls back to the defaults', async () => {
     const { config, problems } = await read(
       { 'mkdocs.yml': 'site_name: Broken\nnav:\n  - Home: index.md\n   - bad: [x\n' },

@@ -11,6 +11,7 @@ import {
   visit,
 } from 'yaml';
 import { flowNestingBound, YAML_PACKAGE_MAX_FLOW_DEPTH } from '../../../../model/data-limits.ts';
+import { extensionName, isRenderedExtension } from './extensions.ts';
 import { inspectPath } from './fs-safety.ts';
 import type { ProblemSink } from './problems.ts';
 
@@ -53,19 +54,6 @@ const KNOWN_PLUGINS = new Set([
   'material/tags',
   'offline',
   'material/offline',
-]);
-
-/** Python-Markdown extensions that the build implements or that are safe to ignore. */
-const KNOWN_EXTENSIONS = new Set([
-  'admonition',
-  'toc',
-  'tables',
-  'fenced_code',
-  'footnotes',
-  'codehilite',
-  'meta',
-  'sane_lists',
-  'nl2br',
 ]);
 
 /** Where the config file is, whichever of the two names is used. */
@@ -208,16 +196,17 @@ export async function readMkDocsConfig(
       problems,
       lineOf,
     );
+    // Each extension the build does not render is named once, where it is first listed.
+    const named = new Set<string>();
     for (const [index, name] of config.markdownExtensions.entries()) {
-      const bare = name.replace(/^markdown\.extensions\./, '');
-      if (!KNOWN_EXTENSIONS.has(bare) && !bare.startsWith('pymdownx.')) {
-        const item = isSeq(extensions) ? extensions.items[index] : extensions;
-        problems.warn(
-          `markdown extension '${name}' is not supported by Atrium's docs build; ignored`,
-          configFile,
-          lineOf(item),
-        );
-      }
+      if (isRenderedExtension(name) || named.has(extensionName(name))) continue;
+      named.add(extensionName(name));
+      const item = isSeq(extensions) ? extensions.items[index] : extensions;
+      problems.warn(
+        `markdown extension '${name}' is not supported by Atrium's docs build; ignored`,
+        configFile,
+        lineOf(item),
+      );
     }
   }
 

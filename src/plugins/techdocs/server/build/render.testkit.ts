@@ -11,10 +11,14 @@ export function renderForTest(markdown: string): { html: string; env: PageEnv } 
 }
 
 const ALLOWED = new Set(
-  'h1 h2 h3 h4 h5 h6 p ul ol li dl dt dd table thead tbody tfoot tr th td caption code pre span a img blockquote details summary div section input sup sub hr br em strong b i del s mark kbd abbr figure figcaption'.split(
+  'h1 h2 h3 h4 h5 h6 p ul ol li dl dt dd table thead tbody tfoot tr th td caption code pre span a img blockquote details summary div section input sup sub hr br em strong b i del ins s mark kbd abbr figure figcaption'.split(
     ' ',
   ),
 );
+
+/** The build's own icon SVG (see icons.ts): exactly this shape, nothing else inside. */
+const ICON_SVG =
+  /<span class="twemoji"><svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="0 0 \d+ \d+">(?:<path d="[MmZzLlHhVvCcSsQqTtAa0-9eE.,+\-\s]+"(?: fill-rule="evenodd")?\/>)+<\/svg><\/span>/g;
 
 /**
  * Everything in sanitised output that could run code or load active content. The output is
@@ -22,6 +26,7 @@ const ALLOWED = new Set(
  */
 export function executableParts(html: string): string[] {
   const found: string[] = [];
+  html = html.replace(ICON_SVG, '<span class="twemoji"></span>');
   for (const tag of html.matchAll(/<\s*([a-zA-Z][\w:-]*)([^>]*)>/g)) {
     const name = tag[1]!.toLowerCase();
     if (!ALLOWED.has(name)) found.push(`tag <${name}>`);

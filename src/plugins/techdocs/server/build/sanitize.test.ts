@@ -34,6 +34,21 @@ const HOSTILE: Record<string, string> = {
   'protocol-relative image': '<img src="//evil.example/x.png">',
   'http image': '<img src="http://evil.example/x.png">',
   srcset: '<img src="a.png" srcset="javascript:alert(1) 1x">',
+  'attr_list event handler': '[x](https://x.example){: onclick="alert(1)" onmouseover=alert(2) }',
+  'attr_list style and href':
+    '![i](a.png){ style="background:url(javascript:x)" src="javascript:alert(1)" }',
+  'attr_list javascript href': '[x](y){ href="javascript:alert(1)" }',
+  'attr_list on a paragraph': 'text\n{: onclick="alert(1)" .x #ok }',
+  'md_in_html with handlers':
+    '<div markdown onclick="alert(1)">\n<img src=x onerror=alert(2)>\n\n[a](javascript:alert(3))\n</div>',
+  'md_in_html span script': '<p markdown="span"><script>alert(1)</script>*x*</p>',
+  'mermaid fence breaking out': '```mermaid\n</code></pre><script>alert(1)</script>\n```',
+  'fence title': '```{ .py title="<img src=x onerror=alert(1)>" }\nx\n```',
+  'critic markup with html': '{++<img src=x onerror=alert(1)>++} {>><script>alert(2)</script><<}',
+  'raw svg in an icon span': '<span class="twemoji"><svg><script>alert(1)</script></svg></span>',
+  'abbr title': '*[X]: "><script>alert(1)</script>\n\nX marks',
+  'deflist html': 'Term\n:   <img src=x onerror=alert(1)>',
+  'snippet-looking line': '--8<-- "../../etc/passwd"',
 };
 
 describe('sanitised pages', () => {
@@ -117,5 +132,41 @@ describe('sanitised pages', () => {
     expect(html).toContain('<details><summary>More</summary>');
     expect(html).toContain('<em>text</em>');
     expect(html).toContain('<kbd>Ctrl</kbd>+<kbd>C</kbd> H<sub>2</sub>O');
+  });
+
+  it('keeps what attr_list may set, with safe values only', () => {
+    const { html } = renderForTest(
+      [
+        '![a](https://x.example/a.png){ width=300 height="50%" align=left }',
+        '![b](https://x.example/b.png){ width="1;x" align=middle }',
+        '[c](https://x.example/){:target="_blank"} [d](other/){: target="_blank" } [e](f/){ target=frame }',
+        '[Go](https://x.example/){ .md-button .md-button--primary .fixed } {: #p-id }',
+      ].join('\n\n'),
+    );
+    expect(html).toContain(
+      '<img src="https://x.example/a.png" alt="a" width="300" height="50%" align="left" />',
+    );
+    expect(html).toContain('<img src="https://x.example/b.png" alt="b" />');
+    expect(html).toContain(
+      '<a href="https://x.example/" target="_blank" rel="noopener noreferrer">c</a> <a href="other/" target="_blank" rel="noopener">d</a> <a href="f/">e</a>',
+    );
+    expect(html).toContain('<a href="https://x.example/" class="md-button md-button--primary"');
+  });
+
+  it('draws only icons the build knows, whatever an author writes in raw HTML', () => {
+    const { html } = renderForTest(
+      '<span class="twemoji" data-atrium-icon="material-check" onclick="x"><svg onload=alert(2)></svg></span> <span data-atrium-icon="../../x" class="twemoji">y</span>',
+    );
+    expect(executableParts(html)).toEqual([]);
+    expect(html).toMatch(
+      /^<p><span class="twemoji"><svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 24 24"><path d="[^"]+"\/><\/svg><\/span> <span class="twemoji">y<\/span><\/p>\n$/,
+    );
+  });
+
+  it('keeps mermaid source as escaped text in pre.mermaid', () => {
+    const { html } = renderForTest(HOSTILE['mermaid fence breaking out']!);
+    expect(html).toBe(
+      '<pre class="mermaid"><code>&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;</code></pre>\n',
+    );
   });
 });

@@ -10,7 +10,7 @@ import { inspectPath } from './fs-safety.ts';
  * Bumped when the build's output changes for the same input, so published sites are rebuilt
  * after an upgrade.
  */
-export const BUILDER_VERSION = 'atrium-docs-1';
+export const BUILDER_VERSION = 'atrium-docs-2';
 
 /**
  * A hash of mkdocs.yml/mkdocs.yaml and everything under docs_dir: changes when any file is

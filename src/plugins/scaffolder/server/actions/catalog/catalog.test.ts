@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   ENGINES,
   startTestServer,
@@ -19,6 +19,7 @@ import {
 } from '../../../../../../test/helpers/server.ts';
 import { serveFiles } from '../../../../../../test/helpers/serve-files.ts';
 import type { AtriumConfig } from '../../../../../core/config/index.ts';
+import { NotAllowedError } from '../../../../../core/errors.ts';
 import type { Entity } from '../../../../../model/entity.ts';
 import { type CatalogApi, catalogServiceRef } from '../../../../catalog/server/plugin.ts';
 import { createPublishGitAction } from '../publish/publish-git.ts';
@@ -27,6 +28,11 @@ import type { ActionDeps } from '../types.ts';
 import { createCatalogFetchAction } from './fetch.ts';
 import { catalogActions } from './index.ts';
 import { createCatalogRegisterAction } from './register.ts';
+import {
+  annotatorTimestamp,
+  CREATED_AT_ANNOTATION,
+  catalogTimestampingAction,
+} from './timestamping.ts';
 import { catalogWriteAction } from './write.ts';
 
 const EXAMPLES = fileURLToPath(
@@ -49,13 +55,14 @@ afterEach(() => {
 });
 
 describe('catalogActions', () => {
-  it('contributes catalog:register (factory, no dry run), catalog:write and catalog:fetch (dry run)', () => {
+  it('contributes catalog:register (factory, no dry run), catalog:write, catalog:fetch and catalog:timestamping (dry run)', () => {
     const deps = { config: {} as AtriumConfig, catalog: {} as CatalogApi };
     const actions = catalogActions.map((a) => (typeof a === 'function' ? a(deps) : a));
     expect(actions.map((a) => [a.id, Boolean(a.supportsDryRun)])).toEqual([
       ['catalog:register', false],
       ['catalog:write', true],
       ['catalog:fetch', true],
+      ['catalog:timestamping', true],
     ]);
   });
 });
@@ -118,6 +125,108 @@ describe('catalog:write', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+});
+
+describe('catalog:timestamping', () => {
+  const entity = {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: 'svc', annotations: { 'github.com/project-slug': 'acme/svc' } },
+    spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
+  };
+
+  it('formats the time as the annotator module does', () => {
+    const date = new Date('2024-06-15T14:30:00.000Z');
+    expect(annotatorTimestamp(date)).toBe(
+      `${date.toLocaleDateString()}, ${date.toLocaleTimeString('en-US')}`,
+    );
+    expect(annotatorTimestamp(date)).toMatch(/^\S+, \d{1,2}:\d{2}:\d{2}\s[AP]M$/);
+  });
+
+  it('adds backstage.io/createdAt to catalog-info.yaml, keeping the rest, and outputs the YAML', async () => {
+    const t = context({});
+    writeFileSync(join(t.workspace, 'catalog-info.yaml'), stringify(entity));
+    const before = Date.now();
+    await runAction(catalogTimestampingAction, t);
+    const written = parse(readFileSync(join(t.workspace, 'catalog-info.yaml'), 'utf8'));
+    const stamp = written.metadata.annotations[CREATED_AT_ANNOTATION] as string;
+    expect(written).toEqual({
+      ...entity,
+      metadata: {
+        name: 'svc',
+        annotations: { 'github.com/project-slug': 'acme/svc', [CREATED_AT_ANNOTATION]: stamp },
+        labels: {},
+      },
+    });
+    // The stamp is now, to the second.
+    expect(Math.abs(new Date(stamp.replace(', ', ' ')).getTime() - before)).toBeLessThan(5_000);
+    expect(parse(t.outputs.annotatedObject as string)).toEqual(written);
+    expect(t.logText()).toContain('Annotating catalog-info.yaml with current timestamp');
+  });
+
+  it('takes entityFilePath or objectYaml, writes to writeToFile, and merges labels, annotations and spec', async () => {
+    const t = context({
+      objectYaml: entity,
+      writeToFile: 'out/entity.yaml',
+      labels: { tier: 'gold' },
+      annotations: { 'acme.com/x': 'y' },
+      spec: { system: 'payments' },
+    });
+    await runAction(catalogTimestampingAction, t);
+    const written = parse(readFileSync(join(t.workspace, 'out/entity.yaml'), 'utf8'));
+    expect(written.metadata.labels).toEqual({ tier: 'gold' });
+    expect(written.metadata.annotations).toMatchObject({
+      'acme.com/x': 'y',
+      [CREATED_AT_ANNOTATION]: expect.any(String),
+    });
+    expect(written.spec).toEqual({ ...entity.spec, system: 'payments' });
+    expect(existsSync(join(t.workspace, 'catalog-info.yaml'))).toBe(false);
+
+    const f = context({ entityFilePath: 'svc/catalog.yaml' });
+    mkdirSync(join(f.workspace, 'svc'));
+    writeFileSync(join(f.workspace, 'svc/catalog.yaml'), stringify(entity));
+    await runAction(catalogTimestampingAction, f);
+    // Written to ./catalog-info.yaml, as the module does when writeToFile is not given.
+    expect(
+      parse(readFileSync(join(f.workspace, 'catalog-info.yaml'), 'utf8')).metadata.annotations,
+    ).toHaveProperty([CREATED_AT_ANNOTATION]);
+  });
+
+  it('names the input of a missing or broken file and of paths outside the workspace', async () => {
+    const t = context({});
+    await expect(runAction(catalogTimestampingAction, t)).rejects.toThrow(
+      "entityFilePath: './catalog-info.yaml' does not exist in the workspace",
+    );
+    writeFileSync(join(t.workspace, 'bad.yaml'), 'metadata: [oops\n');
+    t.ctx.input = { entityFilePath: 'bad.yaml' };
+    await expect(runAction(catalogTimestampingAction, t)).rejects.toThrow(
+      /^entityFilePath: 'bad.yaml' is not valid YAML/,
+    );
+    t.ctx.input = { entityFilePath: '../../etc/passwd' };
+    await expect(runAction(catalogTimestampingAction, t)).rejects.toThrow(
+      "entityFilePath: '../../etc/passwd' leads outside the workspace",
+    );
+    t.ctx.input = { objectYaml: entity, writeToFile: '/tmp/pwned.yaml' };
+    await expect(runAction(catalogTimestampingAction, t)).rejects.toThrow(
+      "writeToFile: '/tmp/pwned.yaml' is an absolute path",
+    );
+    const outside = mkdtempSync(join(tmpdir(), 'atrium-timestamp-outside-'));
+    try {
+      writeFileSync(join(outside, 'catalog-info.yaml'), stringify(entity));
+      symlinkSync(outside, join(t.workspace, 'link'));
+      t.ctx.input = { entityFilePath: 'link/catalog-info.yaml' };
+      await expect(runAction(catalogTimestampingAction, t)).rejects.toThrow(/through a symlink/);
+      t.ctx.input = { objectYaml: entity, writeToFile: 'link/catalog-info.yaml' };
+      await expect(runAction(catalogTimestampingAction, t)).rejects.toThrow(/through a symlink/);
+      expect(readFileSync(join(outside, 'catalog-info.yaml'), 'utf8')).toBe(stringify(entity));
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+    t.ctx.input = { labels: { a: 1 } };
+    await expect(runAction(catalogTimestampingAction, t)).rejects.toThrow(
+      /Invalid input passed to action catalog:timestamping/,
+    );
   });
 });
 
@@ -219,6 +328,33 @@ describe.each(ENGINES)('catalog:fetch and catalog:register on %s', (engine) => {
     await expect(runAction(action, t)).rejects.toThrow(
       /entityRef: Entity reference "team-a" had missing or empty kind/,
     );
+  });
+
+  it("catalog:fetch returns only what the task's creator may read, and treats an empty entityRef as none", async () => {
+    const action = createCatalogFetchAction(deps);
+    const t = context({ entityRefs: ['group:team-a', 'group:team-b'] });
+    const asked: string[] = [];
+    t.ctx.authorize = async (permission, resource) => {
+      const ref = typeof resource === 'string' ? resource : (resource?.ref ?? '');
+      asked.push(`${permission.name} ${ref}`);
+      if (ref === 'group:default/team-b') throw new NotAllowedError('not yours');
+    };
+    await expect(runAction(action, t)).rejects.toThrow('Entities not found: group:team-b');
+    expect(asked).toEqual([
+      'catalog.entity.read group:default/team-a',
+      'catalog.entity.read group:default/team-b',
+    ]);
+    t.ctx.input = { entityRef: 'group:team-b', optional: true };
+    await runAction(action, t);
+    expect(t.outputs.entity).toBeNull();
+
+    const empty = context({ entityRef: '' });
+    await expect(runAction(action, empty)).rejects.toThrow(
+      'Missing entity reference or references: give input.entityRef or input.entityRefs',
+    );
+    empty.ctx.input = { entityRef: '', optional: true };
+    await runAction(action, empty);
+    expect(empty.outputs).toEqual({});
   });
 
   it('publish:git to a local bare repository, then catalog:register of its contents: the entity is in the catalog with owner and system', async () => {

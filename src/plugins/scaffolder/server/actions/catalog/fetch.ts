@@ -1,7 +1,40 @@
-import { InputError, NotFoundError } from '../../../../../core/errors.ts';
-import type { JsonObject, JsonValue } from '../../../../../model/entity.ts';
+import { InputError, NotAllowedError, NotFoundError } from '../../../../../core/errors.ts';
+import type { Permission } from '../../../../../core/plugin-api.ts';
+import type { Entity, JsonObject, JsonValue } from '../../../../../model/entity.ts';
 import { parseEntityRef, stringifyEntityRef } from '../../../../../model/ref.ts';
-import type { ActionDeps, TemplateAction } from '../types.ts';
+import type { ActionContext, ActionDeps, TemplateAction } from '../types.ts';
+
+/** The catalog's `catalog.entity.read`, checked per entity as the task's creator. */
+const ENTITY_READ: Permission = {
+  name: 'catalog.entity.read',
+  attributes: { action: 'read' },
+  resourceType: 'catalog-entity',
+};
+
+/**
+ * The entities the task's creator may read, others as null: Backstage fetches with the
+ * creator's token, so an entity hidden from them is "not found" to the template as well.
+ */
+async function readable(
+  ctx: ActionContext,
+  refs: string[],
+  entities: Array<Partial<Entity> | null>,
+): Promise<Array<Partial<Entity> | null>> {
+  const authorize = ctx.authorize;
+  if (!authorize) return entities;
+  return Promise.all(
+    entities.map(async (entity, i) => {
+      if (!entity) return null;
+      try {
+        await authorize(ENTITY_READ, { ref: refs[i]!, resource: entity });
+        return entity;
+      } catch (error) {
+        if (error instanceof NotAllowedError) return null;
+        throw error;
+      }
+    }),
+  );
+}
 
 interface FetchInput extends JsonObject {
   entityRef?: string;
@@ -54,12 +87,13 @@ export function createCatalogFetchAction(deps: ActionDeps): TemplateAction<Fetch
           },
           optional: {
             type: 'boolean',
-            description: 'Allow the entity or entities to not exist (null instead of an error)',
+            description:
+              'Allow the entity or entities to optionally exist (null instead of an error). Default: false',
           },
-          defaultKind: { type: 'string', description: 'Kind for refs that have none' },
+          defaultKind: { type: 'string', description: 'The default kind, for refs that have none' },
           defaultNamespace: {
             type: 'string',
-            description: 'Namespace for refs that have none (default: default)',
+            description: 'The default namespace, for refs that have none (default: default)',
           },
         },
       },
@@ -82,9 +116,12 @@ export function createCatalogFetchAction(deps: ActionDeps): TemplateAction<Fetch
     supportsDryRun: true,
     async handler(ctx) {
       const { entityRef, entityRefs, optional = false, defaultKind, defaultNamespace } = ctx.input;
-      if (entityRef === undefined && entityRefs === undefined) {
+      // Backstage's test: an empty entityRef counts as none.
+      if (!entityRef && !entityRefs) {
         if (optional) return;
-        throw new InputError('catalog:fetch needs entityRef or entityRefs');
+        throw new InputError(
+          'Missing entity reference or references: give input.entityRef or input.entityRefs',
+        );
       }
       const canonical = (ref: string, field: string) => {
         try {
@@ -93,15 +130,23 @@ export function createCatalogFetchAction(deps: ActionDeps): TemplateAction<Fetch
           throw new InputError(`${field}: ${(error as Error).message}`);
         }
       };
-      if (entityRef !== undefined) {
+      if (entityRef) {
         const ref = canonical(entityRef, 'entityRef');
-        const [entity] = await deps.catalog.query.byRefs([ref], undefined, undefined);
+        const [entity] = await readable(
+          ctx,
+          [ref],
+          await deps.catalog.query.byRefs([ref], undefined, undefined),
+        );
         if (!entity && !optional) throw new NotFoundError(`Entity ${entityRef} not found`);
         ctx.output('entity', (entity ?? null) as JsonValue);
       }
-      if (entityRefs !== undefined) {
+      if (entityRefs) {
         const refs = entityRefs.map((ref, i) => canonical(ref, `entityRefs[${i}]`));
-        const entities = await deps.catalog.query.byRefs(refs, undefined, undefined);
+        const entities = await readable(
+          ctx,
+          refs,
+          await deps.catalog.query.byRefs(refs, undefined, undefined),
+        );
         const missing = entityRefs.filter((_, i) => !entities[i]);
         if (missing.length && !optional) {
           throw new NotFoundError(`Entities not found: ${missing.join(', ')}`);

@@ -13,6 +13,11 @@ export interface SkeletonOptions {
   targetPath: string;
   /** Globs of files whose contents are copied as they are (their paths are still rendered). */
   copyWithoutTemplating: string[];
+  /**
+   * Another test for the same, given each skeleton path (`/`-separated, unrendered), e.g.
+   * cookiecutter's `_copy_without_render` with Python's fnmatch rules.
+   */
+  copyRaw?: (rel: string) => boolean;
   /** When set, only files with this extension are rendered, and lose it. */
   templateFileExtension?: string;
   cookiecutterCompat: boolean;
@@ -129,7 +134,7 @@ export async function renderSkeletonTree(
     const parts = rel.split('/');
     return parts.some((_, i) => {
       const prefix = parts.slice(0, i + 1).join('/');
-      return rawMatchers.some((m) => m.match(prefix));
+      return rawMatchers.some((m) => m.match(prefix)) || Boolean(options.copyRaw?.(prefix));
     });
   };
   const outputName = (entry: Entry, rendered: string): string | undefined => {

@@ -12,7 +12,9 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestContext, runAction, type TestActionContext } from '../testkit.ts';
 import { fsActions } from './index.ts';
+import { fsAppendAction } from './append.ts';
 import { fsDeleteAction } from './delete.ts';
+import { fsReadAction } from './read.ts';
 import { fsReaddirAction } from './readdir.ts';
 import { fsRenameAction } from './rename.ts';
 
@@ -51,9 +53,9 @@ function setup(
 }
 
 describe('fsActions', () => {
-  it('exports fs:delete, fs:rename and fs:readdir, all dry-run capable', () => {
+  it('exports fs:delete, fs:rename, fs:readdir, fs:read and fs:append, all dry-run capable', () => {
     const ids = fsActions.map((a) => (typeof a === 'function' ? 'factory' : a.id));
-    expect(ids).toEqual(['fs:delete', 'fs:rename', 'fs:readdir']);
+    expect(ids).toEqual(['fs:delete', 'fs:rename', 'fs:readdir', 'fs:read', 'fs:append']);
     for (const a of fsActions) if (typeof a !== 'function') expect(a.supportsDryRun).toBe(true);
   });
 });
@@ -257,6 +259,102 @@ describe('fs:readdir', () => {
     t.ctx.input = { paths: ['a.txt'] };
     await expect(runAction(fsReaddirAction, t)).rejects.toThrow(
       "paths[0]: 'a.txt' is not a directory",
+    );
+  });
+});
+
+describe('fs:read', () => {
+  it('outputs the content of a workspace file, as text or base64', async () => {
+    const t = setup({ 'docs/index.md': '# Hello\n' }, { path: 'docs/index.md' });
+    await runAction(fsReadAction, t);
+    expect(t.outputs).toEqual({ content: '# Hello\n' });
+    t.ctx.input = { path: './docs/index.md', encoding: 'base64' };
+    await runAction(fsReadAction, t);
+    expect(t.outputs.content).toBe(Buffer.from('# Hello\n').toString('base64'));
+  });
+
+  it('names the path that is missing, a folder, outside, or not given', async () => {
+    const t = setup({ 'docs/index.md': 'x' }, { path: 'nope.md' });
+    await expect(runAction(fsReadAction, t)).rejects.toThrow(
+      "path: 'nope.md' does not exist in the workspace",
+    );
+    t.ctx.input = { path: 'docs' };
+    await expect(runAction(fsReadAction, t)).rejects.toThrow("path: 'docs' is a directory");
+    t.ctx.input = { path: '../outside/secret.txt' };
+    await expect(runAction(fsReadAction, t)).rejects.toThrow(
+      "path: '../outside/secret.txt' leads outside the workspace",
+    );
+    t.ctx.input = { path: '/etc/passwd' };
+    await expect(runAction(fsReadAction, t)).rejects.toThrow(
+      "path: '/etc/passwd' is an absolute path",
+    );
+    symlinkSync(join(t.outside, 'secret.txt'), join(t.workspace, 'link.txt'));
+    t.ctx.input = { path: 'link.txt' };
+    await expect(runAction(fsReadAction, t)).rejects.toThrow(/through a symlink/);
+    t.ctx.input = { encoding: 'utf8' };
+    await expect(runAction(fsReadAction, t)).rejects.toThrow(
+      /Invalid input passed to action fs:read/,
+    );
+    expect(t.outputs).toEqual({});
+  });
+});
+
+describe('fs:append', () => {
+  it('appends to files in order, creating missing ones unless createIfMissing is false', async () => {
+    const t = setup(
+      { 'catalog-info.yaml': 'kind: Component\n' },
+      {
+        files: [
+          { path: 'catalog-info.yaml', content: '---\nkind: API\n' },
+          { path: 'docs/new.md', content: '# New\n' },
+          { path: 'docs/new.md', content: 'more\n' },
+        ],
+      },
+    );
+    await runAction(fsAppendAction, t);
+    expect(readFileSync(join(t.workspace, 'catalog-info.yaml'), 'utf8')).toBe(
+      'kind: Component\n---\nkind: API\n',
+    );
+    expect(readFileSync(join(t.workspace, 'docs/new.md'), 'utf8')).toBe('# New\nmore\n');
+
+    t.ctx.input = { files: [{ path: 'missing/x.txt', content: 'x', createIfMissing: false }] };
+    await expect(runAction(fsAppendAction, t)).rejects.toThrow(
+      "files[0].path: 'missing/x.txt' does not exist in the workspace (createIfMissing: false)",
+    );
+    expect(existsSync(join(t.workspace, 'missing'))).toBe(false);
+  });
+
+  it.each([
+    ['../outside/secret.txt', 'leads outside the workspace'],
+    ['/tmp/x.txt', 'is an absolute path'],
+    ['link/secret.txt', 'leads outside the workspace through a symlink'],
+  ])('refuses %s, naming the entry, and changes nothing outside', async (path, message) => {
+    const t = setup(
+      { 'a.txt': 'a' },
+      {
+        files: [
+          { path: 'a.txt', content: 'b' },
+          { path, content: 'pwned' },
+        ],
+      },
+    );
+    symlinkSync(t.outside, join(t.workspace, 'link'));
+    await expect(runAction(fsAppendAction, t)).rejects.toThrow(
+      `files[1].path: '${path}' ${message}`,
+    );
+    expect(readFileSync(join(t.outside, 'secret.txt'), 'utf8')).toBe('secret');
+  });
+
+  it('never appends through a symlink at the target, and rejects an empty list (schema)', async () => {
+    const t = setup({ 'a.txt': 'a' }, { files: [{ path: 'alias.txt', content: 'x' }] });
+    symlinkSync('a.txt', join(t.workspace, 'alias.txt'));
+    await expect(runAction(fsAppendAction, t)).rejects.toThrow(
+      "files[0].path: 'alias.txt' is a symbolic link; refusing to write through it",
+    );
+    expect(readFileSync(join(t.workspace, 'a.txt'), 'utf8')).toBe('a');
+    t.ctx.input = { files: [] };
+    await expect(runAction(fsAppendAction, t)).rejects.toThrow(
+      /Invalid input passed to action fs:append/,
     );
   });
 });

@@ -9,6 +9,8 @@ export interface RecordedRequest {
   path: string;
   authorization?: string;
   privateToken?: string;
+  /** Request headers, lower-cased. */
+  headers?: Record<string, string>;
   body?: unknown;
 }
 
@@ -19,10 +21,19 @@ export interface GitRequest {
   status: number;
 }
 
+/** What a route answers: JSON `body` (or nothing), with extra response headers. */
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+  /** Sent as it is instead of `body` as JSON (Gerrit's `)]}'`-prefixed answers). */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
 type RouteHandler = (
   match: RegExpMatchArray,
   request: RecordedRequest,
-) => { status: number; body?: unknown } | Promise<{ status: number; body?: unknown }>;
+) => RouteResult | Promise<RouteResult>;
 
 export interface FakeScm {
   /** e.g. http://127.0.0.1:41234 */
@@ -31,7 +42,15 @@ export interface FakeScm {
   requests: RecordedRequest[];
   /** Smart-HTTP git requests under `/git/`. */
   gitRequests: GitRequest[];
-  route(method: string, pattern: RegExp, handler: RouteHandler): void;
+  /** Adds a route; `first` puts it before the others (to make one call fail, say). */
+  route(
+    method: string,
+    pattern: RegExp,
+    handler: RouteHandler,
+    options?: { first?: boolean },
+  ): void;
+  /** Answers the next `times` requests matching `method pattern` with `result` instead. */
+  failNext(method: string, pattern: RegExp, result: RouteResult, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -105,7 +124,8 @@ function serveGit(
 }
 
 /**
- * A local stand-in for a GitHub/GitLab server: JSON API routes the test declares (every
+ * A local stand-in for a source-code host (GitHub, GitLab, Bitbucket, Azure DevOps, Gerrit; the
+ * provider models in fake-providers.testkit.ts fill in its routes): JSON API routes (every
  * request recorded with its auth headers and body), and real git smart HTTP under `/git/`
  * that demands HTTP basic credentials when `gitAuth` is set.
  */
@@ -113,6 +133,8 @@ export async function startFakeScm(options: {
   gitRoot: string;
   /** Basic credentials git must send; any of the passwords is accepted. */
   gitAuth?: { username?: string; password: string | string[] };
+  /** A bearer token git must send instead (Bitbucket Server's HTTP access tokens). */
+  gitBearer?: string;
 }): Promise<FakeScm> {
   const requests: RecordedRequest[] = [];
   const gitRequests: GitRequest[] = [];
@@ -128,6 +150,12 @@ export async function startFakeScm(options: {
         status: 0,
       };
       gitRequests.push(record);
+      if (options.gitBearer && authorization !== `Bearer ${options.gitBearer}`) {
+        record.status = 401;
+        response.writeHead(401, { 'WWW-Authenticate': 'Bearer realm="fake-scm"' });
+        response.end('unauthorized');
+        return;
+      }
       if (options.gitAuth) {
         const [scheme, encoded] = (authorization ?? '').split(' ');
         const [user, ...rest] = Buffer.from(encoded ?? '', 'base64')
@@ -168,6 +196,7 @@ export async function startFakeScm(options: {
       path: url.pathname + url.search,
       authorization,
       privateToken: request.headers['private-token'] as string | undefined,
+      headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])),
       body,
     };
     requests.push(recorded);
@@ -175,8 +204,11 @@ export async function startFakeScm(options: {
       const match = route.method === recorded.method ? url.pathname.match(route.pattern) : null;
       if (!match) continue;
       const result = await route.handler(match, recorded);
-      response.writeHead(result.status, { 'content-type': 'application/json' });
-      response.end(result.body === undefined ? '' : JSON.stringify(result.body));
+      response.writeHead(result.status, {
+        'content-type': 'application/json',
+        ...result.headers,
+      });
+      response.end(result.raw ?? (result.body === undefined ? '' : JSON.stringify(result.body)));
       return;
     }
     response.writeHead(404, { 'content-type': 'application/json' });
@@ -188,8 +220,22 @@ export async function startFakeScm(options: {
     base: `http://127.0.0.1:${port}`,
     requests,
     gitRequests,
-    route(method, pattern, handler) {
-      routes.push({ method, pattern, handler });
+    route(method, pattern, handler, routeOptions) {
+      if (routeOptions?.first) routes.unshift({ method, pattern, handler });
+      else routes.push({ method, pattern, handler });
+    },
+    failNext(method, pattern, result, times = 1) {
+      let left = times;
+      const entry = {
+        method,
+        pattern,
+        handler: () => {
+          left--;
+          if (left <= 0) routes.splice(routes.indexOf(entry), 1);
+          return result;
+        },
+      };
+      routes.unshift(entry);
     },
     close: () =>
       new Promise<void>((done) => {

@@ -25,6 +25,8 @@ export interface GitRunOptions {
    * reading allow list first, see remote-url.ts). Default `file` only: local repositories.
    */
   protocols?: GitProtocol[];
+  /** Written to git's standard input (e.g. `update-index --index-info`). */
+  input?: string;
 }
 
 // Variables that would point git at another repository than the one a command names.
@@ -85,7 +87,7 @@ export function runGit(args: string[], options: GitRunOptions = {}): Promise<str
   const network = gitNetworkSettings(options.protocols ?? ['file']);
   const env = { ...baseEnvironment(), ...options.env, ...network.env };
   return new Promise((resolvePromise, reject) => {
-    execFile(
+    const child = execFile(
       'git',
       [...SAFE_SETTINGS, ...network.config.flatMap(([k, v]) => ['-c', `${k}=${v}`]), ...args],
       {
@@ -111,5 +113,9 @@ export function runGit(args: string[], options: GitRunOptions = {}): Promise<str
         reject(new GitCommandError(output || redact(error.message, options.secrets), output, code));
       },
     );
+    child.stdin?.on('error', () => {
+      // git may exit before reading all of its input; the exit status says what happened
+    });
+    child.stdin?.end(options.input ?? '');
   });
 }

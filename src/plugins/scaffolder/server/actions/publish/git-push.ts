@@ -4,11 +4,11 @@ import type { TaskLogger } from '../types.ts';
 import { GitCommandError, runGit } from './git-command.ts';
 import { checkRemoteAllowed, type GitRemote, remoteProtocols } from './remote-url.ts';
 
-/** HTTP basic credentials for an http(s) remote, e.g. `x-access-token` + a GitHub token. */
-export interface PushAuth {
-  username: string;
-  password: string;
-}
+/**
+ * Credentials for an http(s) remote: basic (e.g. `x-access-token` + a GitHub token), or a
+ * bearer token (Bitbucket Server's HTTP access tokens).
+ */
+export type PushAuth = { username: string; password: string } | { bearer: string };
 
 export interface CommitAndPushOptions {
   /** Absolute path of the folder whose contents become the repository (inside the workspace). */
@@ -48,18 +48,25 @@ export async function checkBranchName(branch: string, field: string, signal?: Ab
  * Git configuration (passed through the environment, so it shows neither in the process list
  * nor in any config file) that sends the credentials to this remote's origin only.
  */
-function authEnvironment(remote: GitRemote, auth: PushAuth | undefined): Record<string, string> {
+export function authEnvironment(
+  remote: GitRemote,
+  auth: PushAuth | undefined,
+): Record<string, string> {
   if (!auth || remote.kind !== 'http') return {};
-  const basic = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+  const header =
+    'bearer' in auth
+      ? `Bearer ${auth.bearer}`
+      : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   return {
     GIT_CONFIG_COUNT: '1',
     GIT_CONFIG_KEY_0: `http.${remote.origin}/.extraHeader`,
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    GIT_CONFIG_VALUE_0: `Authorization: ${header}`,
   };
 }
 
-function secretsOf(auth: PushAuth | undefined): string[] {
+export function secretsOf(auth: PushAuth | undefined): string[] {
   if (!auth) return [];
+  if ('bearer' in auth) return [auth.bearer, encodeURIComponent(auth.bearer)];
   return [
     auth.password,
     Buffer.from(`${auth.username}:${auth.password}`).toString('base64'),

@@ -17,7 +17,6 @@ import type { TemplateAction } from '../types.ts';
 import { loadTestConfig, makeTestContext, runAction, type TestActionContext } from '../testkit.ts';
 import { type FakeScm, type RecordedRequest, startFakeScm } from './fake-scm.testkit.ts';
 import { createPublishGithubAction } from './github.ts';
-import { publishActions } from './index.ts';
 
 const CONFIG_TOKEN = 'ghp_configTOKEN_0123456789';
 const INPUT_TOKEN = 'ghu_inputTOKEN_9876543210';
@@ -152,16 +151,6 @@ function context(input: Record<string, unknown>) {
 
 const apiCalls = () => scm.requests.map((r) => `${r.method} ${r.path}`);
 
-describe('publishActions', () => {
-  it('contributes publish:git, publish:github and publish:gitlab as factories, none dry-run capable', () => {
-    const actions = publishActions.map((a) =>
-      typeof a === 'function' ? a({ config, catalog: undefined as never }) : a,
-    );
-    expect(actions.map((a) => a.id)).toEqual(['publish:git', 'publish:github', 'publish:gitlab']);
-    expect(actions.every((a) => !a.supportsDryRun)).toBe(true);
-  });
-});
-
 describe('publish:github (against a local fake of the GitHub API and real git smart HTTP)', () => {
   it('creates an organisation repository with the configured token, pushes, sets topics and protects the branch', async () => {
     const t = context({
@@ -281,7 +270,7 @@ describe('publish:github (against a local fake of the GitHub API and real git sm
     expect(t.outputs.commitHash).toBeTruthy();
   });
 
-  it('names an unknown owner, an unknown host, a missing token and ignored inputs', async () => {
+  it('names an unknown owner, an unknown host and a missing token, and adds collaborators', async () => {
     const t = context({ repoUrl: `${host}?owner=nobody&repo=x` });
     await expect(runAction(action, t)).rejects.toThrow(
       `repoUrl: no user or organisation 'nobody' on ${host}`,
@@ -301,16 +290,15 @@ describe('publish:github (against a local fake of the GitHub API and real git sm
       'No token for github.com: set integrations.github[].token in app-config.yaml or pass the token input',
     );
 
+    // Collaborators (Backstage's input) are added; one GitHub refuses is a warning.
     const u = context({
       repoUrl: `${host}?owner=acme&repo=extras`,
-      collaborators: [{ user: 'x', access: 'pull' }],
-      allowedHosts: ['github.com'],
+      collaborators: [{ user: 'user:default/x', access: 'pull' }],
       protectDefaultBranch: false,
     });
     await runAction(action, u);
-    expect(u.logText()).toContain(
-      "Ignored input collaborators: Atrium's publish:github does not support it yet",
-    );
+    expect(apiCalls()).toContain('PUT /api/v3/repos/acme/extras/collaborators/x');
+    expect(u.logText()).toContain('Skipping pull access for user:default/x');
   });
 });
 

@@ -4,6 +4,7 @@ import {
   GitbeakerRequestError,
 } from '@gitbeaker/requester-utils';
 import { fetchAllowed, type ReadingPolicy } from '../../../../../core/reading/allow-list.ts';
+import { MAX_RATE_LIMIT_WAIT_SECONDS, retryAfterSeconds } from './rate-limit.ts';
 
 /** What gitbeaker's options handler hands to the request handler. */
 interface RequestOptions {
@@ -59,7 +60,8 @@ async function requestError(url: URL, method: string, response: Response): Promi
  * checked, and the token headers never follow a redirect to another origin (the stock requester
  * lets `fetch` follow redirects anywhere, `PRIVATE-TOKEN` included). Otherwise as
  * `@gitbeaker/rest`'s own: JSON/text/blob bodies, errors as GitbeakerRequestError with the
- * response as `cause`, retries with back-off on 429 and 502 (without its rate limiter).
+ * response as `cause`, retries with back-off on 429 and 502 (without its rate limiter), waiting
+ * as long as a 429's Retry-After says when that is short and failing at once when it is long.
  */
 export function allowListRequester(policy: ReadingPolicy) {
   return createRequesterFn(
@@ -82,9 +84,20 @@ export function allowListRequester(policy: ReadingPolicy) {
         const response = await fetchAllowed(url, { ...init, method }, { policy });
         if (response.ok) return parseResponse(response, asStream);
         if (!RETRY_STATUSES.includes(response.status)) return requestError(url, method, response);
+        // A rate limit that names a long wait is not sat out: the error says when to retry.
+        const wait = retryAfterSeconds(response.headers);
+        if (
+          response.status === 429 &&
+          wait !== undefined &&
+          (wait > MAX_RATE_LIMIT_WAIT_SECONDS || attempt >= 3)
+        ) {
+          return requestError(url, method, response);
+        }
         await response.body?.cancel();
         status = response.status;
-        await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 250));
+        await new Promise((resolve) =>
+          setTimeout(resolve, wait !== undefined ? wait * 1000 : 2 ** attempt * 250),
+        );
       }
       throw new Error(
         `GitLab answered ${status} ${MAX_ATTEMPTS} times to ${method} ${url.pathname}; try again later`,

@@ -1,17 +1,12 @@
-import { Gitlab } from '@gitbeaker/rest';
 import { InputError } from '../../../../../core/errors.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
-import { parseRepoUrl } from '../../templating/index.ts';
 import type { ActionDeps, TemplateAction } from '../types.ts';
 import { checkBranchName, commitAndPush } from './git-push.ts';
-import { allowListRequester } from './gitlab-requester.ts';
+import { gitlabClient, gitlabStatus } from './gitlab-client.ts';
 import {
   COMMIT_INPUT_PROPERTIES,
   commitSettings,
-  hostCredentials,
   resolveSourceDir,
-  type ScmApi,
-  scmApiError,
   warnIgnoredInputs,
 } from './publish-common.ts';
 import { parseGitRemote } from './remote-url.ts';
@@ -42,33 +37,6 @@ const UNSUPPORTED_INPUTS = [
 interface GitlabProject {
   id: number;
   http_url_to_repo: string;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { cause?: { response?: { status?: number } } }).cause?.response?.status;
-}
-
-const GITLAB_API: ScmApi = {
-  name: 'GitLab',
-  tokenKey: 'integrations.gitlab[].token',
-  refusalStatuses: [400, 422],
-  alreadyExists: /has already been taken/i,
-};
-
-/** An API failure as a task error that says what was attempted on which project. */
-function gitlabError(error: unknown, doing: string, host: string, signal: AbortSignal): Error {
-  if (signal.aborted) {
-    const aborted = new Error(`Cancelled while ${doing}`);
-    aborted.name = 'AbortError';
-    return aborted;
-  }
-  return scmApiError(
-    GITLAB_API,
-    host,
-    doing,
-    statusOf(error),
-    (error as Error)?.message ?? String(error),
-  );
 }
 
 export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<PublishGitlabInput> {
@@ -151,26 +119,13 @@ export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<Publ
     supportsDryRun: false,
     async handler(ctx) {
       const { input, signal } = ctx;
-      const { host, owner, repo } = parseRepoUrl(input.repoUrl, deps.config.integrations);
+      const gl = gitlabClient(deps.config, input.repoUrl, input.token, signal);
+      const { api, host, owner, repo, token } = gl;
       if (!owner) throw new InputError(`repoUrl: '${input.repoUrl}' has no owner`);
-      const { apiBaseUrl, token, fromInput, policy } = hostCredentials(
-        deps.config,
-        'gitlab',
-        host,
-        input.token,
-      );
       const branch = input.defaultBranch || 'master';
       await checkBranchName(branch, 'defaultBranch', signal);
       const sourceDir = await resolveSourceDir(ctx, input.sourcePath);
       warnIgnoredInputs(ctx, 'publish:gitlab', UNSUPPORTED_INPUTS);
-      // As Backstage does: a token from the template user is an OAuth token, the configured
-      // one a personal/project access token.
-      const gitlabHost = apiBaseUrl.replace(/\/api\/v4$/, '');
-      // Requests and their redirects go through the allow list (gitlab-requester.ts).
-      const requesterFn = allowListRequester(policy);
-      const api = fromInput
-        ? new Gitlab({ host: gitlabHost, oauthToken: token, requesterFn })
-        : new Gitlab({ host: gitlabHost, token, requesterFn });
       const path = `${owner}/${repo}`;
       const outputsFor = (project: GitlabProject) => {
         const remoteUrl = project.http_url_to_repo.replace(/\.git$/, '');
@@ -187,8 +142,7 @@ export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<Publ
           ctx.output('created', false);
           return;
         } catch (error) {
-          if (statusOf(error) !== 404)
-            throw gitlabError(error, `looking up project ${path}`, host, signal);
+          if (gitlabStatus(error) !== 404) throw gl.error(error, `looking up project ${path}`);
         }
       }
 
@@ -198,12 +152,12 @@ export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<Publ
       try {
         namespaceId = (await api.Namespaces.show(owner)).id;
       } catch (error) {
-        if (statusOf(error) === 404) {
+        if (gitlabStatus(error) === 404) {
           throw new InputError(
             `repoUrl: the namespace ${owner} does not exist on ${host}, or the token cannot see it`,
           );
         }
-        throw gitlabError(error, `looking up namespace ${owner}`, host, signal);
+        throw gl.error(error, `looking up namespace ${owner}`);
       }
 
       signal.throwIfAborted();
@@ -218,7 +172,7 @@ export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<Publ
           ...(input.settings ?? {}),
         })) as unknown as GitlabProject;
       } catch (error) {
-        throw gitlabError(error, `creating project ${path}`, host, signal);
+        throw gl.error(error, `creating project ${path}`);
       }
       ctx.logger.info(`Created project ${path} (id ${project.id})`);
 
@@ -226,7 +180,7 @@ export function createPublishGitlabAction(deps: ActionDeps): TemplateAction<Publ
         sourceDir,
         gitDir: await ctx.createTemporaryDirectory(),
         remote: parseGitRemote(project.http_url_to_repo, 'http_url_to_repo'),
-        policy,
+        policy: gl.policy,
         branch,
         ...commitSettings(deps.config, input),
         auth: { username: 'oauth2', password: token },

@@ -6,6 +6,7 @@ import {
   InputError,
   NotAllowedError,
   NotFoundError,
+  ServiceUnavailableError,
 } from '../../../../../core/errors.ts';
 import { type ReadingPolicy, readingPolicy } from '../../../../../core/reading/allow-list.ts';
 import type { JsonObject } from '../../../../../model/entity.ts';
@@ -14,11 +15,15 @@ import type { ActionContext } from '../types.ts';
 import { resolveSafeChildPath } from '../workspace-paths.ts';
 
 /** The folder to publish: the workspace, or `sourcePath` inside it. */
-export async function resolveSourceDir(ctx: ActionContext, sourcePath?: string): Promise<string> {
-  const dir = resolveSafeChildPath(ctx.workspacePath, sourcePath ?? '.', 'sourcePath');
+export async function resolveSourceDir(
+  ctx: ActionContext,
+  sourcePath?: string,
+  field = 'sourcePath',
+): Promise<string> {
+  const dir = resolveSafeChildPath(ctx.workspacePath, sourcePath ?? '.', field);
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new InputError(`sourcePath: '${sourcePath}' is not a directory in the workspace`);
+    throw new InputError(`${field}: '${sourcePath}' is not a directory in the workspace`);
   }
   return dir;
 }
@@ -113,13 +118,21 @@ export function warnIgnoredInputs(ctx: ActionContext, actionId: string, names: s
 
 /** How one hosting service's API reports the failures `scmApiError` tells apart. */
 export interface ScmApi {
-  name: 'GitHub' | 'GitLab';
+  name: 'GitHub' | 'GitLab' | 'Bitbucket Cloud' | 'Bitbucket Server' | 'Azure DevOps' | 'Gerrit';
   /** Where its token is configured, for the 401 message. */
   tokenKey: string;
   /** Statuses with which it refuses a request's content. */
   refusalStatuses: number[];
   /** How a refusal says the repository exists already. */
   alreadyExists: RegExp;
+}
+
+/** What a failed response said besides its status (see rate-limit.ts). */
+export interface ScmErrorExtra {
+  /** A 403 that is a rate limit (GitHub's exhausted quota), not a refusal. */
+  rateLimited?: boolean;
+  /** Seconds the server asked to wait (Retry-After, x-ratelimit-reset). */
+  retryAfter?: number;
 }
 
 /** An API failure as a task error that says what was attempted (`doing`) on which host. */
@@ -129,16 +142,32 @@ export function scmApiError(
   doing: string,
   status: number | undefined,
   details: string,
+  extra: ScmErrorExtra = {},
 ): Error {
   const where = `${api.name} at ${host}`;
+  if (status === 429 || extra.rateLimited) {
+    const when =
+      extra.retryAfter !== undefined
+        ? `try again in ${extra.retryAfter} second${extra.retryAfter === 1 ? '' : 's'} (Retry-After)`
+        : 'try again later';
+    return new ServiceUnavailableError(
+      `${where} is rate-limiting requests (${status}: ${details}) while ${doing}; ${when}, or use a token with a higher limit (${api.tokenKey})`,
+    );
+  }
   if (status === 401) {
     return new AuthenticationError(
       `${where} rejected the token while ${doing} (401: ${details}); check ${api.tokenKey} or the token input`,
     );
   }
-  if (status === 403) return new NotAllowedError(`${where} refused ${doing} (403: ${details})`);
+  if (status === 403) {
+    return new NotAllowedError(
+      `${where} refused ${doing} (403: ${details}); the token lacks the permission: check its scopes and the account's role`,
+    );
+  }
   if (status === 404) {
-    return new NotFoundError(`${where} found nothing while ${doing} (404: ${details})`);
+    return new NotFoundError(
+      `${where} found nothing while ${doing} (404: ${details}); check the name, and that the token can see it`,
+    );
   }
   if (status !== undefined && api.refusalStatuses.includes(status)) {
     if (api.alreadyExists.test(details)) {
@@ -151,4 +180,20 @@ export function scmApiError(
   return new Error(
     `${where} failed while ${doing}${status ? ` (${status}: ${details})` : `: ${details}`}`,
   );
+}
+
+/**
+ * What a provider action's requests may reach: its host and the hosts of the URLs its
+ * integration names (API, clone, web), plus `backend.reading.allow` and configured integrations.
+ */
+export function providerPolicy(config: AtriumConfig, host: string, urls: string[]): ReadingPolicy {
+  const hosts = [host];
+  for (const url of urls) {
+    try {
+      hosts.push(new URL(url).host);
+    } catch {
+      // not a URL: nothing to allow
+    }
+  }
+  return { ...readingPolicy(config), hosts };
 }

@@ -1,21 +1,30 @@
 /**
- * EntityTagsPicker: tags as removable chips; Enter or a comma adds the typed tag, checked
- * with the catalog's tag rule. Suggestions are the tags already used in the catalog
- * (`ui:options.kinds` narrows them to some kinds).
+ * EntityTagsPicker: tags as removable chips; Enter or a comma adds the typed tag, in lower
+ * case and checked with the catalog's tag rule, as Backstage does. Suggestions are the tags
+ * already used in the catalog, in name order: `ui:options.kinds` narrows them to some kinds,
+ * `showCounts` orders them by use and shows how often each is used, `helperText` replaces
+ * the help under the input.
  */
 import type { FieldProps } from '@rjsf/utils';
 import { useQuery } from '@tanstack/react-query';
 import { type KeyboardEvent, useId, useState } from 'react';
 import { isValidTag } from '../../../../../model/validators.ts';
 import { catalogTags } from '../../api.ts';
-import { TAG_MESSAGE } from '../field-values.ts';
-import { uiOptions } from './EntityPicker.tsx';
+import { normalizeTag, TAG_MESSAGE } from '../field-values.ts';
+import { uiOptions } from './field-helpers.ts';
+
+const SUGGESTIONS = 200;
+
+const DEFAULT_HELP =
+  "Add any relevant tags, hit 'Enter' to add new tags. Valid format: [a-z0-9+#] separated by [-], at most 63 characters";
 
 export function EntityTagsPicker(props: FieldProps) {
   const options = uiOptions(props);
   const kinds = Array.isArray(options.kinds)
     ? options.kinds.filter((k): k is string => typeof k === 'string')
     : undefined;
+  const showCounts = options.showCounts === true;
+  const helperText = typeof options.helperText === 'string' ? options.helperText : DEFAULT_HELP;
   const id = props.fieldPathId.$id;
   const path = props.fieldPathId.path;
   const listId = useId();
@@ -32,10 +41,11 @@ export function EntityTagsPicker(props: FieldProps) {
   const set = (next: string[]) => props.onChange(next.length ? next : undefined, path);
 
   const add = () => {
-    const tag = text.trim().replace(/,$/, '');
+    const typed = text.trim().replace(/,$/, '');
+    const tag = normalizeTag(typed);
     if (!tag) return true;
     if (!isValidTag(tag)) {
-      setProblem(`"${tag}" ${TAG_MESSAGE}`);
+      setProblem(`"${typed}" ${TAG_MESSAGE}`);
       return false;
     }
     setProblem(undefined);
@@ -80,7 +90,7 @@ export function EntityTagsPicker(props: FieldProps) {
         value={text}
         disabled={props.disabled || props.readonly}
         aria-invalid={invalid || undefined}
-        aria-describedby={`${id}-problem ${id}__error ${id}__description ${id}__help`}
+        aria-describedby={`${id}-problem ${id}-helper ${id}__error ${id}__description ${id}__help`}
         onChange={(e) => {
           setText(e.target.value);
           setProblem(undefined);
@@ -95,11 +105,20 @@ export function EntityTagsPicker(props: FieldProps) {
       <datalist id={listId}>
         {(suggestions.data ?? [])
           .filter((s) => !tags.includes(s.value))
-          .slice(0, 50)
+          // The most used ones (the API answers most used first), in Backstage's order.
+          .slice(0, SUGGESTIONS)
+          .sort((a, b) => (showCounts ? b.count - a.count : 0) || a.value.localeCompare(b.value))
           .map((s) => (
-            <option key={s.value} value={s.value} />
+            <option
+              key={s.value}
+              value={s.value}
+              label={showCounts ? `${s.value} (${s.count})` : undefined}
+            />
           ))}
       </datalist>
+      <p id={`${id}-helper`} className="field-help muted">
+        {helperText}
+      </p>
       <p id={`${id}-problem`} className="field-error" role={problem ? 'alert' : undefined}>
         {problem}
       </p>
