@@ -5,6 +5,7 @@ import { auditPlugin } from './audit/server/plugin.ts';
 import { authPlugin } from './auth/server/plugin.ts';
 import { catalogPlugin } from './catalog/server/plugin.ts';
 import { mcpPlugin } from './mcp/server/plugin.ts';
+import { notificationsPlugin } from './notifications/server/plugin.ts';
 import { permissionPlugin } from './permission/server/plugin.ts';
 import { type ExternalPlugin, loadExternalPlugins } from './plugin-manager/server/load.ts';
 import { pluginManagerPlugin } from './plugin-manager/server/plugin.ts';
@@ -28,6 +29,8 @@ export function installedPlugins(external: ExternalPlugin[] = []): PluginDefinit
     authPlugin(),
     searchPlugin(),
     scaffolderPlugin(),
+    // After the scaffolder: it contributes `notification:send` to the scaffolder's actions.
+    notificationsPlugin(),
     techdocsPlugin(),
     scorecardsPlugin(),
     // Does nothing unless scorecards.demoSeed names a seed file (the demo's app-config does).

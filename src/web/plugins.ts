@@ -3,6 +3,7 @@ import { auditPlugin } from '../plugins/audit/web/index.tsx';
 import { authPlugin } from '../plugins/auth/web/index.tsx';
 import { settingsTokensPlugin } from '../plugins/auth/web/settings-tokens-plugin.ts';
 import { catalogPlugin } from '../plugins/catalog/web/index.tsx';
+import { notificationsPlugin } from '../plugins/notifications/web/index.tsx';
 import { permissionPlugin } from '../plugins/permission/web/index.tsx';
 import { pluginManagerPlugin } from '../plugins/plugin-manager/web/index.tsx';
 import { scaffolderPlugin } from '../plugins/scaffolder/web/index.tsx';
@@ -24,4 +25,5 @@ export const installedWebPlugins: WebPlugin[] = [
   permissionPlugin,
   pluginManagerPlugin,
   settingsTokensPlugin,
+  notificationsPlugin,
 ];

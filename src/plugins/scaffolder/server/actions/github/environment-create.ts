@@ -236,14 +236,15 @@ export function createGithubEnvironmentAction(deps: ActionDeps): TemplateAction<
             username: name,
             request: gh.request,
           });
-          out.push({ type: 'User', id: user.data.id });
+          // Number(): some versions of Octokit's types allow a bigint id.
+          out.push({ type: 'User', id: Number(user.data.id) });
         } else {
           const team = await gh.octokit.rest.teams.getByName({
             org: gh.owner,
             team_slug: name,
             request: gh.request,
           });
-          out.push({ type: 'Team', id: team.data.id });
+          out.push({ type: 'Team', id: Number(team.data.id) });
         }
       } catch (error) {
         ctx.logger.error(
