@@ -36,6 +36,7 @@ import {
   freshDb,
   type Load,
   log,
+  logTail,
   machineLoad,
   now,
   parseEngines,
@@ -323,10 +324,7 @@ async function runOne(engine: Engine, spec: CatalogSpec) {
       notes,
     };
   } catch (error) {
-    if (server)
-      log(
-        `server log tail:\n${readFileSync(server.logFile, 'utf8').split('\n').slice(-30).join('\n')}`,
-      );
+    if (server) log(`server log tail:\n${logTail(server)}`);
     throw error;
   } finally {
     if (server) await stopServer(server).catch(() => undefined);

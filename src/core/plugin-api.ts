@@ -30,6 +30,7 @@ export type { Logger } from './logger.ts';
 export * from './errors.ts';
 export { type EventStream, openEventStream } from './http/event-stream.ts';
 export { criteriaToQuery } from './permissions/evaluator.ts';
+export { escapeLike } from './database/like.ts';
 export * from './actions.ts';
 
 /** How a caller proved who it is. */

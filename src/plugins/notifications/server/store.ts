@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../../core/plugin-api.ts';
+import { escapeLike } from '../../../core/plugin-api.ts';
 import type {
   Notification,
   NotificationPayload,
@@ -53,9 +54,6 @@ function toNotification(row: NotificationRow): Notification {
     payload,
   };
 }
-
-/** `%` and `_` typed into the search box match themselves, not any text. */
-const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Notifications per recipient; every read and write is confined to one user's rows. */
 export class NotificationStore {
@@ -121,7 +119,7 @@ export class NotificationStore {
     if (request.read === false) q = q.where('read_at', 'is', null);
     if (request.topic !== undefined) q = q.where('topic', '=', request.topic);
     if (request.search) {
-      const pattern = `%${likeEscape(request.search.toLowerCase())}%`;
+      const pattern = `%${escapeLike(request.search.toLowerCase())}%`;
       q = q.where((eb) =>
         eb.or([
           eb(sql`lower(title)`, 'like', sql`${pattern} escape '\\'`),

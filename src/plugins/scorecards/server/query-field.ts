@@ -1,5 +1,6 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import { InputError } from '../../../core/errors.ts';
+import { escapeLike } from '../../../core/plugin-api.ts';
 import type { FieldCondition } from '../../catalog/server/query/predicate.ts';
 import type { QueryField } from '../../catalog/server/query/query-fields.ts';
 
@@ -47,9 +48,7 @@ function levelCondition(eb: EB, key: string, cond: FieldCondition): Expression<S
   const { kind, list } = values(key, cond);
   if (kind === 'exists') return eb('level', 'is not', null);
   if (kind === 'prefix') {
-    const prefix = String(list[0])
-      .toLowerCase()
-      .replace(/[\\%_]/g, (c) => `\\${c}`);
+    const prefix = escapeLike(String(list[0]).toLowerCase());
     return sql<SqlBool>`lower(level) like ${`${prefix}%`} escape '\\'`;
   }
   if (!list.length) return sql<SqlBool>`1=0`;

@@ -1,5 +1,6 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
 import type { FieldCondition, Predicate } from './predicate.ts';
+import { escapeLike } from '../../../../core/plugin-api.ts';
 import { type QueryField, queryFieldFor } from './query-fields.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: catalog tables are untyped in Kysely
@@ -9,7 +10,7 @@ type EB = ExpressionBuilder<any, any>;
 export type RelationTypeLookup = (lowercase: string) => string | undefined;
 
 function likePrefix(value: string): string {
-  return `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `${escapeLike(value)}%`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { type Expression, PostgresAdapter, type SqlBool, sql } from 'kysely';
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Entity } from '../../../../model/entity.ts';
 import { InputError } from '../../../../core/errors.ts';
+import { escapeLike } from '../../../../core/plugin-api.ts';
 import type { EntityRow, EntityStore } from '../store/entity-store.ts';
 import { TITLE_OR_NAME_KEY } from '../store/search-rows.ts';
 import { compilePredicate, type RelationTypeLookup } from './compile.ts';
@@ -77,7 +78,7 @@ export class EntityQuery {
     const fields = (ft.fields?.length ? ft.fields : [orderField ?? 'metadata.uid']).map((f) =>
       f.toLowerCase(),
     );
-    const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = `%${escapeLike(term)}%`;
     // biome-ignore lint/suspicious/noExplicitAny: expression builder over untyped tables
     return (eb: any): Expression<SqlBool> =>
       eb(
