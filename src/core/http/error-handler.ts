@@ -48,19 +48,34 @@ function normalise(error: FastifyError | Error): { status: number; error: Error 
   return { status: 500, error };
 }
 
+/**
+ * Logs an unexpected error under a fresh id and answers what the caller may see of it: the id
+ * only (the stack and message can hold paths and data the caller must not read).
+ */
+export function hideInternalError(
+  logger: Logger,
+  what: string,
+  fields: Record<string, unknown>,
+  error: unknown,
+): string {
+  const logId = Math.random().toString(36).slice(2, 10);
+  const e = error as Error | undefined;
+  logger.error(what, { logId, ...fields, error: e?.stack ?? e?.message ?? String(error) });
+  return `An internal error occurred logId=${logId}`;
+}
+
 export function makeErrorHandler(logger: Logger) {
   return (raw: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const { status, error } = normalise(raw);
     let serialized = serializeError(error);
     if (status >= 500) {
-      const logId = Math.random().toString(36).slice(2, 10);
-      logger.error('Request failed', {
-        logId,
-        method: request.method,
-        url: request.url,
-        error: raw.stack ?? raw.message,
-      });
-      serialized = { name: 'Error', message: `An internal error occurred logId=${logId}` };
+      const message = hideInternalError(
+        logger,
+        'Request failed',
+        { method: request.method, url: request.url },
+        raw,
+      );
+      serialized = { name: 'Error', message };
     }
     const body: ErrorBody = {
       error: serialized,

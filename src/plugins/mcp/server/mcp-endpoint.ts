@@ -17,6 +17,7 @@ import {
   NotAllowedError,
   type RouteContext,
 } from '../../../core/plugin-api.ts';
+import { hideInternalError } from '../../../core/http/error-handler.ts';
 import { scrubSecrets } from '../../../core/secret-scrub.ts';
 import type { ToolRegistry } from './tool-registry.ts';
 
@@ -65,13 +66,7 @@ function toolOf(action: ActionDefinition): Tool {
 /** What an error may tell the assistant: the portal's own errors in full, crashes by id. */
 function messageOf(error: unknown, logger: Logger, tool: string): string {
   if (error instanceof AtriumError) return error.message;
-  const logId = Math.random().toString(36).slice(2, 10);
-  logger.error('MCP tool failed', {
-    logId,
-    tool,
-    error: (error as Error)?.stack ?? String(error),
-  });
-  return `An internal error occurred logId=${logId}`;
+  return hideInternalError(logger, 'MCP tool failed', { tool }, error);
 }
 
 /**
