@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { actionsRegistryExtensionPoint } from './actions.ts';
 import type { AtriumConfig } from './config/index.ts';
@@ -11,6 +11,8 @@ import {
   hostRegistryRef,
   type IdentityResolver,
   identityResolverRef,
+  type PortalRequester,
+  portalRequesterRef,
   type PolicyProvider,
   policyProviderRef,
   type RouteInfo,
@@ -40,6 +42,9 @@ import type {
   ResourceTypeDefinition,
   ServiceRef,
 } from './plugin-api.ts';
+
+/** Carries the nonce of an in-process request made by the portal requester. */
+const INTERNAL_IDENTITY_HEADER = 'x-atrium-internal-identity';
 
 export interface AppOptions {
   config: AtriumConfig;
@@ -189,6 +194,36 @@ export async function createApp(options: AppOptions): Promise<App> {
     routes: () => routeInfos,
   };
   services.set(hostRegistryRef.id, registry);
+  // Identities of in-process requests, by a random one-time nonce in a header: a caller from
+  // outside cannot guess one, and a nonce is forgotten once its request is identified.
+  const internalIdentities = new Map<string, Identity>();
+  const portalRequester: PortalRequester = {
+    async request(identity, portalRequest) {
+      const nonce = randomBytes(32).toString('base64url');
+      internalIdentities.set(nonce, identity);
+      try {
+        const response = await server.inject({
+          method: portalRequest.method as 'GET',
+          url: portalRequest.url,
+          headers: {
+            ...portalRequest.headers,
+            host: new URL(config.backend.baseUrl).host,
+            [INTERNAL_IDENTITY_HEADER]: nonce,
+          },
+          ...(portalRequest.body === undefined ? {} : { payload: portalRequest.body }),
+        });
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined)
+            headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+        }
+        return { status: response.statusCode, headers, body: response.body };
+      } finally {
+        internalIdentities.delete(nonce);
+      }
+    },
+  };
+  services.set(portalRequesterRef.id, portalRequester);
   const knowPermission = (plugin: string, permission: Permission) => {
     const known = permissions.get(permission.name);
     if (known && known.resourceType !== permission.resourceType) {
@@ -249,6 +284,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     reply: FastifyReply,
     isPublic: boolean,
   ): Promise<Identity> => {
+    const internal = request.headers[INTERNAL_IDENTITY_HEADER];
+    if (typeof internal === 'string') {
+      const given = internalIdentities.get(internal);
+      // One use each: the nonce lives only for the in-process request that carries it.
+      if (given) {
+        internalIdentities.delete(internal);
+        return given;
+      }
+    }
     const resolver = service<IdentityResolver>(identityResolverRef);
     if (!resolver) return GUEST_IDENTITY;
     let identity: Identity | null;

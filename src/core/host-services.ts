@@ -54,3 +54,29 @@ export interface HostRegistry {
   routes(): RouteInfo[];
 }
 export const hostRegistryRef = createServiceRef<HostRegistry>('core.registry');
+
+/** A request to this portal's own API, made in process (no socket, no token). */
+export interface PortalRequest {
+  method: string;
+  /** Absolute path with query string: `/api/catalog/entities?filter=kind=component`. */
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as it is; set `content-type` in `headers`. */
+  body?: string;
+}
+
+export interface PortalResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Sends requests to the portal's own API as a given identity, through the same routes,
+ * permission checks and audit as any other caller: what a template step that calls the
+ * API (`http:backstage:request`) runs with, without minting a credential that could leak.
+ */
+export interface PortalRequester {
+  request(identity: Identity, request: PortalRequest): Promise<PortalResponse>;
+}
+export const portalRequesterRef = createServiceRef<PortalRequester>('core.portal-request');

@@ -21,6 +21,7 @@ import { TaskRunner } from './tasks/runner.ts';
 import { ACTION_EXECUTE } from './tasks/execute.ts';
 import { scaffolderActionResourceType } from './permissions.ts';
 import { permissionDenied } from '../../../core/errors.ts';
+import { portalRequesterRef } from '../../../core/host-services.ts';
 import { GUEST_IDENTITY } from '../../../core/permissions/guest.ts';
 import { SecretBox } from './tasks/secret-box.ts';
 import { TaskService } from './tasks/task-service.ts';
@@ -85,6 +86,18 @@ export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginD
       });
       // Registered first, so it runs last: after the runner has stopped its tasks.
       env.onStop(() => templater.close());
+      const portal = env.use(portalRequesterRef);
+      // The task acts for its creator, with the creator's current roles; the creator's token
+      // limits (read-only scope) were checked when the task was created.
+      const creatorIdentity = async (userRef: string | null): Promise<Identity> => {
+        const user = userRef ?? GUEST_IDENTITY.userEntityRef;
+        return {
+          userEntityRef: user,
+          ownershipEntityRefs: await catalog.users.ownershipRefs(user),
+          isGuest: user === GUEST_IDENTITY.userEntityRef,
+          credential: 'service',
+        };
+      };
       const store = new TaskStore(database, await SecretBox.open(database));
       const hub = new EventHub();
       const runner =
@@ -103,15 +116,7 @@ export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginD
               staleAfterMs: options.staleAfterMs,
               pollMs: options.pollMs,
               authorizeAs: (userRef) => async (permission, resource) => {
-                const user = userRef ?? GUEST_IDENTITY.userEntityRef;
-                const identity: Identity = {
-                  userEntityRef: user,
-                  ownershipEntityRefs: await catalog.users.ownershipRefs(user),
-                  isGuest: user === GUEST_IDENTITY.userEntityRef,
-                  // The task acts for its creator, with the creator's current roles; the
-                  // creator's token limits (read-only scope) were checked when it was created.
-                  credential: 'service',
-                };
+                const identity = await creatorIdentity(userRef);
                 const decision = await env.authorize(identity, permission, resource);
                 if (decision.result !== 'ALLOW') {
                   throw permissionDenied(
@@ -124,6 +129,8 @@ export function scaffolderPlugin(options: ScaffolderPluginOptions = {}): PluginD
                   );
                 }
               },
+              portalRequestAs: (userRef) => async (request) =>
+                portal.request(await creatorIdentity(userRef), request),
             });
       env.permissions([ACTION_EXECUTE, TEMPLATE_STEP_READ]);
       env.resourceType(scaffolderActionResourceType());

@@ -5,6 +5,7 @@ import { fetchActions } from './fetch/index.ts';
 import { fsActions } from './fs/index.ts';
 import { githubActions } from './github/index.ts';
 import { gitlabActions } from './gitlab/index.ts';
+import { httpActions } from './http/index.ts';
 import { publishActions } from './publish/index.ts';
 import { roadieActions } from './roadie/index.ts';
 import type { ActionContribution } from './types.ts';
@@ -20,4 +21,5 @@ export const builtinActions: ActionContribution[] = [
   ...githubActions,
   ...gitlabActions,
   ...roadieActions,
+  ...httpActions,
 ];

@@ -1,3 +1,4 @@
+import type { PortalRequest, PortalResponse } from '../../../../core/host-services.ts';
 import type { Permission, ResourceTarget } from '../../../../core/plugin-api.ts';
 import type { Entity, JsonObject, JsonValue } from '../../../../model/entity.ts';
 import type { AtriumConfig } from '../../../../core/config/index.ts';
@@ -78,6 +79,12 @@ export interface ActionContext<I extends JsonObject = JsonObject> {
    * Absent in hand-built contexts (tests) and dry runs of actions that change nothing.
    */
   authorize?(permission: Permission, resource?: string | ResourceTarget): Promise<void>;
+  /**
+   * Calls this portal's own API as the person who created the task, in process: their current
+   * roles decide, the audit log names them, and no credential is minted that a step could leak.
+   * Absent in hand-built contexts (tests) and dry runs.
+   */
+  portalRequest?(request: PortalRequest): Promise<PortalResponse>;
 }
 
 /** What an action factory receives: the host's services, available once the app is set up. */

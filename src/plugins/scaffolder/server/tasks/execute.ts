@@ -44,6 +44,8 @@ export interface ExecuteRequest {
   reuse?: Map<string, { output: JsonObject; from: string }>;
   /** Checks a permission as the task's creator; throws `NotAllowedError` when denied. */
   authorize?(permission: Permission, resource?: string | ResourceTarget): Promise<void>;
+  /** Calls the portal's API as the task's creator (see ActionContext.portalRequest). */
+  portalRequest?: ActionContext['portalRequest'];
 }
 
 export interface ExecuteResult {
@@ -406,6 +408,7 @@ export async function executeSpec(req: ExecuteRequest): Promise<ExecuteResult> {
       step: { id: step.id, name: step.name },
       ...(each ? { each } : {}),
       ...(req.authorize ? { authorize: req.authorize } : {}),
+      ...(req.portalRequest && !req.isDryRun ? { portalRequest: req.portalRequest } : {}),
     };
     if (signal.aborted) throw new StepCancelled();
     await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../../../core/plugin-api.ts';
 import type { JsonObject } from '../../../../model/entity.ts';
 import type { TaskSpec } from '../../common/api-types.ts';
+import type { ActionContext } from '../actions/types.ts';
 import type { ActionRegistry } from '../actions/registry.ts';
 import type { EventHub } from './event-hub.ts';
 import {
@@ -42,6 +43,8 @@ export interface RunnerOptions {
   authorizeAs?(
     userRef: string | null,
   ): (permission: Permission, resource?: string | ResourceTarget) => Promise<void>;
+  /** Calls the portal's API as the task's creator; absent, `http:backstage:request` cannot run. */
+  portalRequestAs?(userRef: string | null): ActionContext['portalRequest'];
 }
 
 export const INTERRUPTED = 'interrupted by a server restart';
@@ -257,6 +260,7 @@ export class TaskRunner {
         },
         reuse,
         authorize: this.options.authorizeAs?.(row.created_by),
+        portalRequest: this.options.portalRequestAs?.(row.created_by),
       });
     } catch (error) {
       // Infrastructure failures (the database, the disk) rather than a step's; their messages
