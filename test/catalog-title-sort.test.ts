@@ -93,11 +93,11 @@ describe.each(ENGINES)('ordering by title or name on %s', (engine) => {
         ? { client: 'pg', connection: cfg.connection }
         : { client: 'better-sqlite3', filename: cfg.connection.filename },
     );
-    // A catalog stored before the field existed: the first migration only, and entities
-    // without the row (today's store writes it, so it is taken out again).
-    expect(await runMigrations(database, 'catalog', catalogMigrations.slice(0, 1))).toEqual([
-      '0001_initial',
-    ]);
+    // A catalog stored before the field existed: every migration but 0002 (today's store
+    // writes to the tables of the later ones), and entities without the row (today's store
+    // writes it, so it is taken out again).
+    const others = catalogMigrations.filter((m) => m.name !== '0002_title_or_name');
+    expect(await runMigrations(database, 'catalog', others)).toEqual(others.map((m) => m.name));
     store = new EntityStore(database);
     location = (
       await new LocationStore(database).create({

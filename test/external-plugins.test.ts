@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PluginInfo } from '../src/plugins/plugin-manager/common/index.ts';
+import { PLUGIN_API_VERSION, type PluginInfo } from '../src/plugins/plugin-manager/common/index.ts';
 import { type AuditApi, auditServiceRef } from '../src/plugins/audit/server/plugin.ts';
 import { loadExternalPlugins } from '../src/plugins/plugin-manager/server/load.ts';
 import { startPolicyServer } from './helpers/permission.ts';
@@ -101,7 +101,7 @@ describe.each(ENGINES)('external plugins on %s', (engine) => {
       hello: 'user:default/guest',
       // The schema's default filled in.
       config: { channel: '#ops', retries: 3 },
-      apiVersion: '1.0.0',
+      apiVersion: PLUGIN_API_VERSION,
       sharedErrors: true,
     });
     const packed = await fetch(`${server.url}/api/hello-tarball/greeting`);
@@ -127,7 +127,7 @@ describe.each(ENGINES)('external plugins on %s', (engine) => {
     expect(list.find((p) => p.id === 'catalog')).toMatchObject({
       builtin: true,
       source: 'built-in',
-      apiVersion: '1.0.0',
+      apiVersion: PLUGIN_API_VERSION,
       webUrl: null,
     });
     expect(list.find((p) => p.id === 'plugins')).toMatchObject({ builtin: true });
@@ -314,11 +314,11 @@ describe('refusals name the plugin', () => {
   });
 
   it('refuses an incompatible plugin API version, naming what it needs and what is present', async () => {
-    for (const apiVersion of ['2.0.0', '1.1.0']) {
+    for (const apiVersion of ['2.0.0', '1.2.0']) {
       const folder = makePluginPackage(join(src, apiVersion), { id: 'future', apiVersion });
       const message = await refusedStart(appDir(), [{ package: folder }]);
       expect(message).toContain(
-        `Plugin future (@test/atrium-plugin-future@1.0.0) needs plugin API ${apiVersion}, but this Atrium provides plugin API 1.0.0`,
+        `Plugin future (@test/atrium-plugin-future@1.0.0) needs plugin API ${apiVersion}, but this Atrium provides plugin API ${PLUGIN_API_VERSION}`,
       );
     }
   });

@@ -436,8 +436,20 @@ export async function createApp(options: AppOptions): Promise<App> {
       await plugin.setup(env);
       await server.register(
         async (scope) => {
+          // Routes that take their body raw (webhooks) get a child scope whose one parser hands
+          // any body over unparsed; every other route keeps the JSON parser.
+          let rawScope: FastifyInstance = scope;
+          if (routes.some((route) => route.rawBody)) {
+            await scope.register(async (child) => {
+              child.removeAllContentTypeParsers();
+              child.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
+                done(null, body),
+              );
+              rawScope = child;
+            });
+          }
           for (const route of routes) {
-            scope.route({
+            (route.rawBody ? rawScope : scope).route({
               method: route.method,
               url: route.url,
               schema: route.schema,

@@ -237,6 +237,11 @@ export interface RouteOptions {
    * audits every other non-GET request whose permission is not a read.
    */
   changesNothing?: boolean;
+  /**
+   * The handler gets the body as a Buffer, unparsed, whatever its content type: for webhooks,
+   * whose signature covers the exact bytes. The server's body size limit still applies.
+   */
+  rawBody?: boolean;
   handler(request: FastifyRequest, reply: FastifyReply, ctx: RouteContext): Promise<unknown>;
 }
 

@@ -4,6 +4,7 @@ import type { PluginDefinition } from '../core/plugin-api.ts';
 import { auditPlugin } from './audit/server/plugin.ts';
 import { authPlugin } from './auth/server/plugin.ts';
 import { catalogPlugin } from './catalog/server/plugin.ts';
+import { eventsPlugin } from './events/server/plugin.ts';
 import { mcpPlugin } from './mcp/server/plugin.ts';
 import { notificationsPlugin } from './notifications/server/plugin.ts';
 import { permissionPlugin } from './permission/server/plugin.ts';
@@ -25,6 +26,8 @@ export function installedPlugins(external: ExternalPlugin[] = []): PluginDefinit
     auditPlugin(),
     // Before the catalog: the policy is in force before the catalog's start hook ingests.
     permissionPlugin(),
+    // Before the catalog: its discovery providers subscribe to verified webhook deliveries.
+    eventsPlugin(),
     catalogPlugin(),
     authPlugin(),
     searchPlugin(),

@@ -30,7 +30,7 @@ import type { Permission } from '../core/plugin-api.ts';
 import { P as catalogPermissions } from './catalog/server/routes/shared.ts';
 
 /**
- * The version of this API (semver), `1.0.0`. Plugins built against another major, or a newer
+ * The version of this API (semver), `1.1.0` (1.1 added the catalog's discovery providers). Plugins built against another major, or a newer
  * version of this major, are refused at start.
  */
 export { PLUGIN_API_VERSION } from './plugin-manager/common/index.ts';
@@ -127,12 +127,31 @@ export {
   kindsExtensionPoint,
   /** `catalog.query-fields`: answer catalog filters under a key prefix from your own tables. */
   queryFieldsExtensionPoint,
+  /**
+   * `catalog.providers`: a discovery provider factory (`name`, `create(ctx)`), whose providers
+   * list the locations that should exist (`scan`) and map webhook events to effects (`onEvent`).
+   * The catalog schedules scans (one replica at a time), owns and reads the listed locations,
+   * removes those no longer listed behind the mass-removal guard, and shows each provider's
+   * status on the health page.
+   */
+  catalogProvidersExtensionPoint,
   /** The catalog: entities (`query.byRefs`, `readFilter(ctx)` for what the caller may read). */
   catalogServiceRef,
 } from './catalog/server/plugin.ts';
 export type { CatalogApi } from './catalog/server/plugin.ts';
 export type { LocationReader } from './catalog/server/ingest/readers.ts';
 export type { EntityProcessor } from './catalog/server/ingest/ingest-location.ts';
+export type {
+  CatalogProvider,
+  CatalogProviderFactory,
+  DiscoveredLocation,
+  ProviderContext,
+  ProviderEffect,
+  ProviderError,
+  ScanCost,
+  ScanResult,
+  WebhookEvent,
+} from './catalog/server/providers/types.ts';
 export type { QueryField } from './catalog/server/query/query-fields.ts';
 export type { KindDefinition } from '../model/kind-definition.ts';
 export type { Entity, JsonObject, JsonValue } from '../model/entity.ts';

@@ -38,6 +38,9 @@ describe('loadConfig: files and defaults', () => {
         locationTypes: ['url', 'file'],
         locationRoots: [],
         limits: { globFiles: 10_000, globBytes: 256 * 1024 * 1024 },
+        history: { retentionDays: 90, maxEvents: 1_000_000 },
+        removalGuard: { maxShare: 0.1, minCount: 10 },
+        providers: { github: [], githubOrg: [], gitlab: [] },
       },
       auth: {
         environment: 'development',
@@ -86,6 +89,7 @@ describe('loadConfig: files and defaults', () => {
       search: { maxTermLength: 100, maxPageLimit: 100, countLimit: 10000 },
       mcp: { enabled: true, destructiveTools: false },
       audit: { retentionMs: 365 * 24 * 3600 * 1000 },
+      events: { modules: { github: {}, gitlab: {} } },
       scorecards: { historyDays: 365, repoFacts: { scheduleMs: 24 * 3600 * 1000 } },
       plugins: [],
     });

@@ -4,6 +4,9 @@ import { Ajv } from 'ajv';
 import type { JsonObject } from '../../model/entity.ts';
 import { parseDuration } from './duration.ts';
 import { normalizeBackendAuth } from './external-access.ts';
+import { normalizeGithubOrgProviders } from './github-org-providers.ts';
+import { normalizeGithubProviders } from './github-providers.ts';
+import { normalizeGitlabProviders } from './gitlab-providers.ts';
 import { normalizeAuth } from './auth.ts';
 import type { ConfigProblem } from './errors.ts';
 import { formatKeyPath, type KeyPath } from './paths.ts';
@@ -14,6 +17,7 @@ import type {
   CatalogRuleConfig,
   CustomKindConfig,
   DatabaseConfig,
+  EventsConfig,
   IntegrationsConfig,
   PermissionConfig,
   PgConnectionConfig,
@@ -127,6 +131,27 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
           (obj(catalog.limits).globBytes as number | undefined) ??
           (schemaDefault('catalog.limits.globBytes') as number),
       },
+      history: {
+        retentionDays:
+          (obj(catalog.history).retentionDays as number | undefined) ??
+          (schemaDefault('catalog.history.retentionDays') as number),
+        maxEvents:
+          (obj(catalog.history).maxEvents as number | undefined) ??
+          (schemaDefault('catalog.history.maxEvents') as number),
+      },
+      removalGuard: {
+        maxShare:
+          (obj(catalog.removalGuard).maxShare as number | undefined) ??
+          (schemaDefault('catalog.removalGuard.maxShare') as number),
+        minCount:
+          (obj(catalog.removalGuard).minCount as number | undefined) ??
+          (schemaDefault('catalog.removalGuard.minCount') as number),
+      },
+      providers: {
+        github: normalizeGithubProviders(obj(catalog.providers).github, ctx),
+        githubOrg: normalizeGithubOrgProviders(obj(catalog.providers).githubOrg, ctx),
+        gitlab: normalizeGitlabProviders(obj(catalog.providers).gitlab, ctx),
+      },
     },
     auth: {
       ...normalizeAuth(auth, ctx),
@@ -165,6 +190,7 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
     audit: {
       retentionMs: parseDuration(obj(data.audit).retention ?? schemaDefault('audit.retention')),
     },
+    events: { modules: normalizeEventModules(obj(obj(data.events).modules)) },
     scorecards: {
       historyDays:
         (obj(data.scorecards).historyDays as number | undefined) ??
@@ -186,6 +212,14 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
     },
     plugins: normalizePlugins(data.plugins as Data[] | undefined, ctx),
   };
+}
+
+function normalizeEventModules(modules: Data): EventsConfig['modules'] {
+  const secretOf = (source: string) => {
+    const secret = obj(modules[source]).webhookSecret;
+    return typeof secret === 'string' ? { webhookSecret: secret } : {};
+  };
+  return { github: secretOf('github'), gitlab: secretOf('gitlab') };
 }
 
 function normalizePlugins(list: Data[] | undefined, ctx: NormalizeContext): PluginEntryConfig[] {

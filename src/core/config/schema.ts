@@ -16,6 +16,10 @@
  * dropped. Objects without `properties` (or with `additionalProperties: true`) are opaque.
  */
 
+import { GITHUB_ORG_PROVIDERS_SCHEMA } from './github-org-providers.ts';
+import { GITHUB_PROVIDERS_SCHEMA } from './github-providers.ts';
+import { GITLAB_PROVIDERS_SCHEMA } from './gitlab-providers.ts';
+
 export type SchemaNode = Record<string, unknown>;
 
 const PORT_VALID = 'an integer between 0 and 65535';
@@ -852,6 +856,62 @@ export const CONFIG_SCHEMA: SchemaNode = {
           description:
             "Folders below which `file` locations registered through the API (`POST /locations`, `atrium import`, the template action `catalog:register`) may read, including the files their Location entities point to and symbolic links they pass through. Relative to the directory of the config file that sets it. Default `[]`: no `file` location can be registered through the API, only `url` ones; locations listed in config are not limited. The demo's app-config.yaml lists `./examples` and `./data/repos` (where the demo template publishes).",
         },
+        removalGuard: {
+          type: 'object',
+          description:
+            "The mass-removal guard of discovery providers (`catalog.providers.*`): a scan that would remove more than `maxShare` of a provider's locations at once removes nothing and waits for someone to confirm the removal on the health page, so an API outage or a wrong filter cannot empty the catalog. Removals from single webhook events are not guarded.",
+          properties: {
+            maxShare: {
+              type: 'number',
+              minimum: 0,
+              maximum: 1,
+              default: 0.1,
+              'x-valid': 'a number between 0 and 1',
+              description:
+                "Largest share of a provider's locations (0.1 = 10%) one scan may remove without confirmation.",
+            },
+            minCount: {
+              type: 'integer',
+              minimum: 0,
+              default: 10,
+              'x-valid': 'a non-negative integer',
+              description:
+                'A scan removing at most this many locations is never stopped by the guard, whatever the share (a provider of 5 repositories may lose one).',
+            },
+          },
+        },
+        providers: {
+          type: 'object',
+          description:
+            'Discovery providers (Backstage `catalog.providers`): they list the locations to read from a source host and keep them current; see the README, "Catalog discovery".',
+          properties: {
+            github: GITHUB_PROVIDERS_SCHEMA,
+            githubOrg: GITHUB_ORG_PROVIDERS_SCHEMA,
+            gitlab: GITLAB_PROVIDERS_SCHEMA,
+          },
+        },
+        history: {
+          type: 'object',
+          description:
+            'Entity history: every change to an entity (created, updated with the values before and after, orphaned, deleted) and its cause, recorded in the transaction that made it and served by `GET /api/catalog/history`, the live stream `GET /api/catalog/events` and the History tab of entity pages. Pruned at start and every hour on every replica.',
+          properties: {
+            retentionDays: {
+              type: 'integer',
+              minimum: 0,
+              default: 90,
+              'x-valid': 'a non-negative integer (days)',
+              description: 'Days events are kept; `0` keeps them forever.',
+            },
+            maxEvents: {
+              type: 'integer',
+              minimum: 0,
+              default: 1000000,
+              'x-valid': 'a non-negative integer',
+              description:
+                'Most events kept, whatever their age: past it the oldest are deleted. `0` for no limit.',
+            },
+          },
+        },
         limits: {
           type: 'object',
           description: 'Bounds on what one location read may cost.',
@@ -1371,6 +1431,57 @@ export const CONFIG_SCHEMA: SchemaNode = {
           'How long events are kept: older ones are deleted by a job that runs at start and then daily on every server (running it on several replicas is harmless). `false` keeps events forever.',
           { default: '365 days', 'x-default-text': '365 days' },
         ),
+      },
+    },
+    events: {
+      type: 'object',
+      description:
+        'Webhooks from source-code hosts, received at `/api/events/http/github` and `/api/events/http/gitlab` (see the README, "Webhooks"), verified and handed to the catalog\'s discovery providers. Backstage\'s keys.',
+      properties: {
+        modules: {
+          type: 'object',
+          description: 'Settings of each webhook source.',
+          properties: {
+            github: {
+              type: 'object',
+              description: 'GitHub webhooks (`POST /api/events/http/github`).',
+              properties: {
+                webhookSecret: {
+                  type: 'string',
+                  minLength: 1,
+                  'x-default-text': 'none (every GitHub delivery is refused with 401)',
+                  description:
+                    "The secret set on the GitHub webhook: each delivery's `X-Hub-Signature-256` (HMAC-SHA256 of the body) is checked with it. Use `${VAR}` or `$file`; never logged.",
+                },
+              },
+            },
+            gitlab: {
+              type: 'object',
+              description: 'GitLab webhooks (`POST /api/events/http/gitlab`).',
+              properties: {
+                webhookSecret: {
+                  type: 'string',
+                  minLength: 1,
+                  'x-default-text': 'none (every GitLab delivery is refused with 401)',
+                  description:
+                    'The secret token set on the GitLab webhook, which GitLab sends as `X-Gitlab-Token`. Use `${VAR}` or `$file`; never logged.',
+                },
+              },
+            },
+          },
+        },
+        http: {
+          type: 'object',
+          description:
+            "Backstage's HTTP ingress settings. Accepted so Backstage configs load: Atrium always serves the `github` and `gitlab` sources.",
+          properties: {
+            topics: {
+              type: 'array',
+              items: { type: 'string', minLength: 1 },
+              description: "Backstage's list of HTTP event topics; not used.",
+            },
+          },
+        },
       },
     },
     auth: {

@@ -1,4 +1,7 @@
 import type { JsonObject } from '../../model/entity.ts';
+import type { GithubOrgProviderConfig } from './github-org-providers.ts';
+import type { GithubDiscoveryProviderConfig } from './github-providers.ts';
+import type { GitlabCatalogProviderConfig } from './gitlab-providers.ts';
 
 /**
  * Atrium's configuration after loading: every key present, defaults filled in, values
@@ -24,6 +27,8 @@ export interface AtriumConfig {
   search: SearchConfig;
   /** The audit log. */
   audit: AuditConfig;
+  /** Webhooks received at `/api/events/http/<source>`. */
+  events: EventsConfig;
   /** Scorecards: levels and checks scored for every matching entity. */
   scorecards: ScorecardsConfig;
   /** The MCP server at `/api/mcp`. */
@@ -193,6 +198,14 @@ export interface McpConfig {
   enabled: boolean;
   /** Whether destructive tools (unregister-entity, execute-template) are offered. Default false. */
   destructiveTools: boolean;
+}
+
+export interface EventsConfig {
+  /** Backstage's `events.modules.<source>.webhookSecret`; absent: that source's deliveries get 401. */
+  modules: {
+    github: { webhookSecret?: string };
+    gitlab: { webhookSecret?: string };
+  };
 }
 
 export interface AuditConfig {
@@ -407,6 +420,26 @@ export interface CatalogConfig {
   locationRoots: string[];
   /** Bounds on what one location read may cost. */
   limits: { globFiles: number; globBytes: number };
+  /**
+   * Entity history (`GET /api/catalog/history`, `/api/catalog/events`): events are kept
+   * `retentionDays` (default 90; 0 keeps them forever) and at most `maxEvents` of them
+   * (default 1,000,000; 0 for no limit), pruned at start and hourly.
+   */
+  history: { retentionDays: number; maxEvents: number };
+  /**
+   * Discovery providers' mass-removal guard: a scan removing more than `maxShare` (default 0.1)
+   * of a provider's locations, and more than `minCount` (default 10), waits for confirmation.
+   */
+  removalGuard: { maxShare: number; minCount: number };
+  /** Discovery providers (`catalog.providers.*`); each key absent from config is empty. */
+  providers: {
+    /** `catalog.providers.github` (a map of ids, or one object: id `default`). Default `[]`. */
+    github: GithubDiscoveryProviderConfig[];
+    /** `catalog.providers.githubOrg` (one object or a list in config). Default `[]`. */
+    githubOrg: GithubOrgProviderConfig[];
+    /** `catalog.providers.gitlab` (a map of ids, or one object: id `default`). Default `[]`. */
+    gitlab: GitlabCatalogProviderConfig[];
+  };
 }
 
 export interface CatalogLocationConfig {

@@ -50,6 +50,15 @@ describe('wrong values on known keys', () => {
     );
   });
 
+  it('catalog.removalGuard: a share above 1 or a negative count', async () => {
+    expect((await errorFor('catalog:\n  removalGuard:\n    maxShare: 1.5\n')).message).toBe(
+      'Invalid config: catalog.removalGuard.maxShare must be a number between 0 and 1 (got 1.5) in app-config.yaml',
+    );
+    expect((await errorFor('catalog:\n  removalGuard:\n    minCount: -1\n')).message).toContain(
+      'catalog.removalGuard.minCount must be a non-negative integer (got -1)',
+    );
+  });
+
   it('scaffolder.limits: renderTimeout cannot be disabled, taskRenderTime can', async () => {
     expect((await errorFor('scaffolder:\n  limits:\n    renderTimeout: false\n')).message).toBe(
       'Invalid config: scaffolder.limits.renderTimeout must be a duration: a number of seconds, an ISO-8601 duration (PT5S), a string like 500ms, 5s or 1m, or an object like {seconds: 5} (got false) in app-config.yaml',
@@ -259,6 +268,7 @@ catalog:
       'search',
       'mcp',
       'audit',
+      'events',
       'scorecards',
       'plugins',
     ]);

@@ -2,8 +2,11 @@ import type { FastifyReply } from 'fastify';
 
 /** A Server-Sent Events response that a route writes to until it calls `end`. */
 export interface EventStream {
-  /** Writes `event: <event>\ndata: <JSON>\n\n`; does nothing once the client has gone. */
-  send(event: string, data: unknown): void;
+  /**
+   * Writes `event: <event>\ndata: <JSON>\n\n`, after `id: <id>` when given (what a client
+   * sends back as `Last-Event-ID` to resume); does nothing once the client has gone.
+   */
+  send(event: string, data: unknown, id?: string | number): void;
   /** Writes a comment line, which keeps proxies from closing a quiet stream. */
   comment(text: string): void;
   end(): void;
@@ -27,8 +30,10 @@ export function openEventStream(reply: FastifyReply): EventStream {
   raw.flushHeaders?.();
   const open = () => !raw.writableEnded && !raw.destroyed;
   return {
-    send(event, data) {
-      if (open()) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send(event, data, id) {
+      if (!open()) return;
+      const prefix = id === undefined ? '' : `id: ${String(id).replace(/[\r\n]/g, '')}\n`;
+      raw.write(`${prefix}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     comment(text) {
       if (open()) raw.write(`: ${text}\n\n`);

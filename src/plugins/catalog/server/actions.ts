@@ -491,7 +491,10 @@ export function catalogActions(deps: () => CatalogActionDeps | undefined): Exten
         const { row, entity } = await readableEntity(d, ctx, ref);
         await ctx.require(P.delete, { ref: row.entity_ref, resource: entity });
         const location = row.location_id ? await d.locations.get(row.location_id) : undefined;
-        const deleted = await d.store.deleteByUid(row.id);
+        const deleted = await d.store.deleteByUid(row.id, {
+          type: 'delete',
+          actor: ctx.identity.userEntityRef,
+        });
         ctx.audit({
           action: P.delete.name,
           resourceRef: row.entity_ref,

@@ -117,6 +117,8 @@ export class CatalogService {
       keys.add(`${location.type}:${location.target}`);
       const found = await this.deps.locations.find(location.type, location.target);
       const rules = location.rules?.length ? JSON.stringify(location.rules) : null;
+      // Listed by a discovery provider first: the provider keeps it (and decides its reads).
+      if (found?.origin === 'provider') continue;
       if (!found) {
         await this.deps.locations.create({
           type: location.type,
@@ -163,8 +165,9 @@ export class CatalogService {
         cache,
         sink,
         limits: this.deps.settings.limits,
-        // Config locations are the operator's; what API callers registered stays in the roots.
-        roots: row.origin === 'config' ? undefined : this.deps.settings.locationRoots,
+        // Config and provider locations are the operator's; what API callers registered stays
+        // in the roots.
+        roots: row.origin === 'api' ? this.deps.settings.locationRoots : undefined,
         onProgress: (p) => {
           for (const l of this.listeners) l({ locationId: row.id, target: row.target, ...p });
         },
@@ -249,9 +252,15 @@ export class CatalogService {
     return summary;
   }
 
+  /**
+   * Re-reads every location but those of discovery providers: their provider decides when
+   * they are read (a scan, a webhook); 5,000 API reads every interval would spend the rate
+   * limit on files that did not change.
+   */
   async refreshAll(options: { force?: boolean } = {}): Promise<RefreshSummary[]> {
     const out: RefreshSummary[] = [];
     for (const row of await this.deps.locations.list()) {
+      if (row.origin === 'provider') continue;
       try {
         out.push(await this.refreshLocation(row.id, options));
       } catch (error) {
@@ -315,6 +324,9 @@ export class CatalogService {
         content_hash: null,
         entity_count: 0,
         problems: '[]',
+        provider_id: null,
+        provider_source: null,
+        provider_version: null,
       };
       const outcome = await this.read(row, new Map());
       const errors = outcome.problems.filter((p) => p.level === 'error');
@@ -390,6 +402,9 @@ export class CatalogService {
       content_hash: null,
       entity_count: 0,
       problems: '[]',
+      provider_id: null,
+      provider_source: null,
+      provider_version: null,
     };
     const outcome = await this.read(row, new Map());
     const found = outcome.entities.filter((e) => !e.ref.startsWith('location:default/generated-'));
@@ -457,24 +472,30 @@ export class CatalogService {
     });
   }
 
-  async removeLocation(id: string): Promise<void> {
+  /**
+   * Removes a location and releases its entities (orphaned or deleted as `orphanStrategy`
+   * says; `deleteEntities` deletes them whatever it says, as a provider's removal does).
+   * Returns how many entities it owned.
+   */
+  async removeLocation(id: string, options: { deleteEntities?: boolean } = {}): Promise<number> {
     const row = await this.deps.locations.get(id);
     if (!row) throw new NotFoundError(`Found no location with ID ${id}`);
-    await this.removeLocationRow(row);
+    return this.removeLocationRow(row, options.deleteEntities ? 'delete' : undefined);
   }
 
-  private async removeLocationRow(row: LocationRow): Promise<void> {
+  private async removeLocationRow(
+    row: LocationRow,
+    strategy: 'keep' | 'delete' = this.deps.settings.orphanStrategy,
+  ): Promise<number> {
     const pending = this.running.get(row.id);
     if (pending) await pending.catch(() => undefined);
     await this.deps.locations.delete(row.id);
-    await this.deps.entities.releaseLocation(
-      row.id,
-      this.deps.settings.orphanStrategy,
-      causedBy(row),
-    );
-    // The generated Location entity stands for the registration itself, so it goes with it.
+    const count = await this.deps.entities.releaseLocation(row.id, strategy, causedBy(row));
+    // The generated Location entity stands for the registration itself, so it goes with it
+    // (counted above: the location owned it).
     const generated = await this.deps.entities.rowByRef(generatedLocationRef(row.type, row.target));
     if (generated) await this.deps.entities.deleteByUid(generated.id, causedBy(row));
+    return count;
   }
 
   async locationStatus(id: string): Promise<LocationStatus> {
@@ -485,5 +506,13 @@ export class CatalogService {
 }
 
 function causedBy(row: LocationRow): EntityChangeCause {
-  return { type: 'location', location: { id: row.id, type: row.type, target: row.target } };
+  return {
+    type: 'location',
+    location: {
+      id: row.id,
+      type: row.type,
+      target: row.target,
+      origin: row.provider_id ? `provider:${row.provider_id}` : row.origin,
+    },
+  };
 }

@@ -31,6 +31,22 @@ import { LocationStore } from './store/location-store.ts';
 import { UserDirectory } from './user-directory.ts';
 import { catalogEntityResourceType } from './permissions.ts';
 import { catalogMigrations } from './store/migrations.ts';
+import { setupCatalogHistory } from './history/catalog-history.ts';
+import type {
+  CatalogProvider,
+  CatalogProviderFactory,
+  ProviderContext,
+} from './providers/types.ts';
+import { PrefetchStore } from './providers/prefetch.ts';
+import { setupProviders } from './providers/setup.ts';
+import { githubDiscoveryFactory } from './providers/github/discovery.ts';
+import { githubOrgFactory } from './providers/github-org/org.ts';
+import { gitlabDiscoveryFactory } from './providers/gitlab/discovery.ts';
+import { gitlabOrgFactory } from './providers/gitlab/org.ts';
+import { githubFileRequest } from './providers/github/file-url.ts';
+import { gitlabFileRequest } from './providers/gitlab/file-url.ts';
+import { ScmHttpClient } from '../../../core/reading/scm-http.ts';
+import type { ScmIntegrationsConfig } from '../../../core/reading/integrations.ts';
 
 /** Location readers by type (`file`, `url`, or a provider's own such as `github-discovery`). */
 export const locationReadersExtensionPoint = createExtensionPoint<LocationReader>(
@@ -48,6 +64,14 @@ export const entityProcessorsExtensionPoint = createExtensionPoint<EntityProcess
 
 /** Kinds contributed by plugins (e.g. Scorecard), accepted beside config's `catalog.kinds`. */
 export const kindsExtensionPoint = createExtensionPoint<KindDefinition>('catalog.kinds');
+
+/**
+ * Discovery providers (GitHub, GitLab, their org data): each factory creates the providers its
+ * config section declares; the catalog schedules their scans, owns the locations they list and
+ * applies their webhook effects.
+ */
+export const catalogProvidersExtensionPoint =
+  createExtensionPoint<CatalogProviderFactory>('catalog.providers');
 
 export interface CatalogApi {
   service: CatalogService;
@@ -69,6 +93,18 @@ export function catalogPlugin(): PluginDefinition {
   let policy: () => ReadingPolicy = () => ({ allow: [] });
   let fileLimits = () => DEFAULT_FILE_READER_LIMITS;
   let actionDeps: CatalogActionDeps | undefined;
+  let integrations: ScmIntegrationsConfig = {};
+  // Blob URLs on integration hosts are read through their APIs with this client (ETags, limits).
+  let scmClient: ScmHttpClient | undefined;
+  const prefetch = new PrefetchStore();
+  const urlReader = new UrlReader(() => policy(), 15_000, {
+    prefetched: prefetch,
+    blobResolvers: () => [
+      (target) => githubFileRequest(target, integrations),
+      (target) => gitlabFileRequest(target, integrations),
+    ],
+    scmClient: () => scmClient,
+  });
   return definePlugin({
     id: 'catalog',
     migrations: catalogMigrations,
@@ -77,15 +113,22 @@ export function catalogPlugin(): PluginDefinition {
       entityProcessorsExtensionPoint,
       queryFieldsExtensionPoint,
       kindsExtensionPoint,
+      catalogProvidersExtensionPoint,
     ],
     extensions: [
       extend(locationReadersExtensionPoint, new FileReader(() => fileLimits())),
-      extend(locationReadersExtensionPoint, new UrlReader(() => policy())),
+      extend(locationReadersExtensionPoint, urlReader),
+      extend(catalogProvidersExtensionPoint, githubDiscoveryFactory),
+      extend(catalogProvidersExtensionPoint, githubOrgFactory),
+      extend(catalogProvidersExtensionPoint, gitlabDiscoveryFactory),
+      extend(catalogProvidersExtensionPoint, gitlabOrgFactory),
       ...catalogActions(() => actionDeps),
     ],
     async setup(env) {
       const { config, logger, database } = env;
       policy = () => readingPolicy(config);
+      integrations = config.integrations;
+      scmClient = new ScmHttpClient({ policy: () => policy(), maxWaitMs: 15_000, logger });
       fileLimits = () => config.catalog.limits;
       const contributed = env.extensions(kindsExtensionPoint);
       const custom = [...toKindDefinitions(config.catalog.kinds), ...contributed];
@@ -96,6 +139,12 @@ export function catalogPlugin(): PluginDefinition {
           throw new Error(`Two location readers handle type '${reader.type}'`);
         readers.set(reader.type, reader);
       }
+      const providers = createProviders(env.extensions(catalogProvidersExtensionPoint), readers, {
+        config,
+        logger,
+        policy: () => policy(),
+        prefetched: prefetch,
+      });
       const relationTypes = new Map<string, string>();
       for (const def of [...BUILTIN_KINDS, ...custom]) {
         for (const field of def.refFields) {
@@ -159,6 +208,7 @@ export function catalogPlugin(): PluginDefinition {
         query,
         registry,
         readonly: config.catalog.readonly,
+        history: setupCatalogHistory(env, store),
       };
       registerCatalogRoutes(env, routeDeps);
       actionDeps = { ...routeDeps, database };
@@ -199,6 +249,41 @@ export function catalogPlugin(): PluginDefinition {
         stopping = true;
         if (timer) clearTimeout(timer);
       });
+      // After the hooks above: providers start scanning once config locations are read.
+      setupProviders(env, { providers, service, locations, prefetch });
     },
   });
+}
+
+/**
+ * Calls each factory once, adding the readers it brings to `readers`; a reader type already
+ * handled or a provider id already taken stops the start, naming the factories involved.
+ */
+export function createProviders(
+  factories: CatalogProviderFactory[],
+  readers: Map<string, LocationReader>,
+  ctx: ProviderContext,
+): CatalogProvider[] {
+  const owners = new Map<string, string>();
+  const providers: CatalogProvider[] = [];
+  for (const factory of factories) {
+    const created = factory.create(ctx);
+    for (const reader of created.readers ?? []) {
+      if (readers.has(reader.type))
+        throw new Error(
+          `Provider factory '${factory.name}' brings a reader for type '${reader.type}', which another reader handles already`,
+        );
+      readers.set(reader.type, reader);
+    }
+    for (const provider of created.providers) {
+      const owner = owners.get(provider.id);
+      if (owner)
+        throw new Error(
+          `Provider id '${provider.id}' is created by both factory '${owner}' and factory '${factory.name}'`,
+        );
+      owners.set(provider.id, factory.name);
+      providers.push(provider);
+    }
+  }
+  return providers;
 }

@@ -14,6 +14,7 @@ import {
   validateFile,
 } from './api.ts';
 import { ProblemTable } from './entity-content.tsx';
+import { ProvidersSection } from './ProvidersSection.tsx';
 import { entityPath, formatTime, QueryView } from './shared.tsx';
 import './health.css';
 
@@ -24,8 +25,11 @@ function Locations() {
   });
   return (
     <QueryView query={status} what="locations">
-      {({ items }) =>
-        items.length === 0 ? (
+      {({ items: all }) => {
+        // A provider lists thousands of locations; those without problems are its status's business.
+        const items = all.filter((l) => l.origin !== 'provider' || l.problems.length > 0);
+        const quiet = all.length - items.length;
+        return all.length === 0 ? (
           <div className="state">
             No locations yet: add one to <code>catalog.locations</code> in{' '}
             <code>app-config.yaml</code>, or register one below.
@@ -47,7 +51,8 @@ function Locations() {
                   </h2>
                   <p className="muted">
                     Last read {formatTime(l.lastReadAt)} · {l.entityCount}{' '}
-                    {l.entityCount === 1 ? 'entity' : 'entities'} · {l.origin} ·{' '}
+                    {l.entityCount === 1 ? 'entity' : 'entities'} ·{' '}
+                    {l.providerId ? `provider ${l.providerId}` : l.origin} ·{' '}
                     <span className={errors ? 'level-error' : ''}>
                       {l.problems.length === 0
                         ? 'no problems'
@@ -62,9 +67,16 @@ function Locations() {
                 </section>
               );
             })}
+            {quiet > 0 && (
+              <p className="muted" data-testid="quiet-provider-locations">
+                {quiet} {quiet === 1 ? 'location' : 'locations'} of discovery providers without
+                problems {quiet === 1 ? 'is' : 'are'} not listed here; their providers above show
+                them.
+              </p>
+            )}
           </div>
-        )
-      }
+        );
+      }}
     </QueryView>
   );
 }
@@ -316,13 +328,15 @@ export function HealthPage() {
     <div className="page">
       <h1>Catalog health</h1>
       <p className="muted">
-        Every location the catalog reads, when it was last read and what is wrong with it. Each
-        entity's own problems are also on its <Link to="/catalog">entity page</Link>.
+        Every location the catalog reads, when it was last read and what is wrong with it, and the
+        discovery providers that list them. Each entity's own problems are also on its{' '}
+        <Link to="/catalog">entity page</Link>.
       </p>
       <div className="health-tools">
         <ValidateBox />
         <RegisterBox />
       </div>
+      <ProvidersSection />
       <h2>Locations</h2>
       <Locations />
     </div>

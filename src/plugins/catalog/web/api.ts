@@ -1,5 +1,6 @@
 import type { Entity, Problem } from '../../../model/entity.ts';
 import { fetchJson, queryString } from '../../../web/plugin-api.ts';
+import type { ProvidersResponse } from '../common/providers.ts';
 
 const BASE = '/api/catalog';
 
@@ -92,6 +93,8 @@ export interface LocationStatus {
   type: string;
   target: string;
   origin: string;
+  /** For `origin: provider`: the discovery provider that owns it. */
+  providerId?: string;
   lastReadAt: string | null;
   readMs: number | null;
   entityCount: number;
@@ -151,4 +154,54 @@ export function addLocation(location: {
 /** Removes an entity from the catalog (its location may emit it again on the next refresh). */
 export function unregisterEntity(uid: string): Promise<void> {
   return fetchJson(`${BASE}/entities/by-uid/${encodeURIComponent(uid)}`, { method: 'DELETE' });
+}
+
+export type {
+  PendingRemoval,
+  ProviderProblem,
+  ProviderScanSummary,
+  ProviderStatus,
+  ProvidersResponse,
+} from '../common/providers.ts';
+
+/** Every discovery provider's status (`catalog.location.read`). */
+export function getProviders(signal?: AbortSignal): Promise<ProvidersResponse> {
+  return fetchJson(`${BASE}/providers`, { signal });
+}
+
+/** Starts a scan now; answers at once (409 when one is running on any replica). */
+export function scanProvider(id: string): Promise<{ started: boolean }> {
+  return fetchJson(`${BASE}/providers/${encodeURIComponent(id)}/refresh`, { method: 'POST' });
+}
+
+/** Removes what the removal guard held (re-checked by the server against the current state). */
+export function confirmProviderRemoval(
+  id: string,
+): Promise<{ removed: number; entitiesRemoved: number; kept: number }> {
+  return fetchJson(`${BASE}/providers/${encodeURIComponent(id)}/removals/confirm`, {
+    method: 'POST',
+  });
+}
+
+export function dismissProviderRemoval(id: string): Promise<void> {
+  return fetchJson(`${BASE}/providers/${encodeURIComponent(id)}/removals/dismiss`, {
+    method: 'POST',
+  });
+}
+
+/** Deliveries of one webhook source, as the events plugin counts them (`GET /api/events/status`). */
+export interface WebhookSourceCounters {
+  source: string;
+  configured?: boolean;
+  accepted: number;
+  rejected: number;
+  lastAcceptedAt: string | null;
+  lastRejectedAt: string | null;
+  lastRejectReason: string | null;
+}
+
+export function getWebhookCounters(
+  signal?: AbortSignal,
+): Promise<{ sources: WebhookSourceCounters[] }> {
+  return fetchJson('/api/events/status', { signal });
 }

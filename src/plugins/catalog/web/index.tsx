@@ -18,6 +18,7 @@ import {
 import { ExplorerPage } from './ExplorerPage.tsx';
 import { GraphTab } from './graph/GraphTab.tsx';
 import { HealthPage } from './HealthPage.tsx';
+import { HistoryTab } from './HistoryTab.tsx';
 import { RecentlyChangedCard, YourTeamCard } from './home-cards.tsx';
 import { QueryView } from './shared.tsx';
 
@@ -70,6 +71,7 @@ export const catalogPlugin = definePlugin({
   entityTabs: [
     { path: 'relations', title: 'Relations', order: 10, component: RelationsCard },
     { path: 'graph', title: 'Graph', order: 20, component: GraphTab },
+    { path: 'history', title: 'History', order: 70, component: HistoryTab },
     { path: 'status', title: 'Ingestion status', order: 80, component: StatusTab },
     { path: 'raw', title: 'Raw', order: 90, component: RawTab },
   ],

@@ -7,7 +7,7 @@
  * The version of the stable server plugin API (`src/plugins/public-api.ts`, semver). A plugin
  * built against another major, or a newer minor or patch, is refused at start.
  */
-export const PLUGIN_API_VERSION = '1.0.0';
+export const PLUGIN_API_VERSION = '1.1.0';
 
 /** One plugin as `GET /api/plugins` lists it (the answer is an array of these). */
 export interface PluginInfo {

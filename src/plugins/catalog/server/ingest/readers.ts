@@ -270,9 +270,44 @@ export class FileReader implements LocationReader {
 }
 
 /**
+ * The API request that reads a file given by its blob URL on an SCM host
+ * (`https://github.com/org/repo/blob/main/catalog-info.yaml` → the contents API), or undefined
+ * when the URL is not one this resolver knows (then the next one is asked).
+ */
+export type BlobRequestResolver = (
+  target: string,
+) => { url: string; headers: Record<string, string> } | undefined;
+
+/** The HTTP client for SCM API reads: conditional requests (ETags) and rate limits. */
+export interface ScmReadClient {
+  request(
+    url: string,
+    init?: { headers?: Record<string, string>; signal?: AbortSignal },
+  ): Promise<{ status: number; text: string; notModified?: boolean }>;
+}
+
+/**
+ * Files a discovery scan already holds (GraphQL returns blob text), by target: the next read of
+ * that target takes the text from here instead of sending a request.
+ */
+export interface PrefetchedFiles {
+  get(target: string): string | undefined;
+}
+
+export interface UrlReaderOptions {
+  /** Consulted first. */
+  prefetched?: PrefetchedFiles;
+  /** Blob URLs on integration hosts are read through their API (GitHub, then GitLab). */
+  blobResolvers?: () => BlobRequestResolver[];
+  /** The shared client those API reads go through. */
+  scmClient?: () => ScmReadClient | undefined;
+}
+
+/**
  * Reads `url` locations over http(s). What may be read, redirects included, is decided by the
  * one allow list of core/reading/allow-list.ts: `backend.reading.allow` and the configured
- * integration hosts.
+ * integration hosts. A file a provider's scan prefetched is not requested again, and a blob URL
+ * on an integration host is read through the host's API (the HTML page is not the file).
  */
 export class UrlReader implements LocationReader {
   readonly type = 'url';
@@ -280,9 +315,12 @@ export class UrlReader implements LocationReader {
     /** The reading policy, looked up at each read (config exists only once the app is set up). */
     private readonly policy: () => ReadingPolicy,
     private readonly timeoutMs = 15_000,
+    private readonly options: UrlReaderOptions = {},
   ) {}
 
   private async fetchText(target: string): Promise<{ status: number; content?: string }> {
+    const viaApi = await this.fetchThroughApi(target);
+    if (viaApi) return viaApi;
     // Checked before anything is sent, and again at every redirect hop.
     const response = await fetchAllowed(
       target,
@@ -304,9 +342,37 @@ export class UrlReader implements LocationReader {
     return { status: response.status, content: decodeText(buffer, target) };
   }
 
+  /** A blob URL on an integration host, read through the host's API; undefined otherwise. */
+  private async fetchThroughApi(
+    target: string,
+  ): Promise<{ status: number; content?: string } | undefined> {
+    const client = this.options.scmClient?.();
+    if (!client) return undefined;
+    for (const resolve of this.options.blobResolvers?.() ?? []) {
+      const request = resolve(target);
+      if (!request) continue;
+      const response = await client.request(request.url, {
+        headers: request.headers,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      // A 304 comes back with the body cached from the earlier answer.
+      const ok = response.notModified || (response.status >= 200 && response.status <= 299);
+      if (!ok) return { status: response.status };
+      return {
+        status: response.status,
+        content: decodeText(Buffer.from(response.text, 'utf8'), target),
+      };
+    }
+    return undefined;
+  }
+
   async read(target: string, options: ReadOptions = {}): Promise<ReadResult> {
     try {
-      const { status, content } = await this.fetchText(target);
+      const prefetched = this.options.prefetched?.get(target);
+      const { status, content } =
+        prefetched !== undefined
+          ? { status: 200, content: prefetched }
+          : await this.fetchText(target);
       if (content === undefined) {
         if (status === 404 && options.optional) return { files: [], problems: [] };
         return {

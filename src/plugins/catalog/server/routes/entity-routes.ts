@@ -252,7 +252,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
           details: { uid, location: row.location_id },
         });
       }
-      await store.deleteByUid(uid);
+      await store.deleteByUid(uid, { type: 'delete', actor: ctx.identity.userEntityRef });
       reply.status(204);
       return reply.send();
     },

@@ -1,6 +1,7 @@
 import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
 import { registerEntityRoutes } from './entity-routes.ts';
 import { registerGraphRoutes } from './graph-routes.ts';
+import { registerHistoryRoutes } from './history-routes.ts';
 import { registerLocationRoutes } from './location-routes.ts';
 import type { Deps } from './shared.ts';
 import { registerValidationRoutes } from './validation-routes.ts';
@@ -11,4 +12,5 @@ export function registerCatalogRoutes(env: PluginEnvironment, deps: Deps) {
   registerLocationRoutes(env, deps);
   registerValidationRoutes(env, deps);
   registerGraphRoutes(env, deps);
+  registerHistoryRoutes(env, deps);
 }

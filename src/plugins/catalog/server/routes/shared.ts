@@ -8,6 +8,7 @@ import type { Entity } from '../../../../model/entity.ts';
 import { PREDICATE_COMBINATORS } from '../permissions.ts';
 import type { KindRegistry } from '../../../../model/index.ts';
 import type { CatalogService } from '../catalog-service.ts';
+import type { CatalogHistory } from '../history/catalog-history.ts';
 import { generatedLocationRef } from '../ingest/ingest-location.ts';
 import type { EntityQuery } from '../query/entity-query.ts';
 import { type Predicate, validatePredicate } from '../query/predicate.ts';
@@ -79,6 +80,8 @@ export interface Deps {
   query: EntityQuery;
   registry: KindRegistry;
   readonly: boolean;
+  /** Entity history: its table and what its streams wait on. */
+  history: CatalogHistory;
 }
 
 /** Serialises pages of entities as one JSON array, a page at a time. */

@@ -4,6 +4,9 @@ import type { Entity, EntityRelation, EntityStatusItem } from '../../../../model
 import { ANNOTATION_ORPHAN } from '../../../../model/entity.ts';
 import { sortRelations } from '../../../../model/relations.ts';
 import type { Database } from '../../../../core/plugin-api.ts';
+import type { EntityChangeAction, EntityChangeCause, EntityDiff } from '../../common/history.ts';
+import { entityDiff, sameJson } from '../history/diff.ts';
+import { eventRows } from '../history/event-rows.ts';
 import { buildSearchRows } from './search-rows.ts';
 import type { CatalogTables } from './tables.ts';
 import { createDerivedIndexes, dropDerivedIndexes } from './derived-indexes.ts';
@@ -89,7 +92,7 @@ export type EntitiesChangedListener = (event: EntitiesChangedEvent) => Promise<v
 
 /** One entity written by the catalog, as its change feed reports it (the audit log reads it). */
 export interface EntityChange {
-  action: 'created' | 'updated' | 'orphaned' | 'deleted';
+  action: EntityChangeAction;
   /** Lowercased entity ref. */
   ref: string;
   /**
@@ -97,14 +100,15 @@ export interface EntityChange {
    * `metadata.description`); `status.items` when only the processing problems changed.
    */
   changed?: string[];
+  /**
+   * Updates: the leaf values that changed, before and after. Recorded in the history; the
+   * feed's listeners do not receive it.
+   */
+  diff?: EntityDiff;
 }
 
-/** Why entities changed. */
-export type EntityChangeCause =
-  /** Reading a location, or removing it: the location's id, and its type and target. */
-  | { type: 'location'; location: { id: string; type?: string; target?: string } }
-  /** A direct deletion by uid (`DELETE /entities/by-uid/:uid`): its caller is audited there. */
-  | { type: 'delete' };
+/** Why entities changed (declared beside the history's API types, which carry it). */
+export type { EntityChangeCause };
 
 /** What one committed write changed, entity by entity. */
 export interface EntityChangeBatch {
@@ -131,7 +135,6 @@ export class EntityStore {
   private readonly dialect: Database['dialect'];
   private readonly reader: Kysely<CatalogTables>;
   private readonly changeListeners = new Set<EntitiesChangedListener>();
-  /** The change feed's subscribers; without any, writes do not collect per-entity changes. */
   private readonly feedListeners = new Set<EntityChangeListener>();
   constructor(private readonly database: Database) {
     this.db = database.db as Kysely<CatalogTables>;
@@ -152,15 +155,19 @@ export class EntityStore {
   /**
    * The change feed: after each committed write, every entity it created, updated, orphaned
    * or deleted, with the cause. Listeners are called synchronously and must not block (the
-   * audit log buffers). Updates cost one extra read of the old rows while someone listens.
+   * audit log buffers). The same changes are recorded in `catalog_entity_events` within the
+   * write's transaction (the history, which every replica reads); updates cost one extra
+   * read of the old rows for their diff.
    */
   onEntityChanges(listener: EntityChangeListener): () => void {
     this.feedListeners.add(listener);
     return () => this.feedListeners.delete(listener);
   }
 
-  private emitFeed(cause: EntityChangeCause, changes: EntityChange[] | undefined): void {
-    if (!changes?.length) return;
+  private emitFeed(cause: EntityChangeCause, recorded: EntityChange[]): void {
+    if (!recorded.length || !this.feedListeners.size) return;
+    // The diffs went into the history table; the feed stays as light as it was.
+    const changes = recorded.map(({ diff: _diff, ...change }) => change);
     for (const listener of this.feedListeners) {
       try {
         listener({ cause, changes });
@@ -210,9 +217,15 @@ export class EntityStore {
     const now = new Date().toISOString();
     const upserted: string[] = [];
     const deleted: string[] = [];
-    const changes: EntityChange[] | undefined = this.feedListeners.size ? [] : undefined;
+    const changes: EntityChange[] = [];
+    let recorded = 0;
     await this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
+      // One insert of events per write batch, in the batch's order.
+      const record = async () => {
+        await this.recordEvents(trx, changes.slice(recorded), cause, now);
+        recorded = changes.length;
+      };
       const owned = new Map<string, OwnedRow>();
       for (const row of await trx
         .selectFrom('catalog_entities')
@@ -254,6 +267,7 @@ export class EntityStore {
             written: upserted,
             changes,
           });
+          await record();
         }
       };
       const sink: LocationSink = {
@@ -286,7 +300,12 @@ export class EntityStore {
           .where('id', '=', mine.id)
           .execute();
         if ((mine.problems ?? null) !== JSON.stringify(items))
-          changes?.push({ action: 'updated', ref, changed: ['status.items'] });
+          changes.push({
+            action: 'updated',
+            ref,
+            changed: ['status.items'],
+            diff: problemsDiff(mine.problems, items),
+          });
       }
       for (const ref of kept) if (owned.has(ref) && !seen.has(ref)) result.unchanged++;
       const gone = [...owned.values()].filter(
@@ -297,16 +316,16 @@ export class EntityStore {
         await this.deleteRows(trx, gone);
         result.deleted += gone.length;
         for (const row of gone) deleted.push(row.entity_ref);
-        if (changes)
-          for (const row of gone) changes.push({ action: 'deleted', ref: row.entity_ref });
+        for (const row of gone) changes.push({ action: 'deleted', ref: row.entity_ref });
       } else {
         for (const row of gone.filter((r) => !r.orphan)) {
           await this.markOrphan(trx, row.id, now);
           result.orphaned++;
           upserted.push(row.entity_ref);
-          changes?.push({ action: 'orphaned', ref: row.entity_ref });
+          changes.push({ action: 'orphaned', ref: row.entity_ref });
         }
       }
+      await record();
       if (result.inserted || result.updated || result.orphaned || result.deleted || failed.size) {
         await this.bumpGeneration(trx);
       }
@@ -314,6 +333,16 @@ export class EntityStore {
     this.emitFeed(cause, changes);
     await this.emitChanged(upserted, deleted);
     return result;
+  }
+
+  /** The history of what a write changed, in its transaction: one insert for the batch. */
+  private async recordEvents(
+    trx: Kysely<CatalogTables>,
+    changes: readonly EntityChange[],
+    cause: EntityChangeCause,
+    now: string,
+  ): Promise<void> {
+    await this.database.insertMany(trx, 'catalog_entity_events', eventRows(changes, cause, now));
   }
 
   private async bumpGeneration(trx: Kysely<CatalogTables>) {
@@ -347,8 +376,8 @@ export class EntityStore {
       now: string;
       /** Receives the refs of inserted and updated entities. */
       written: string[];
-      /** The change feed's record of this write, when someone listens. */
-      changes?: EntityChange[];
+      /** The change feed's (and the history's) record of this write. */
+      changes: EntityChange[];
     },
   ): Promise<void> {
     const { owned, seen, result, now } = state;
@@ -404,10 +433,8 @@ export class EntityStore {
         inserts.push(this.toRow(randomUUID(), prepared, locationId, problems, now));
         result.inserted++;
       }
-      if (state.changes) {
-        for (const w of inserts) state.changes.push({ action: 'created', ref: w.row.entity_ref });
-        if (updates.length) state.changes.push(...(await this.describeUpdates(trx, updates)));
-      }
+      for (const w of inserts) state.changes.push({ action: 'created', ref: w.row.entity_ref });
+      if (updates.length) state.changes.push(...(await this.describeUpdates(trx, updates)));
       await this.database.insertMany(
         trx,
         'catalog_entities',
@@ -436,7 +463,10 @@ export class EntityStore {
     }
   }
 
-  /** The feed's entries for rows about to be overwritten: which paths their new version changes. */
+  /**
+   * The feed's entries for rows about to be overwritten: which paths their new version
+   * changes, and the values before and after.
+   */
   private async describeUpdates(
     trx: Kysely<CatalogTables>,
     updates: Written[],
@@ -453,9 +483,15 @@ export class EntityStore {
     }
     return updates.map(({ row, entity }) => {
       const old = before.get(row.id);
-      const changed = old ? changedPaths(JSON.parse(old.body) as Entity, entity) : [];
-      if (old && (old.problems ?? null) !== row.problems) changed.push('status.items');
-      return { action: 'updated' as const, ref: row.entity_ref, changed };
+      if (!old) return { action: 'updated' as const, ref: row.entity_ref, changed: [] };
+      const oldEntity = JSON.parse(old.body) as Entity;
+      const changed = changedPaths(oldEntity, entity);
+      if ((old.problems ?? null) !== row.problems) changed.push('status.items');
+      const diff = entityDiff(
+        { entity: oldEntity, problems: parseProblems(old.problems) },
+        { entity, problems: parseProblems(row.problems) },
+      );
+      return { action: 'updated' as const, ref: row.entity_ref, changed, diff };
     });
   }
 
@@ -624,6 +660,11 @@ export class EntityStore {
   ): Promise<number> {
     const upserted: string[] = [];
     const deleted: string[] = [];
+    const released = (): EntityChange[] => [
+      ...upserted.map((ref) => ({ action: 'orphaned' as const, ref })),
+      ...deleted.map((ref) => ({ action: 'deleted' as const, ref })),
+    ];
+    const now = new Date().toISOString();
     const count = await this.db.transaction().execute(async (trx) => {
       await this.lockWrites(trx);
       await this.bumpGeneration(trx);
@@ -636,7 +677,6 @@ export class EntityStore {
         await this.deleteRows(trx, rows);
         for (const row of rows) deleted.push(row.entity_ref);
       } else {
-        const now = new Date().toISOString();
         for (const row of rows) {
           if (row.orphan) continue;
           await this.markOrphan(trx, row.id, now);
@@ -652,12 +692,10 @@ export class EntityStore {
         .deleteFrom('catalog_location_files')
         .where('location_id', '=', locationId)
         .execute();
+      await this.recordEvents(trx, released(), cause, now);
       return rows.length;
     });
-    this.emitFeed(cause, [
-      ...upserted.map((ref) => ({ action: 'orphaned' as const, ref })),
-      ...deleted.map((ref) => ({ action: 'deleted' as const, ref })),
-    ]);
+    this.emitFeed(cause, released());
     await this.emitChanged(upserted, deleted);
     return count;
   }
@@ -682,6 +720,12 @@ export class EntityStore {
           .execute();
       }
       deletedRef = row.entity_ref;
+      await this.recordEvents(
+        trx,
+        [{ action: 'deleted', ref: row.entity_ref }],
+        cause,
+        new Date().toISOString(),
+      );
       return true;
     });
     if (deletedRef) {
@@ -742,6 +786,19 @@ export class EntityStore {
   }
 }
 
+function parseProblems(problems: string | null): EntityStatusItem[] | null {
+  return problems ? (JSON.parse(problems) as EntityStatusItem[]) : null;
+}
+
+/** The diff of an entity whose last good version is kept while its problems changed. */
+function problemsDiff(before: string | null, after: EntityStatusItem[]): EntityDiff {
+  const same = { apiVersion: '', kind: '', metadata: { name: '' } } as Entity;
+  return entityDiff(
+    { entity: same, problems: parseProblems(before) },
+    { entity: same, problems: after },
+  );
+}
+
 /** Bookkeeping fields every write sets anew: a change there is not a change of the entity. */
 const IGNORED_PATHS = new Set(['metadata.uid', 'metadata.etag', 'relations', 'status']);
 
@@ -771,17 +828,4 @@ export function changedPaths(before: Entity, after: Entity): string[] {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Deep equality of JSON values, whatever the order of object keys. */
-function sameJson(x: unknown, y: unknown): boolean {
-  if (x === y) return true;
-  if (Array.isArray(x) || Array.isArray(y)) {
-    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
-    return x.every((v, i) => sameJson(v, y[i]));
-  }
-  if (!isRecord(x) || !isRecord(y)) return false;
-  const keys = Object.keys(x);
-  if (keys.length !== Object.keys(y).length) return false;
-  return keys.every((k) => k in y && sameJson(x[k], y[k]));
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Problem } from '../../../../model/entity.ts';
+import type { ProviderProblem } from '../../common/providers.ts';
 import type { Database } from '../../../../core/plugin-api.ts';
 import type { FileOutcome } from '../ingest/ingest-location.ts';
 import type { CatalogRule } from '../ingest/rules.ts';
@@ -12,7 +13,7 @@ export interface LocationRow {
   seq: number;
   type: string;
   target: string;
-  origin: 'config' | 'api';
+  origin: LocationOrigin;
   base_dir: string | null;
   rules: string | null;
   created_at: string;
@@ -21,14 +22,28 @@ export interface LocationRow {
   content_hash: string | null;
   entity_count: number;
   problems: string;
+  /** Set when `origin` is `provider`: the id of the discovery provider that owns it. */
+  provider_id: string | null;
+  /** The repository (or organisation) the provider found it in: `org/repo`. */
+  provider_source: string | null;
+  /** Version of the file at its last read, when the provider prefetched it (blob oid, commit). */
+  provider_version: string | null;
 }
+
+/**
+ * Who registered a location: app-config (`config`), the API (`api`), or a discovery provider
+ * (`provider`, which then decides when it is read and when it goes).
+ */
+export type LocationOrigin = 'config' | 'api' | 'provider';
 
 /** A registered location as the API shows it, with its ingestion status. */
 export interface LocationStatus {
   id: string;
   type: string;
   target: string;
-  origin: 'config' | 'api';
+  origin: LocationOrigin;
+  /** The discovery provider that owns it, for `origin: provider`. */
+  providerId?: string;
   lastReadAt: string | null;
   readMs: number | null;
   contentHash: string | null;
@@ -42,6 +57,7 @@ export function toStatus(row: LocationRow): LocationStatus {
     type: row.type,
     target: row.target,
     origin: row.origin,
+    ...(row.provider_id ? { providerId: row.provider_id } : {}),
     lastReadAt: row.last_read_at,
     readMs: row.read_ms,
     contentHash: row.content_hash,
@@ -60,6 +76,66 @@ export class LocationStore {
 
   list(): Promise<LocationRow[]> {
     return this.reader.selectFrom('catalog_locations').selectAll().orderBy('seq').execute();
+  }
+
+  /** The locations a discovery provider owns. */
+  listByProvider(providerId: string): Promise<LocationRow[]> {
+    return this.db
+      .selectFrom('catalog_locations')
+      .selectAll()
+      .where('origin', '=', 'provider')
+      .where('provider_id', '=', providerId)
+      .orderBy('seq')
+      .execute();
+  }
+
+  /** How many locations each provider owns. */
+  async countByProvider(): Promise<Map<string, number>> {
+    const rows = await this.reader
+      .selectFrom('catalog_locations')
+      .select(['provider_id', sql<number>`count(*)`.as('n')])
+      .where('origin', '=', 'provider')
+      .groupBy('provider_id')
+      .execute();
+    return new Map(rows.map((r) => [r.provider_id ?? '', Number(r.n)]));
+  }
+
+  /**
+   * The errors of each provider's locations, as their last read recorded them, with the
+   * repository they came from and the file and line.
+   */
+  async providerProblems(): Promise<Map<string, ProviderProblem[]>> {
+    const rows = await this.reader
+      .selectFrom('catalog_locations')
+      .select(['provider_id', 'provider_source', 'target', 'problems'])
+      .where('origin', '=', 'provider')
+      .where('problems', '<>', '[]')
+      .orderBy('seq')
+      .execute();
+    const out = new Map<string, ProviderProblem[]>();
+    for (const row of rows) {
+      const list = out.get(row.provider_id ?? '') ?? [];
+      for (const problem of JSON.parse(row.problems) as Problem[]) {
+        if (problem.level !== 'error') continue;
+        list.push({
+          source: row.provider_source ?? row.target,
+          message: problem.path ? `${problem.path}: ${problem.message}` : problem.message,
+          file: problem.file ?? row.target,
+          ...(problem.line ? { line: problem.line } : {}),
+        });
+      }
+      out.set(row.provider_id ?? '', list);
+    }
+    return out;
+  }
+
+  /** Records the version of the file a provider prefetched, as read (null: unknown). */
+  async setProviderVersion(id: string, version: string | null): Promise<void> {
+    await this.db
+      .updateTable('catalog_locations')
+      .set({ provider_version: version })
+      .where('id', '=', id)
+      .execute();
   }
 
   get(id: string): Promise<LocationRow | undefined> {
@@ -82,8 +158,10 @@ export class LocationStore {
   async create(input: {
     type: string;
     target: string;
-    origin: 'config' | 'api';
+    origin: LocationOrigin;
     rules?: CatalogRule[];
+    /** For `origin: provider`. */
+    provider?: { id: string; source: string };
   }): Promise<LocationRow> {
     const last = await this.db
       .selectFrom('catalog_locations')
@@ -103,6 +181,9 @@ export class LocationStore {
       content_hash: null,
       entity_count: 0,
       problems: '[]',
+      provider_id: input.provider?.id ?? null,
+      provider_source: input.provider?.source ?? null,
+      provider_version: null,
     };
     // Replicas starting together register the same config locations: the first insert
     // wins and everyone gets the stored row.

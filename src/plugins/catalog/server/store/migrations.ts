@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { createLeaseTable } from '../../../../core/database/leases.ts';
 import type { Migration } from '../../../../core/plugin-api.ts';
 import { createDerivedIndexes } from './derived-indexes.ts';
 import { TITLE_OR_NAME_KEY } from './search-rows.ts';
@@ -123,6 +124,77 @@ export const catalogMigrations: Migration[] = [
         left join catalog_search t
           on t.entity_id = n.entity_id and t.key || '' = 'metadata.title'
         where n.key = 'metadata.name'`.execute(db);
+    },
+  },
+  {
+    // Entity history (history/): one row per entity created, updated, orphaned or deleted,
+    // written in the transaction that changed the entity, so every replica reads the same
+    // history and a crash loses none of it. The id orders events and is what a stream resumes
+    // from: AUTOINCREMENT on SQLite, so ids of pruned events are never handed out again.
+    name: '0003_entity_events',
+    async up({ db, dialect }) {
+      await db.schema
+        .createTable('catalog_entity_events')
+        .addColumn('id', dialect === 'pg' ? 'bigserial' : 'integer', (c) =>
+          dialect === 'pg' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('entity_ref', 'varchar(512)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(64)', (c) => c.notNull())
+        .addColumn('action', 'varchar(16)', (c) => c.notNull())
+        .addColumn('diff', 'text')
+        .addColumn('cause', 'text', (c) => c.notNull())
+        .execute();
+      // One entity's history, newest first.
+      await db.schema
+        .createIndex('catalog_entity_events_ref')
+        .on('catalog_entity_events')
+        .columns(['entity_ref', 'id'])
+        .execute();
+      // Retention by age and `since=<time>`.
+      await db.schema
+        .createIndex('catalog_entity_events_created')
+        .on('catalog_entity_events')
+        .column('created_at')
+        .execute();
+    },
+  },
+  {
+    // Discovery providers (providers/): a location a provider listed is `origin: provider`
+    // with the provider's id, the repository it came from, and the version (blob oid, commit)
+    // of the file at its last read, so a scan that prefetched an unchanged file skips the read.
+    // The status table is what every replica shows on the health page; the lease table lets
+    // one replica at a time scan a provider.
+    name: '0004_provider_locations',
+    async up({ db }) {
+      await db.schema
+        .alterTable('catalog_locations')
+        .addColumn('provider_id', 'varchar(128)')
+        .execute();
+      await db.schema
+        .alterTable('catalog_locations')
+        .addColumn('provider_source', 'varchar(512)')
+        .execute();
+      await db.schema
+        .alterTable('catalog_locations')
+        .addColumn('provider_version', 'varchar(256)')
+        .execute();
+      await db.schema
+        .createIndex('catalog_locations_provider')
+        .on('catalog_locations')
+        .column('provider_id')
+        .execute();
+      await db.schema
+        .createTable('catalog_provider_status')
+        .addColumn('provider_id', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('state', 'varchar(32)', (c) => c.notNull())
+        .addColumn('last_scan', 'text')
+        .addColumn('errors', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('pending_removal', 'text')
+        .addColumn('last_webhook', 'text')
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute();
+      await createLeaseTable(db, 'catalog_provider_leases', 'provider_id', 'varchar(128)');
     },
   },
 ];

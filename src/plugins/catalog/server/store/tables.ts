@@ -1,3 +1,4 @@
+import type { EntityEventRow } from '../history/event-rows.ts';
 import type { EntityRow, RelationRow } from './entity-store.ts';
 import type { LocationRow } from './location-store.ts';
 import type { SearchRow } from './search-rows.ts';
@@ -10,4 +11,5 @@ export interface CatalogTables {
   catalog_locations: LocationRow;
   catalog_location_files: { location_id: string; file: string; hash: string; outcome: string };
   catalog_state: { id: number; generation: number };
+  catalog_entity_events: EntityEventRow;
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { Leases } from '../../../../core/database/leases.ts';
 import type { Database, Migration } from '../../../../core/plugin-api.ts';
 import type {
   BuildLogLine,
@@ -88,10 +89,13 @@ export function trimLog(lines: BuildLogLine[]): BuildLogLine[] {
 export class BuildRecords {
   private readonly db: Kysely<Tables>;
   private readonly reader: Kysely<Tables>;
+  /** Keep replicas from building one entity's docs twice at once. */
+  private readonly locks: Leases;
 
   constructor(database: Database) {
     this.db = database.db as Kysely<Tables>;
     this.reader = database.reader as Kysely<Tables>;
+    this.locks = new Leases(database, 'techdocs_build_locks', 'entity_ref');
   }
 
   async save(
@@ -139,7 +143,6 @@ export class BuildRecords {
     entityRefs: string[],
   ): Promise<Map<string, Omit<BuildRecord, 'log'> & { building: boolean }>> {
     const out = new Map<string, Omit<BuildRecord, 'log'> & { building: boolean }>();
-    const now = Date.now();
     for (let i = 0; i < entityRefs.length; i += 500) {
       const part = entityRefs.slice(i, i + 500);
       const rows = await this.reader
@@ -157,16 +160,7 @@ export class BuildRecords {
         ])
         .where('entity_ref', 'in', part)
         .execute();
-      const locks = new Set(
-        (
-          await this.reader
-            .selectFrom('techdocs_build_locks')
-            .select('entity_ref')
-            .where('entity_ref', 'in', part)
-            .where('expires_at', '>', now)
-            .execute()
-        ).map((l) => l.entity_ref),
-      );
+      const locks = await this.locks.lockedAmong(part, this.reader);
       for (const row of rows) {
         const { log: _log, ...rest } = toRecord({ ...row, log: '[]' });
         out.set(row.entity_ref, { ...rest, building: locks.has(row.entity_ref) });
@@ -179,51 +173,24 @@ export class BuildRecords {
   }
 
   /** Whether any server holds a live build lock for the entity. */
-  async isLocked(entityRef: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('techdocs_build_locks')
-      .select('entity_ref')
-      .where('entity_ref', '=', entityRef)
-      .where('expires_at', '>', Date.now())
-      .executeTakeFirst();
-    return row !== undefined;
+  isLocked(entityRef: string): Promise<boolean> {
+    return this.locks.isLocked(entityRef);
   }
 
   /**
-   * Takes the build lock of an entity for `holder`, unless another server holds a live one.
-   * An expired lock (its server died mid-build) is removed first. Two servers racing insert
-   * the same primary key: exactly one wins.
+   * Takes the build lock of an entity for `holder`, unless another server holds a live one
+   * (one that died mid-build lets it expire).
    */
-  async tryLock(entityRef: string, holder: string, ttlMs: number): Promise<boolean> {
-    const now = Date.now();
-    await this.db
-      .deleteFrom('techdocs_build_locks')
-      .where('entity_ref', '=', entityRef)
-      .where('expires_at', '<=', now)
-      .execute();
-    const result = await this.db
-      .insertInto('techdocs_build_locks')
-      .values({ entity_ref: entityRef, holder, expires_at: now + ttlMs })
-      .onConflict((oc) => oc.column('entity_ref').doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  tryLock(entityRef: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.locks.tryLock(entityRef, holder, ttlMs);
   }
 
   async extendLock(entityRef: string, holder: string, ttlMs: number): Promise<void> {
-    await this.db
-      .updateTable('techdocs_build_locks')
-      .set({ expires_at: Date.now() + ttlMs })
-      .where('entity_ref', '=', entityRef)
-      .where('holder', '=', holder)
-      .execute();
+    await this.locks.extend(entityRef, holder, ttlMs);
   }
 
-  async unlock(entityRef: string, holder: string): Promise<void> {
-    await this.db
-      .deleteFrom('techdocs_build_locks')
-      .where('entity_ref', '=', entityRef)
-      .where('holder', '=', holder)
-      .execute();
+  unlock(entityRef: string, holder: string): Promise<void> {
+    return this.locks.unlock(entityRef, holder);
   }
 }
 
