@@ -1,8 +1,19 @@
+import { Landmark, Moon, Sun } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Link, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { PluginFailures } from './external-plugins.tsx';
-import { type SearchBoxProps, usePageTitle, usePermissions, useExtensions } from './plugin-api.ts';
+import {
+  type SearchBoxProps,
+  type SidebarItem,
+  usePageTitle,
+  usePermissions,
+  useExtensions,
+} from './plugin-api.ts';
+import { sidebarIcon } from './sidebar-icons.ts';
 import { useTheme } from './theme.ts';
+
+/** Sidebar items from this order on are about running the portal, listed apart at the end. */
+const ADMIN_ORDER = 90;
 
 /**
  * The shell's own search box, used when no plugin provides one (`searchBox` in the plugin
@@ -97,10 +108,15 @@ export function App() {
   const denied = new Set(
     gated.filter((_, n) => answers?.[n]?.result === 'DENY').map((i) => i.permission),
   );
-  const items = [
+  const items: SidebarItem[] = [
     { to: '/', label: 'Home', order: 0 },
     ...sidebarItems.filter((i) => !i.permission || !denied.has(i.permission)),
   ];
+  const sections = [
+    { label: 'Portal', items: items.filter((i) => (i.order ?? 100) < ADMIN_ORDER) },
+    { label: 'Manage', items: items.filter((i) => (i.order ?? 100) >= ADMIN_ORDER) },
+  ].filter((section) => section.items.length > 0);
+  const ThemeIcon = theme === 'dark' ? Sun : Moon;
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -108,7 +124,10 @@ export function App() {
       </a>
       <header className="topbar">
         <Link to="/" className="brand">
-          Atrium
+          <span className="brand-mark" aria-hidden="true">
+            <Landmark size={18} />
+          </span>
+          <span className="brand-name">Atrium</span>
         </Link>
         <Search id="global-search" />
         <button
@@ -117,8 +136,8 @@ export function App() {
           onClick={toggle}
           title={theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'}
         >
-          {/* The name is the visible words (WCAG 2.5.3, label in name); the symbol is decoration. */}
-          <span aria-hidden="true">{theme === 'dark' ? '☀' : '☾'}</span>{' '}
+          {/* The name is the visible words (WCAG 2.5.3, label in name); the icon is decoration. */}
+          <ThemeIcon size={16} aria-hidden />
           {theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>
         {topBarItems.map(({ id, component: Item }) => (
@@ -126,22 +145,28 @@ export function App() {
         ))}
       </header>
       <nav className="sidebar" aria-label="Main">
-        <ul>
-          {items.map((item) => {
-            const active = isActive(item.to, items, location);
-            return (
-              <li key={item.to}>
-                <Link
-                  to={item.to}
-                  className={active ? 'active' : undefined}
-                  aria-current={active ? 'page' : undefined}
-                >
-                  {item.label}
-                </Link>
-              </li>
-            );
-          })}
-        </ul>
+        <div className="sidebar-inner">
+          {sections.map((section) => (
+            <ul key={section.label} className="sidebar-section" aria-label={section.label}>
+              {section.items.map((item) => {
+                const active = isActive(item.to, items, location);
+                const Icon = item.icon ?? sidebarIcon(item.to);
+                return (
+                  <li key={item.to}>
+                    <Link
+                      to={item.to}
+                      className={active ? 'active' : undefined}
+                      aria-current={active ? 'page' : undefined}
+                    >
+                      <Icon size={18} aria-hidden />
+                      <span className="nav-label">{item.label}</span>
+                    </Link>
+                  </li>
+                );
+              })}
+            </ul>
+          ))}
+        </div>
       </nav>
       <main id="main" className="content" tabIndex={-1}>
         <PluginFailures />

@@ -29,6 +29,10 @@
  *   and turns a chosen value into a catalog API filter (`toFilter`, e.g.
  *   `scorecard.production-readiness.level=Gold`) that the explorer joins to its own.
  *
+ * The design system comes with it: kinds drawn one way everywhere (`KindIcon`, `KindBadge`,
+ * `kindLook`), icons for Backstage link icon names (`LinkIcon`), Radix-based `WithTooltip`,
+ * `Disclosure` and `Menu`, and the user's starred entities (`useStarredEntities`).
+ *
  * Plugins reach the backend with `fetchJson` (errors name the failed request), show entity refs
  * by their targets' titles with `useRefTarget`/`useRefLabels` (batched and cached), ask what the
  * caller may do with `usePermissions`, say why a request was refused with `explainError`, and
@@ -56,6 +60,17 @@ export {
   useRefTarget,
 } from './entity-refs.ts';
 export {
+  KindBadge,
+  KindIcon,
+  type KindIconProps,
+  type KindLook,
+  KNOWN_KINDS,
+  kindLook,
+} from './kinds.tsx';
+export { LinkIcon, linkIcon } from './link-icons.tsx';
+export { readStarred, setStarred, useStarredEntities } from './starred.ts';
+export { Disclosure, Menu, MenuItem, WithTooltip } from './ui.tsx';
+export {
   type Denial,
   denialOf,
   explainError,
@@ -78,6 +93,8 @@ export interface SidebarItem {
   order?: number;
   /** Shown only to callers this permission is not denied to (e.g. `permission.policy.read`). */
   permission?: string;
+  /** Drawn before the label (decoration: the label names the item); a lucide icon fits. */
+  icon?: ComponentType<{ size?: number; 'aria-hidden'?: boolean }>;
 }
 
 export interface EntityContentProps {

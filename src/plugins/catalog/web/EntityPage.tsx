@@ -1,7 +1,23 @@
 import { useQuery } from '@tanstack/react-query';
+import { Activity, Copy, FileCode2, Mail, Star } from 'lucide-react';
 import { Link, useParams } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
-import { appliesTo, ApiError, usePageTitle, useExtensions } from '../../../web/plugin-api.ts';
+import { stringifyEntityRef } from '../../../model/ref.ts';
+import {
+  ApiError,
+  appliesTo,
+  KindBadge,
+  KindIcon,
+  kindLook,
+  Menu,
+  MenuItem,
+  resolveRef,
+  useExtensions,
+  useIdentity,
+  usePageTitle,
+  useStarredEntities,
+  WithTooltip,
+} from '../../../web/plugin-api.ts';
 import { type EntityName, getEntity, getEntityStatus } from './api.ts';
 import { entityPath, ErrorState, Loading, OwnerLink, SafeLink } from './shared.tsx';
 import { UnregisterEntity } from './UnregisterEntity.tsx';
@@ -23,74 +39,146 @@ export function useEntityStatus(entity: Entity) {
   });
 }
 
+/** The owner's contact address (`spec.profile.email` of the owning group or user), if any. */
+function OwnerContact({ owner, namespace }: { owner: string; namespace: string }) {
+  const ref = resolveRef(owner, { defaultKind: 'group', defaultNamespace: namespace });
+  const kind = ref?.kind.toLowerCase();
+  const name = { kind: kind ?? '', namespace: ref?.namespace ?? '', name: ref?.name ?? '' };
+  const target = useQuery({
+    queryKey: ['entity', name],
+    queryFn: ({ signal }) => getEntity(name, signal),
+    enabled: kind === 'group' || kind === 'user',
+    staleTime: 60_000,
+  });
+  const profile = target.data?.spec?.profile as { email?: unknown } | undefined;
+  const email = typeof profile?.email === 'string' ? profile.email.trim() : '';
+  if (!email) return null;
+  return (
+    <span className="owner-contact" data-testid="owner-contact">
+      <Mail size={14} aria-hidden />
+      <SafeLink url={`mailto:${email}`}>{email}</SafeLink>
+    </span>
+  );
+}
+
+/** Star or unstar from the header; the stars live in this browser, per user. */
+function StarButton({ entity }: { entity: Entity }) {
+  const { userEntityRef } = useIdentity();
+  const { isStarred, toggle } = useStarredEntities(userEntityRef);
+  const ref = stringifyEntityRef(entity);
+  const on = isStarred(ref);
+  return (
+    <WithTooltip label={on ? 'Starred: click to unstar' : 'Add to your starred entities'}>
+      <button
+        type="button"
+        className="icon-button star-button"
+        aria-pressed={on}
+        onClick={() => toggle(ref)}
+      >
+        <Star size={16} aria-hidden className={on ? 'star-on' : undefined} />
+        Star
+      </button>
+    </WithTooltip>
+  );
+}
+
+function MoreActions({ entity }: { entity: Entity }) {
+  const base = entityPath(entity);
+  const ref = stringifyEntityRef(entity);
+  return (
+    <Menu label="More actions">
+      <MenuItem onSelect={() => void navigator.clipboard?.writeText(ref).catch(() => {})}>
+        <Copy size={16} aria-hidden /> Copy entity ref
+      </MenuItem>
+      <MenuItem asChild>
+        <Link to={`${base}/raw`}>
+          <FileCode2 size={16} aria-hidden /> View YAML
+        </Link>
+      </MenuItem>
+      <MenuItem asChild>
+        <Link to={`${base}/status`}>
+          <Activity size={16} aria-hidden /> Ingestion status
+        </Link>
+      </MenuItem>
+    </Menu>
+  );
+}
+
+/**
+ * What a reader asks first: what this is (kind icon, kind and type), its name, who owns it and
+ * how to reach them, its lifecycle and tags; star and more actions on the right.
+ */
 function Header({ entity }: { entity: Entity }) {
   const spec = entity.spec ?? {};
   const ns = entity.metadata.namespace ?? 'default';
   const status = useEntityStatus(entity);
   const errors = status.data?.items.filter((i) => i.level === 'error').length ?? 0;
   const warnings = status.data?.items.filter((i) => i.level === 'warning').length ?? 0;
+  const tags = entity.metadata.tags ?? [];
   return (
     <header className="entity-header">
-      <div className="kind">
-        {entity.kind}
-        {typeof spec.type === 'string' ? ` · ${spec.type}` : ''}
-      </div>
-      <h1>{entity.metadata.title ?? entity.metadata.name}</h1>
-      <dl className="props">
-        {typeof spec.owner === 'string' && (
-          <>
-            <dt>Owner</dt>
-            <dd>
-              <OwnerLink owner={spec.owner} namespace={ns} />
-            </dd>
-          </>
-        )}
-        {typeof spec.lifecycle === 'string' && (
-          <>
-            <dt>Lifecycle</dt>
-            <dd>{spec.lifecycle}</dd>
-          </>
-        )}
-        {(entity.metadata.tags?.length ?? 0) > 0 && (
-          <>
-            <dt>Tags</dt>
-            <dd>
-              {entity.metadata.tags!.map((t) => (
-                <Link key={t} className="badge" to={`/catalog?tag=${encodeURIComponent(t)}`}>
-                  {t}
-                </Link>
-              ))}
-            </dd>
-          </>
-        )}
-        {(entity.metadata.links?.length ?? 0) > 0 && (
-          <>
-            <dt>Links</dt>
-            <dd>
-              <ul className="plain">
-                {entity.metadata.links!.map((l, i) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: links have no identity
-                  <li key={i}>
-                    <SafeLink url={l.url}>{l.title ?? l.url}</SafeLink>
-                  </li>
+      <span className="kind-tile kind-tinted" data-kind={kindLook(entity.kind).id}>
+        <KindIcon kind={entity.kind} size={24} labelled />
+      </span>
+      <div className="entity-header-main">
+        <div className="kind">
+          <KindBadge
+            kind={entity.kind}
+            type={typeof spec.type === 'string' ? spec.type : undefined}
+          />
+          {ns !== 'default' && <span>namespace {ns}</span>}
+        </div>
+        <h1>{entity.metadata.title ?? entity.metadata.name}</h1>
+        <dl className="entity-facts">
+          {typeof spec.owner === 'string' && (
+            <div>
+              <dt>Owner</dt>
+              <dd data-testid="entity-owner">
+                <OwnerLink owner={spec.owner} namespace={ns} />
+                <OwnerContact owner={spec.owner} namespace={ns} />
+              </dd>
+            </div>
+          )}
+          {typeof spec.lifecycle === 'string' && (
+            <div>
+              <dt>Lifecycle</dt>
+              <dd>
+                <span className="lifecycle" data-lifecycle={spec.lifecycle.toLowerCase()}>
+                  {spec.lifecycle}
+                </span>
+              </dd>
+            </div>
+          )}
+          {tags.length > 0 && (
+            <div>
+              <dt>Tags</dt>
+              <dd>
+                {tags.map((t) => (
+                  <Link key={t} className="badge" to={`/catalog?tag=${encodeURIComponent(t)}`}>
+                    {t}
+                  </Link>
                 ))}
-              </ul>
-            </dd>
-          </>
-        )}
-        {(errors > 0 || warnings > 0) && (
-          <>
-            <dt>Ingestion</dt>
-            <dd>
-              <Link to={`${entityPath(entity)}/status`} className="level-error">
-                {errors} {errors === 1 ? 'error' : 'errors'}, {warnings}{' '}
-                {warnings === 1 ? 'warning' : 'warnings'}
-              </Link>
-            </dd>
-          </>
-        )}
-      </dl>
-      <UnregisterEntity entity={entity} />
+              </dd>
+            </div>
+          )}
+          {(errors > 0 || warnings > 0) && (
+            <div>
+              <dt>Ingestion</dt>
+              <dd>
+                <Link to={`${entityPath(entity)}/status`} className="level-error">
+                  {errors} {errors === 1 ? 'error' : 'errors'}, {warnings}{' '}
+                  {warnings === 1 ? 'warning' : 'warnings'}
+                </Link>
+              </dd>
+            </div>
+          )}
+        </dl>
+        <UnregisterEntity entity={entity} />
+      </div>
+      <div className="entity-header-actions">
+        <StarButton entity={entity} />
+        <MoreActions entity={entity} />
+      </div>
     </header>
   );
 }

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import {
   type CatalogFilter,
+  KindBadge,
   useCatalogColumns,
   useExtensions,
   usePageTitle,
@@ -290,7 +291,9 @@ export function ExplorerPage() {
                     <td>
                       <Link to={entityPath(e)}>{e.metadata.title ?? e.metadata.name}</Link>
                     </td>
-                    <td>{e.kind}</td>
+                    <td>
+                      <KindBadge kind={e.kind} />
+                    </td>
                     <td>{String(e.spec?.type ?? '')}</td>
                     <td>
                       {typeof e.spec?.owner === 'string' && (

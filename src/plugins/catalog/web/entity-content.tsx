@@ -1,48 +1,55 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { BookOpen, Eye, FolderGit2, Pencil } from 'lucide-react';
+import { Fragment, useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import {
-  ANNOTATION_SOURCE_LOCATION,
-  ANNOTATION_VIEW_URL,
-  type Entity,
-} from '../../../model/entity.ts';
+import type { Entity } from '../../../model/entity.ts';
 import { stringifyEntityRef } from '../../../model/ref.ts';
-import type { EntityContentProps } from '../../../web/plugin-api.ts';
+import {
+  Disclosure,
+  type EntityContentProps,
+  LinkIcon,
+  resolveRef,
+} from '../../../web/plugin-api.ts';
 import { TITLE_OR_NAME } from '../common/fields.ts';
-import { queryEntities } from './api.ts';
+import {
+  displayLocation,
+  docsPath,
+  isLocationAnnotation,
+  locationBase,
+  sourceLinks,
+} from './about.ts';
+import { getEntity, queryEntities } from './api.ts';
 import { useEntityStatus } from './EntityPage.tsx';
-import { EntityRefLink, entityPath, formatTime, QueryView, SafeLink } from './shared.tsx';
+import {
+  EntityRefLink,
+  entityPath,
+  formatTime,
+  isSafeUrl,
+  LinkButton,
+  QueryView,
+  SafeLink,
+} from './shared.tsx';
 
-/** Annotations worth showing on the About card. */
-const NOTABLE = [
-  ANNOTATION_SOURCE_LOCATION,
-  ANNOTATION_VIEW_URL,
-  'backstage.io/edit-url',
-  'backstage.io/techdocs-ref',
-  'github.com/project-slug',
-  'gitlab.com/project-slug',
-  'backstage.io/managed-by-location',
-  'backstage.io/orphan',
-];
-
-/** `url:https://…` → the URL; `file:/x` stays text. */
-function sourceUrl(value: string): string {
-  return value.replace(/^url:/, '');
-}
-
+/**
+ * The About card answers "what is this and where do I go next": description, system and
+ * domain, the source repository, docs, the catalog file to view or edit, and the entity's
+ * links as buttons. Every annotation and label is there too, behind "Technical details",
+ * with the server's own file paths shown relative to the entity's location.
+ */
 export function AboutCard({ entity }: EntityContentProps) {
   const spec = entity.spec ?? {};
   const ns = entity.metadata.namespace ?? 'default';
   const annotations = entity.metadata.annotations ?? {};
-  const source = annotations[ANNOTATION_SOURCE_LOCATION];
-  const notable = Object.entries(annotations).filter(
-    ([k]) => NOTABLE.includes(k) && k !== ANNOTATION_SOURCE_LOCATION,
-  );
-  const others = Object.entries(annotations).filter(([k]) => !NOTABLE.includes(k));
+  const links = entity.metadata.links ?? [];
+  const source = sourceLinks(annotations);
+  const docs = docsPath(entity);
+  const hasActions = Boolean(source.viewUrl || source.editUrl);
   return (
-    <section className="card" aria-labelledby="about-title">
+    <section className="card about-card" aria-labelledby="about-title">
       <h2 id="about-title">About</h2>
-      <p data-testid="description">{entity.metadata.description ?? 'No description.'}</p>
+      <p data-testid="description" className="about-description">
+        {entity.metadata.description ?? 'No description.'}
+      </p>
       <dl className="props">
         {typeof spec.system === 'string' && (
           <>
@@ -52,36 +59,167 @@ export function AboutCard({ entity }: EntityContentProps) {
             </dd>
           </>
         )}
-        {typeof spec.domain === 'string' && (
+        {typeof spec.domain === 'string' ? (
           <>
             <dt>Domain</dt>
             <dd>
               <EntityRefLink entityRef={spec.domain} defaultKind="domain" defaultNamespace={ns} />
             </dd>
           </>
+        ) : (
+          typeof spec.system === 'string' && <SystemDomain system={spec.system} namespace={ns} />
         )}
-        {source && (
+        {source.repository && (
           <>
-            <dt>Source</dt>
+            <dt>Repository</dt>
             <dd>
-              <SafeLink url={sourceUrl(source)}>{source}</SafeLink>
+              <SafeLink url={source.repository.url}>
+                <FolderGit2 size={14} aria-hidden className="inline-icon" />
+                {source.repository.label}
+              </SafeLink>
             </dd>
           </>
         )}
-        {[...notable, ...others].map(([key, value]) => (
-          <div key={key} style={{ display: 'contents' }}>
+        {docs && (
+          <>
+            <dt>Docs</dt>
+            <dd>
+              <Link to={docs} data-testid="docs-link">
+                <BookOpen size={14} aria-hidden className="inline-icon" />
+                Read the docs
+              </Link>
+            </dd>
+          </>
+        )}
+      </dl>
+      {hasActions && (
+        <div className="about-section">
+          <h3>Catalog file</h3>
+          <div className="button-row">
+            {source.viewUrl && (
+              <LinkButton
+                url={source.viewUrl}
+                icon={<Eye size={16} aria-hidden />}
+                testId="view-source"
+              >
+                View source
+              </LinkButton>
+            )}
+            {source.editUrl && (
+              <LinkButton
+                url={source.editUrl}
+                icon={<Pencil size={16} aria-hidden />}
+                testId="edit-source"
+              >
+                Edit this file
+              </LinkButton>
+            )}
+          </div>
+        </div>
+      )}
+      {links.length > 0 && (
+        <div className="about-section">
+          <h3>Links</h3>
+          <ul className="button-row plain-list" data-testid="entity-links">
+            {links.map((l, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: links have no identity
+              <li key={i}>
+                <LinkButton url={l.url} icon={<LinkIcon name={l.icon} />}>
+                  {l.title ?? l.url}
+                </LinkButton>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <TechnicalDetails entity={entity} />
+    </section>
+  );
+}
+
+/** The domain of an entity's system (components and APIs name only their system). */
+function SystemDomain({ system, namespace }: { system: string; namespace: string }) {
+  const ref = resolveRef(system, { defaultKind: 'system', defaultNamespace: namespace });
+  const name = { kind: ref?.kind ?? '', namespace: ref?.namespace ?? '', name: ref?.name ?? '' };
+  const target = useQuery({
+    queryKey: ['entity', name],
+    queryFn: ({ signal }) => getEntity(name, signal),
+    enabled: ref?.kind.toLowerCase() === 'system',
+    staleTime: 60_000,
+  });
+  const domain = target.data?.spec?.domain;
+  if (typeof domain !== 'string') return null;
+  return (
+    <>
+      <dt>Domain</dt>
+      <dd>
+        <EntityRefLink
+          entityRef={domain}
+          defaultKind="domain"
+          defaultNamespace={target.data?.metadata.namespace ?? namespace}
+        />
+      </dd>
+    </>
+  );
+}
+
+/** An annotation's value: a web address as a link, a location as a person reads it. */
+function AnnotationValue({ name, value, base }: { name: string; value: string; base?: string }) {
+  if (isLocationAnnotation(name)) {
+    const shown = displayLocation(value, base);
+    const url = shown.startsWith('url:') ? shown.slice(4) : undefined;
+    return url ? (
+      <SafeLink url={url}>
+        <code>{shown}</code>
+      </SafeLink>
+    ) : (
+      <code>{shown}</code>
+    );
+  }
+  if (isSafeUrl(value) && /^https?:/i.test(value)) {
+    return (
+      <SafeLink url={value}>
+        <code>{value}</code>
+      </SafeLink>
+    );
+  }
+  return <code>{value}</code>;
+}
+
+/** Every annotation and label, for the reader who needs them; closed by default. */
+function TechnicalDetails({ entity }: { entity: Entity }) {
+  const annotations = entity.metadata.annotations ?? {};
+  const labels = entity.metadata.labels ?? {};
+  const base = locationBase(annotations);
+  const sorted = (record: Record<string, string>) =>
+    Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+  return (
+    <Disclosure title="Technical details" className="technical-details">
+      <dl className="props" data-testid="technical-details">
+        <dt>Entity ref</dt>
+        <dd>
+          <code>{stringifyEntityRef(entity)}</code>
+        </dd>
+        {sorted(annotations).map(([key, value]) => (
+          <Fragment key={`a:${key}`}>
             <dt>{key}</dt>
             <dd>
-              {key === ANNOTATION_VIEW_URL || key === 'backstage.io/edit-url' ? (
-                <SafeLink url={value} />
-              ) : (
-                <code>{value}</code>
-              )}
+              <AnnotationValue name={key} value={value} base={base} />
             </dd>
-          </div>
+          </Fragment>
+        ))}
+        {sorted(labels).map(([key, value]) => (
+          <Fragment key={`l:${key}`}>
+            <dt>
+              {key} <span className="muted">(label)</span>
+            </dt>
+            <dd>
+              <code>{value}</code>
+            </dd>
+          </Fragment>
         ))}
       </dl>
-    </section>
+    </Disclosure>
   );
 }
 

@@ -3,7 +3,13 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
 import { parseEntityRef } from '../../../model/ref.ts';
-import { refLabel, resolveRef, useRefLabels, useRefTarget } from '../../../web/plugin-api.ts';
+import {
+  KindIcon,
+  refLabel,
+  resolveRef,
+  useRefLabels,
+  useRefTarget,
+} from '../../../web/plugin-api.ts';
 import './entity-ref.css';
 
 /** The entity page path of an entity or an entity ref (`kind:namespace/name`). */
@@ -27,8 +33,8 @@ export function entityPath(
 /**
  * A ref as the portal shows it everywhere (owners, relations, systems, audit resources): a
  * link to the target, labelled with its title, else its name (`namespace/name` outside the
- * default namespace); the full ref is the link's tooltip, and the kind is a small marker
- * (`data-kind`, drawn by entity-ref.css). A ref that cannot be parsed is shown as written.
+ * default namespace); the full ref is the link's tooltip, and the kind's icon (decoration:
+ * the tooltip names the kind) stands before it. A ref that cannot be parsed is shown as written.
  */
 export function EntityRefLink({
   entityRef,
@@ -44,6 +50,7 @@ export function EntityRefLink({
   if (!ref) return <span>{entityRef}</span>;
   return (
     <span className="entity-ref" data-kind={ref.kind.toLowerCase()}>
+      <KindIcon kind={ref.kind} size={14} />
       <Link to={entityPath(entityRef, { defaultKind, defaultNamespace })} title={ref.canonical}>
         {refLabel(ref, target)}
       </Link>
@@ -100,6 +107,41 @@ export function SafeLink({ url, children }: { url: unknown; children?: ReactNode
   return (
     <a href={url} target="_blank" rel="noopener noreferrer">
       {children ?? url}
+    </a>
+  );
+}
+
+/**
+ * A link drawn as a button with an icon (the About card's links and actions). Like SafeLink,
+ * only http(s) and mailto become links; anything else is shown as a dimmed text button.
+ */
+export function LinkButton({
+  url,
+  icon,
+  children,
+  testId,
+}: {
+  url: unknown;
+  icon: ReactNode;
+  children: ReactNode;
+  testId?: string;
+}) {
+  if (!isSafeUrl(url)) {
+    return (
+      <span
+        className="button button-disabled"
+        title="Not a web link, shown as text"
+        data-testid={testId}
+      >
+        {icon}
+        {children}
+      </span>
+    );
+  }
+  return (
+    <a className="button" href={url} target="_blank" rel="noopener noreferrer" data-testid={testId}>
+      {icon}
+      {children}
     </a>
   );
 }

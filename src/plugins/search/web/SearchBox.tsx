@@ -11,6 +11,7 @@ import type { SearchResult } from '../common/types.ts';
 import { field, groupByType, searchQuery, typeLabel } from './api.ts';
 import { Highlighted } from './highlight.tsx';
 import { resultLink } from './location.ts';
+import { ResultIcon } from './result-icon.tsx';
 
 /** Typing pauses shorter than this do not send a request. */
 const DEBOUNCE_MS = 120;
@@ -205,6 +206,7 @@ export function SearchBox({ id, large }: SearchBoxProps) {
                           onMouseDown={(e) => e.preventDefault()}
                           onClick={() => openResult(result)}
                         >
+                          <ResultIcon result={result} />
                           <span className="suggest-title">
                             {title ? (
                               <Highlighted

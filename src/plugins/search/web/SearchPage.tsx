@@ -6,7 +6,7 @@
 import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { ApiError, usePageTitle } from '../../../web/plugin-api.ts';
+import { ApiError, KindIcon, usePageTitle } from '../../../web/plugin-api.ts';
 import { ErrorState, Loading, OwnerLink, Pager } from '../../catalog/web/shared.tsx';
 import type { SearchQuery, SearchResult } from '../common/types.ts';
 import {
@@ -20,6 +20,7 @@ import {
 } from './api.ts';
 import { Highlighted } from './highlight.tsx';
 import { resultLink } from './location.ts';
+import { ResultIcon } from './result-icon.tsx';
 
 const PAGE_SIZE = 10;
 /** Typing in the page's own box updates the URL after this pause. */
@@ -109,6 +110,7 @@ function ResultItem({ result }: { result: SearchResult }) {
   return (
     <li className="search-result" data-testid="search-result" data-type={result.type}>
       <div className="search-result-head">
+        <ResultIcon result={result} size={18} />
         <h2>
           <ResultTitle result={result} />
         </h2>
@@ -123,6 +125,7 @@ function ResultItem({ result }: { result: SearchResult }) {
         {chipsOf(result).map((c) => (
           <li key={c.label} className="badge">
             <span className="muted">{c.label}:</span>{' '}
+            {c.label === 'Kind' && <KindIcon kind={c.value} size={13} />}
             {c.label === 'Owner' ? (
               <OwnerLink owner={c.value} namespace={field(result, 'namespace')} />
             ) : (

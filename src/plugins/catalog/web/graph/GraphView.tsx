@@ -21,7 +21,7 @@ import {
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { stringifyEntityRef } from '../../../../model/ref.ts';
-import type { EntityContentProps } from '../../../../web/plugin-api.ts';
+import { type EntityContentProps, KindIcon, kindLook } from '../../../../web/plugin-api.ts';
 import { entityPath, ErrorState, Loading } from '../shared.tsx';
 import { ELK_MAX_NODES, type GraphLayout, layoutGraph, NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import {
@@ -44,7 +44,7 @@ type EntityFlowNode = Node<EntityNodeData, 'entity'>;
 
 function EntityNode({ data }: NodeProps<EntityFlowNode>) {
   const { node, root, rollup } = data;
-  const classes = ['graph-node'];
+  const classes = ['graph-node', 'kind-tinted'];
   if (root) classes.push('graph-node-root');
   if (node.missing) classes.push('graph-node-missing');
   return (
@@ -53,20 +53,24 @@ function EntityNode({ data }: NodeProps<EntityFlowNode>) {
       data-testid="graph-node"
       data-ref={node.ref}
       data-root={root || undefined}
+      data-kind={kindLook(node.kind).id}
       title={node.ref}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
-      <span className="graph-node-kind">
-        {node.kind}
-        {node.type ? ` · ${node.type}` : ''}
-        {node.missing ? ' · not in the catalog' : ''}
-      </span>
-      <span className="graph-node-title">{node.title ?? node.name}</span>
-      {rollup && node.count !== undefined && (
-        <span className="graph-node-count" data-testid="graph-node-count">
-          {node.count} {node.count === 1 ? 'entity' : 'entities'}
+      <KindIcon kind={node.kind} size={18} className="graph-node-icon" />
+      <span className="graph-node-text">
+        <span className="graph-node-kind">
+          {node.kind}
+          {node.type ? ` · ${node.type}` : ''}
+          {node.missing ? ' · not in the catalog' : ''}
         </span>
-      )}
+        <span className="graph-node-title">{node.title ?? node.name}</span>
+        {rollup && node.count !== undefined && (
+          <span className="graph-node-count" data-testid="graph-node-count">
+            {node.count} {node.count === 1 ? 'entity' : 'entities'}
+          </span>
+        )}
+      </span>
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
