@@ -7,7 +7,7 @@
  * are checked against what the demo loads.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -220,6 +220,15 @@ describe('README.md config, policy and entity YAML load as they are written', ()
       const env = Object.fromEntries(
         [...block.text.matchAll(/\$\{(\w+)/g)].map((m) => [m[1]!, 'readme-example-value']),
       );
+      // Files the snippet includes with `$file` (a GitHub App's private key): a real PEM.
+      for (const m of block.text.matchAll(/\$file:\s*([\w./-]+\.pem)/g)) {
+        const { privateKey } = generateKeyPairSync('rsa', {
+          modulusLength: 2048,
+          privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+          publicKeyEncoding: { type: 'spki', format: 'pem' },
+        });
+        writeFileSync(join(dir, m[1]!), privateKey);
+      }
       const { warnings } = await loadConfig({ configPaths: [file], cwd: dir, env });
       expect(warnings).toEqual([]);
     } finally {

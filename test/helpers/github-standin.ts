@@ -9,6 +9,7 @@ import {
   startFakeScm,
 } from '../../src/plugins/scaffolder/server/actions/publish/fake-scm.testkit.ts';
 import { commitFiles, initBare, readBlob, resolveRef, snapshot } from './git-objects.ts';
+import { createStandinApps, type StandinAppSpec, type StandinApps } from './github-standin-apps.ts';
 
 /*
  * A local stand-in for GitHub's REST (`/api/v3`) and GraphQL (`/api/graphql`) APIs over an
@@ -99,6 +100,11 @@ export interface GithubStandinOptions {
   coreLimit?: number;
   graphqlLimit?: number;
   windowMs?: number;
+  /**
+   * GitHub Apps (github-standin-apps.ts): their installation tokens are accepted besides `token`,
+   * and with apps a request needs one of the two.
+   */
+  apps?: StandinAppSpec[];
 }
 
 export interface GithubStandin {
@@ -151,6 +157,8 @@ export interface GithubStandin {
   resetCounters(): void;
   /** The underlying fake host (git requests, raw request log). */
   scm: FakeScm;
+  /** GitHub Apps: installations, tokens issued, expiry (add more with `apps.add`). */
+  apps: StandinApps;
   close(): Promise<void>;
 }
 
@@ -241,6 +249,8 @@ export async function startGithubStandin(
   const routes: Array<{ method: string; pattern: RegExp; handler: StandinRouteHandler }> = [];
   const resolvers: GraphqlResolver[] = [];
   let nextId = 1000;
+  const apps = createStandinApps(scm.base);
+  for (const app of options.apps ?? []) apps.state.add(app);
 
   const gitDirOf = (name: string) => join(root, org, `${name}.git`);
   const repoOf = (name: string): StandinRepo => {
@@ -607,10 +617,40 @@ export async function startGithubStandin(
       if (!counted) record.resource = 'none';
       return result;
     };
-    if (options.token) {
+    const appAnswer = await apps.route(request, url);
+    if (appAnswer) return answer(appAnswer, false);
+    if (options.token || apps.hasApps()) {
       const auth = request.authorization ?? '';
-      if (auth !== `Bearer ${options.token}` && auth !== `token ${options.token}`) {
+      const installation = apps.token(auth);
+      const isStatic =
+        !!options.token &&
+        (auth === `Bearer ${options.token}` || auth === `token ${options.token}`);
+      if (!isStatic && installation.state !== 'valid') {
         return answer(json(401, { message: 'Bad credentials' }), false);
+      }
+      // An installation token reads its own account only.
+      const owner =
+        installation.state === 'valid'
+          ? apps.ownerOf(url, isGraphql ? (request.body as never) : undefined)
+          : undefined;
+      if (
+        installation.state === 'valid' &&
+        owner &&
+        owner.toLowerCase() !== installation.account.toLowerCase()
+      ) {
+        return answer(
+          isGraphql
+            ? json(200, {
+                errors: [
+                  {
+                    type: 'FORBIDDEN',
+                    message: `Resource not accessible by integration (installation of ${installation.account}, asked for ${owner})`,
+                  },
+                ],
+              })
+            : json(404, { message: 'Not Found' }),
+          false,
+        );
       }
     }
     if (request.method === 'GET' && url.pathname === `${API}/rate_limit`) {
@@ -727,6 +767,7 @@ export async function startGithubStandin(
     requests,
     rate,
     scm,
+    apps: apps.state,
     repoJson,
     setRateLimit(resource, change) {
       const b = rate[resource];

@@ -98,7 +98,7 @@ const PROVIDER: SchemaNode = {
       'x-valid': 'a list of organisation logins',
       'x-default-text': 'every organisation the token can see',
       description:
-        'Organisations whose teams and members are read. When left out, every organisation the token’s user belongs to (Backstage reads those of a GitHub App installation).',
+        'Organisations whose teams and members are read. When left out: with GitHub Apps (`integrations.github[].apps`), every organisation they are installed on (as Backstage’s multi-org provider; `allowedInstallationOwners` applies), else every organisation the token’s user belongs to.',
     },
     schedule: {
       type: 'object',

@@ -124,16 +124,25 @@ catalog:
     );
   });
 
-  it('says why a GitHub App alone cannot be used', async () => {
+  it('accepts a GitHub App without an organisation, and names both when neither is set', async () => {
+    const { config } = await load(`
+catalog:
+  providers:
+    github:
+      app: 12345
+`);
+    expect(config.catalog.providers.github).toMatchObject([{ id: 'default', app: 12345 }]);
+    expect(config.catalog.providers.github[0]!.organization).toBeUndefined();
     expect(
       await errorFor(`
 catalog:
   providers:
     github:
-      app: 12345
+      acme:
+        host: github.com
 `),
     ).toMatch(
-      /catalog\.providers\.github\.organization is missing: Atrium cannot authenticate as a GitHub App/,
+      /catalog\.providers\.github\.acme\.organization is missing; it must be a GitHub organisation login \(or set app/,
     );
   });
 });

@@ -23,9 +23,12 @@ export interface GithubScheduleConfig {
 export interface GithubDiscoveryProviderConfig {
   /** Provider id: the provider is `github:<id>`. */
   id: string;
-  /** Organisation login whose repositories are listed. */
-  organization: string;
-  /** A GitHub App id (Backstage `app`): needs that app's private key in `integrations.github[].apps`. */
+  /**
+   * Organisation login whose repositories are listed; absent (with `app`): the repositories of
+   * every installation of that GitHub App.
+   */
+  organization?: string;
+  /** A GitHub App id (Backstage `app`): that app of `integrations.github[].apps` authenticates. */
   app?: number;
   /** Host of the GitHub instance (its `integrations.github` entry gives token and apiBaseUrl). */
   host: string;
@@ -69,7 +72,7 @@ const topicList = (description: string): SchemaNode => ({
 const PROVIDER: SchemaNode = {
   type: 'object',
   'x-valid':
-    'an object {organization, host?, catalogPath?, filters?, validateLocationsExist?, schedule?}',
+    'an object {organization, app?, host?, catalogPath?, filters?, validateLocationsExist?, schedule?}',
   properties: {
     organization: {
       type: 'string',
@@ -82,7 +85,7 @@ const PROVIDER: SchemaNode = {
       'x-type': 'number',
       'x-valid': 'a GitHub App id',
       description:
-        'Discover through a GitHub App installation (Backstage `app`) instead of `organization`; needs the app’s private key under `integrations.github[].apps`. Token authentication (`integrations.github[].token`) is what Atrium tests.',
+        'The GitHub App (its id, configured under `integrations.github[].apps` of `host`) whose installation tokens this provider uses, when the host has several apps or no app should be picked by owner. Without `organization`, the repositories of every installation of the app are discovered (those `allowedInstallationOwners` lets through).',
     },
     host: {
       type: 'string',
@@ -190,7 +193,7 @@ export const GITHUB_PROVIDERS_SCHEMA: SchemaNode = {
   'x-valid':
     'a map of provider ids to provider objects {organization, …}, or one provider object (it has organization)',
   description:
-    'GitHub repository discovery, as Backstage configures it: a map of provider ids (`catalog.providers.github.<id>.organization`, …), or one provider object, which gets the id `default`. The keys below are those of one provider. Each provider lists the repositories of `organization` that pass its filters and have the catalog file, and keeps them current (`github:<id>` on the health page). Requests use the token of the `integrations.github` entry for `host`.',
+    'GitHub repository discovery, as Backstage configures it: a map of provider ids (`catalog.providers.github.<id>.organization`, …), or one provider object, which gets the id `default`. The keys below are those of one provider. Each provider lists the repositories of `organization` that pass its filters and have the catalog file, and keeps them current (`github:<id>` on the health page). Requests use the credentials of the `integrations.github` entry for `host`: its `token`, or an installation token of one of its `apps`.',
   if: {
     anyOf: [
       { required: ['organization'], properties: { organization: { type: 'string' } } },
@@ -239,13 +242,11 @@ export function normalizeGithubProviders(
     const filters = (data.filters ?? {}) as Data;
     const topic = (filters.topic ?? {}) as Data;
     const schedule = (data.schedule ?? {}) as Data;
-    const organization = typeof data.organization === 'string' ? data.organization : '';
-    if (!organization) {
+    const organization = typeof data.organization === 'string' ? data.organization : undefined;
+    if (!organization && data.app === undefined) {
       problem(
         [...path, 'organization'],
-        data.app !== undefined
-          ? 'is missing: Atrium cannot authenticate as a GitHub App (that needs the app’s private key under integrations.github[].apps, which Atrium does not read); set organization and a token in the integrations.github entry for the host'
-          : 'is missing; it must be a GitHub organisation login',
+        'is missing; it must be a GitHub organisation login (or set app to discover the repositories of every installation of that GitHub App)',
       );
     }
     const catalogPath = String(data.catalogPath ?? '/catalog-info.yaml');
@@ -271,7 +272,7 @@ export function normalizeGithubProviders(
     const app = data.app === undefined ? undefined : Number(data.app);
     return {
       id,
-      organization,
+      ...(organization ? { organization } : {}),
       ...(app !== undefined && Number.isFinite(app) ? { app } : {}),
       host: typeof data.host === 'string' && data.host ? data.host : 'github.com',
       catalogPath: catalogPath.replace(/^\/+/, ''),

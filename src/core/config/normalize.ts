@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import type { JsonObject } from '../../model/entity.ts';
 import { parseDuration } from './duration.ts';
 import { normalizeBackendAuth } from './external-access.ts';
+import { normalizeGithubApps } from './github-apps.ts';
 import { normalizeGithubOrgProviders } from './github-org-providers.ts';
 import { normalizeGithubProviders } from './github-providers.ts';
 import { normalizeGitlabProviders } from './gitlab-providers.ts';
@@ -166,7 +167,7 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
       },
     },
     permission: normalizePermission(permission, ctx),
-    integrations: normalizeIntegrations(obj(data.integrations)),
+    integrations: normalizeIntegrations(obj(data.integrations), ctx),
     scaffolder: normalizeScaffolder(obj(data.scaffolder), ctx),
     techdocs: normalizeTechDocs(obj(data.techdocs), ctx),
     search: {
@@ -233,9 +234,9 @@ function normalizePlugins(list: Data[] | undefined, ctx: NormalizeContext): Plug
   }));
 }
 
-function normalizeIntegrations(data: Data): IntegrationsConfig {
+function normalizeIntegrations(data: Data, ctx: NormalizeContext): IntegrationsConfig {
   const list = (key: 'github' | 'gitlab'): ScmIntegrationConfig[] =>
-    ((data[key] as Data[] | undefined) ?? []).map((entry) => {
+    ((data[key] as Data[] | undefined) ?? []).map((entry, i) => {
       const host = entry.host as string;
       const fallback =
         key === 'gitlab'
@@ -247,6 +248,9 @@ function normalizeIntegrations(data: Data): IntegrationsConfig {
         host,
         ...(typeof entry.token === 'string' ? { token: entry.token } : {}),
         apiBaseUrl: trimSlash((entry.apiBaseUrl as string | undefined) ?? fallback),
+        ...(key === 'github' && entry.apps !== undefined
+          ? { apps: normalizeGithubApps(entry.apps, ['integrations', 'github', i, 'apps'], ctx) }
+          : {}),
       };
     });
   const entries = (key: string) => (data[key] as Data[] | undefined) ?? [];

@@ -16,6 +16,7 @@
  * dropped. Objects without `properties` (or with `additionalProperties: true`) are opaque.
  */
 
+import { GITHUB_APPS_SCHEMA } from './github-apps.ts';
 import { GITHUB_ORG_PROVIDERS_SCHEMA } from './github-org-providers.ts';
 import { GITHUB_PROVIDERS_SCHEMA } from './github-providers.ts';
 import { GITLAB_PROVIDERS_SCHEMA } from './gitlab-providers.ts';
@@ -148,14 +149,20 @@ const ruleAllowItem: SchemaNode = {
   },
 };
 
-const integrationList = (what: string, apiDefault: string): SchemaNode => ({
+const integrationList = (
+  what: string,
+  apiDefault: string,
+  extra: Record<string, SchemaNode> = {},
+): SchemaNode => ({
   type: 'array',
   default: [],
   description: `${what} hosts.`,
   items: {
     type: 'object',
     required: ['host'],
-    'x-valid': 'an object {host, token?, apiBaseUrl?}',
+    'x-valid': `an object {host, token?, apiBaseUrl?${Object.keys(extra)
+      .map((k) => `, ${k}?`)
+      .join('')}}`,
     properties: {
       host: { type: 'string', minLength: 1, description: 'Host name, e.g. `github.com`.' },
       token: {
@@ -169,6 +176,7 @@ const integrationList = (what: string, apiDefault: string): SchemaNode => ({
         'x-default-text': apiDefault,
         description: 'Base URL of the REST API.',
       },
+      ...extra,
     },
   },
 });
@@ -1021,6 +1029,7 @@ export const CONFIG_SCHEMA: SchemaNode = {
         github: integrationList(
           'GitHub (github.com or GitHub Enterprise)',
           'https://api.github.com for github.com, `https://<host>/api/v3` otherwise',
+          { apps: GITHUB_APPS_SCHEMA },
         ),
         gitlab: integrationList('GitLab (gitlab.com or self-managed)', '`https://<host>/api/v4`'),
         bitbucketCloud: {

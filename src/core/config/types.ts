@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../model/entity.ts';
+import type { GithubAppConfig } from './github-apps.ts';
 import type { GithubOrgProviderConfig } from './github-org-providers.ts';
 import type { GithubDiscoveryProviderConfig } from './github-providers.ts';
 import type { GitlabCatalogProviderConfig } from './gitlab-providers.ts';
@@ -55,7 +56,7 @@ export interface PluginEntryConfig {
 
 export interface IntegrationsConfig {
   /** GitHub hosts. Default `[]` (github.com is still known to `parseRepoUrl`, without a token). */
-  github: ScmIntegrationConfig[];
+  github: GithubIntegrationConfig[];
   /** GitLab hosts. Default `[]`. */
   gitlab: ScmIntegrationConfig[];
   /** Bitbucket Cloud accounts (host bitbucket.org). Default `[]`. */
@@ -123,6 +124,11 @@ export interface ScmIntegrationConfig {
    * github.com, else `https://<host>/api/v3`; for GitLab `https://<host>/api/v4`.
    */
   apiBaseUrl: string;
+}
+
+export interface GithubIntegrationConfig extends ScmIntegrationConfig {
+  /** GitHub Apps (`apps`), present only when configured. */
+  apps?: GithubAppConfig[];
 }
 
 export interface ScaffolderConfig {

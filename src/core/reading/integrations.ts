@@ -3,6 +3,17 @@ export interface ScmIntegrationHost {
   host: string;
   token?: string;
   apiBaseUrl?: string;
+  /** GitHub Apps of a GitHub host (see github-credentials.ts). */
+  apps?: GithubAppCredentials[];
+}
+
+/** What authenticating as a GitHub App needs (`integrations.github[].apps[]`). */
+export interface GithubAppCredentials {
+  appId: number;
+  /** PEM. */
+  privateKey: string;
+  /** Organisation or user logins this app may be used for; absent: all. */
+  allowedInstallationOwners?: string[];
 }
 
 /**

@@ -43,9 +43,10 @@ import { githubDiscoveryFactory } from './providers/github/discovery.ts';
 import { githubOrgFactory } from './providers/github-org/org.ts';
 import { gitlabDiscoveryFactory } from './providers/gitlab/discovery.ts';
 import { gitlabOrgFactory } from './providers/gitlab/org.ts';
-import { githubFileRequest } from './providers/github/file-url.ts';
+import { githubFileRequestFor } from './providers/github/file-url.ts';
 import { gitlabFileRequest } from './providers/gitlab/file-url.ts';
 import { ScmHttpClient } from '../../../core/reading/scm-http.ts';
+import { githubCredentials } from '../../../core/reading/github-credentials.ts';
 import type { ScmIntegrationsConfig } from '../../../core/reading/integrations.ts';
 
 /** Location readers by type (`file`, `url`, or a provider's own such as `github-discovery`). */
@@ -100,7 +101,12 @@ export function catalogPlugin(): PluginDefinition {
   const urlReader = new UrlReader(() => policy(), 15_000, {
     prefetched: prefetch,
     blobResolvers: () => [
-      (target) => githubFileRequest(target, integrations),
+      (target) =>
+        githubFileRequestFor(
+          target,
+          integrations,
+          githubCredentials(() => policy()),
+        ),
       (target) => gitlabFileRequest(target, integrations),
     ],
     scmClient: () => scmClient,

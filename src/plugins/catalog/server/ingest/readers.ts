@@ -269,14 +269,22 @@ export class FileReader implements LocationReader {
   }
 }
 
+/** An API request reading one file; `retry` asks again with fresh credentials after a 401. */
+export interface BlobRequest {
+  url: string;
+  headers: Record<string, string>;
+  retry?: () => Promise<BlobRequest | undefined>;
+}
+
 /**
  * The API request that reads a file given by its blob URL on an SCM host
  * (`https://github.com/org/repo/blob/main/catalog-info.yaml` → the contents API), or undefined
- * when the URL is not one this resolver knows (then the next one is asked).
+ * when the URL is not one this resolver knows (then the next one is asked). May be async: a
+ * GitHub App's installation token is asked for first.
  */
 export type BlobRequestResolver = (
   target: string,
-) => { url: string; headers: Record<string, string> } | undefined;
+) => BlobRequest | undefined | Promise<BlobRequest | undefined>;
 
 /** The HTTP client for SCM API reads: conditional requests (ETags) and rate limits. */
 export interface ScmReadClient {
@@ -349,12 +357,16 @@ export class UrlReader implements LocationReader {
     const client = this.options.scmClient?.();
     if (!client) return undefined;
     for (const resolve of this.options.blobResolvers?.() ?? []) {
-      const request = resolve(target);
+      const request = await resolve(target);
       if (!request) continue;
-      const response = await client.request(request.url, {
-        headers: request.headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      const send = (r: BlobRequest) =>
+        client.request(r.url, { headers: r.headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      let response = await send(request);
+      // An installation token that expired early: once more with a fresh one.
+      if (response.status === 401 && request.retry) {
+        const again = await request.retry();
+        if (again) response = await send(again);
+      }
       // A 304 comes back with the body cached from the earlier answer.
       const ok = response.notModified || (response.status >= 200 && response.status <= 299);
       if (!ok) return { status: response.status };

@@ -5,6 +5,10 @@
  * login only (`membership: IMMEDIATE`, so nested teams do not repeat their children's members);
  * profiles come from the organisation's member list.
  */
+import type {
+  GithubAuthTarget,
+  GithubCredentials,
+} from '../../../../../core/reading/github-credentials.ts';
 import type { ScmHttpClient } from '../../../../../core/reading/scm-http.ts';
 
 /** One organisation member, with the profile fields transformer templates may use. */
@@ -38,9 +42,11 @@ export interface GithubOrgData {
   teams: GithubTeam[];
 }
 
+/** Where queries go, and whose credentials they carry (the org's installation, or the token). */
 export interface GraphqlEndpoint {
   url: string;
-  token: string;
+  credentials: GithubCredentials;
+  target: GithubAuthTarget;
 }
 
 export const MEMBERS_PAGE = 100;
@@ -132,20 +138,23 @@ export async function graphqlQuery<T>(
   variables: Record<string, unknown>,
   signal?: AbortSignal,
 ): Promise<T> {
-  const response = await client.request(endpoint.url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${endpoint.token}`,
-      'content-type': 'application/json',
-      accept: 'application/json',
+  const response = await endpoint.credentials.request(
+    client,
+    endpoint.url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query, variables }),
+      signal,
+      cache: false,
     },
-    body: JSON.stringify({ query, variables }),
-    signal,
-    cache: false,
-  });
+    endpoint.target,
+  );
   const host = new URL(endpoint.url).host;
   if (response.status === 401)
-    throw new Error(`${host} refused the token (HTTP 401): check integrations.github's token`);
+    throw new Error(
+      `${host} refused the credentials (HTTP 401): check integrations.github's token or apps`,
+    );
   if (response.status !== 200) {
     throw new Error(
       `${host} answered HTTP ${response.status} to a GraphQL query: ${response.text.slice(0, 200)}`,

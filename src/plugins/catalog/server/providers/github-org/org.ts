@@ -8,6 +8,10 @@
  * organisation at once.
  */
 import type { GithubOrgProviderConfig } from '../../../../../core/config/github-org-providers.ts';
+import {
+  type GithubCredentials,
+  githubCredentials,
+} from '../../../../../core/reading/github-credentials.ts';
 import { integrationForHost } from '../../../../../core/reading/integrations.ts';
 import { ScmHttpClient } from '../../../../../core/reading/scm-http.ts';
 import type { Logger } from '../../../../../core/logger.ts';
@@ -47,7 +51,11 @@ export class GithubOrgProvider implements CatalogProvider {
   readonly timeoutMs: number;
   readonly initialDelayMs: number;
   readonly client: ScmHttpClient;
-  private readonly endpoint: GraphqlEndpoint;
+  private readonly graphqlUrl: string;
+  private readonly host: string;
+  private readonly credentials: GithubCredentials;
+  /** Whether the host authenticates with GitHub App installations (else its token). */
+  private readonly viaApp: boolean;
   private readonly apiHost: string;
   /** The organisations of the last scan (all of the token's when `orgs` is not configured). */
   private knownOrgs: string[];
@@ -75,14 +83,17 @@ export class GithubOrgProvider implements CatalogProvider {
       throw new Error(
         `${key}: githubUrl ${config.githubUrl} has no integrations.github entry for host ${host}; add one with a token (the GraphQL API needs one)`,
       );
-    if (!integration.token)
+    this.viaApp = (integration.apps?.length ?? 0) > 0;
+    if (!integration.token && !this.viaApp)
       throw new Error(
-        `${key}: the integrations.github entry for ${host} has no token; GitHub's GraphQL API answers only with one`,
+        `${key}: the integrations.github entry for ${host} has no token and no apps; GitHub's GraphQL API answers only with one`,
       );
     const apiBaseUrl =
       integration.apiBaseUrl ??
       (host === 'github.com' ? 'https://api.github.com' : `https://${host}/api/v3`);
-    this.endpoint = { url: graphqlUrlOf(apiBaseUrl), token: integration.token };
+    this.graphqlUrl = graphqlUrlOf(apiBaseUrl);
+    this.host = host;
+    this.credentials = githubCredentials(ctx.policy, logger);
     this.apiHost = new URL(apiBaseUrl).host.toLowerCase();
     this.client = new ScmHttpClient({ policy: ctx.policy, logger });
   }
@@ -107,10 +118,35 @@ export class GithubOrgProvider implements CatalogProvider {
     return this.orgOf(org) ?? (this.config.orgs.length ? undefined : org);
   }
 
+  /** Queries about `org` carry its installation's token (or the host's token). */
+  private endpointFor(org?: string): GraphqlEndpoint {
+    return {
+      url: this.graphqlUrl,
+      credentials: this.credentials,
+      target: { host: this.host, ...(org ? { owner: org } : {}) },
+    };
+  }
+
+  /**
+   * The organisations read when `orgs` is not configured: with GitHub Apps those they are
+   * installed on (as Backstage's multi-org provider), else those of the token's user.
+   */
+  private async allOrgs(signal: AbortSignal): Promise<string[]> {
+    if (!this.viaApp) return fetchViewerOrgs(this.client, this.endpointFor(), signal);
+    const installations = await this.credentials.installations(this.host, { signal });
+    const orgs = new Map<string, string>();
+    for (const installation of installations) {
+      // Several apps may be installed on one organisation: it is read once.
+      if (installation.accountType === 'Organization')
+        orgs.set(installation.account.toLowerCase(), installation.account);
+    }
+    return [...orgs.values()];
+  }
+
   /** Reads `org` and builds its catalog file. */
   async build(org: string, signal?: AbortSignal): Promise<OrgCatalogFile> {
     const several = this.knownOrgs.length > 1;
-    const data = await fetchOrgData(this.client, this.endpoint, org, {
+    const data = await fetchOrgData(this.client, this.endpointFor(org), org, {
       withOrganizations: several,
       signal,
     });
@@ -136,7 +172,7 @@ export class GithubOrgProvider implements CatalogProvider {
     const errors: ProviderError[] = [];
     if (!this.config.orgs.length) {
       try {
-        this.knownOrgs = await fetchViewerOrgs(this.client, this.endpoint, signal);
+        this.knownOrgs = await this.allOrgs(signal);
       } catch (error) {
         // Which organisations exist is unknown: list nothing and remove nothing.
         return {
@@ -146,7 +182,7 @@ export class GithubOrgProvider implements CatalogProvider {
           errors: [
             {
               source: this.config.githubUrl,
-              message: `Listing your organisations failed: ${describeError(error)}`,
+              message: `Listing ${this.viaApp ? 'the organisations the GitHub Apps are installed on' : 'your organisations'} failed: ${describeError(error)}`,
             },
           ],
           complete: false,

@@ -1,7 +1,8 @@
 /**
  * A GitHub discovery provider's configuration made ready to use: the integration it talks
- * through (token, REST and GraphQL endpoints), Backstage's repository filters as one predicate,
- * and the catalog path as an exact path or a glob matcher.
+ * through (REST and GraphQL endpoints; its token or apps answer through github-credentials.ts),
+ * Backstage's repository filters as one predicate, and the catalog path as an exact path or a
+ * glob matcher.
  */
 import { Minimatch } from 'minimatch';
 import {
@@ -29,14 +30,19 @@ export interface GithubProviderSettings {
   config: GithubDiscoveryProviderConfig;
   apiBaseUrl: string;
   graphqlUrl: string;
+  /** Sent with every API request; the authorization comes per owner from the credentials. */
   headers: Record<string, string>;
+  /** Whether GitHub App installation tokens authenticate (else the integration's token). */
+  viaApp: boolean;
+  /** The app chosen by the provider's `app`, when the host has apps. */
+  appId?: number;
   /** The catalog path without a leading slash. */
   catalogPath: string;
   /** Set when the catalog path holds a glob. */
   glob?: Minimatch;
 }
 
-/** The integration entry for the provider's host, with its token; a clear error otherwise. */
+/** The integration entry for the provider's host, with a token or apps; a clear error otherwise. */
 export function resolveSettings(
   config: GithubDiscoveryProviderConfig,
   integrations: ScmIntegrationsConfig | undefined,
@@ -45,9 +51,22 @@ export function resolveSettings(
   const entry = integrations?.github?.find(
     (e) => e.host.toLowerCase() === config.host.toLowerCase(),
   );
-  if (!entry?.token) {
+  const apps = entry?.apps ?? [];
+  if (!entry || (!entry.token && !apps.length)) {
     throw new Error(
-      `${where}: GitHub discovery of ${config.host} needs a token: add an integrations.github entry {host: ${config.host}, token} (GitHub's GraphQL API does not answer anonymous requests)`,
+      `${where}: GitHub discovery of ${config.host} needs a token: add an integrations.github entry {host: ${config.host}, token} or {host: ${config.host}, apps: [{appId, privateKey}]} (GitHub's GraphQL API does not answer anonymous requests)`,
+    );
+  }
+  if (!config.organization && !apps.length) {
+    throw new Error(
+      `${where}: discovering every installation of GitHub App ${config.app} needs the app: add {appId: ${config.app}, privateKey} to integrations.github[].apps of the ${config.host} entry, or set organization`,
+    );
+  }
+  // Without apps configured, `app` is what it always was here: ignored, the token is used.
+  const appId = apps.length ? config.app : undefined;
+  if (appId !== undefined && !apps.some((app) => app.appId === appId)) {
+    throw new Error(
+      `${where}.app: GitHub App ${config.app} is not configured for ${config.host}: add {appId: ${config.app}, privateKey} to integrations.github[].apps of the ${config.host} entry${apps.length ? ` (configured: ${apps.map((a) => a.appId).join(', ')})` : ''}`,
     );
   }
   const apiBaseUrl = githubApiBaseUrl(config.host, entry.apiBaseUrl);
@@ -57,10 +76,11 @@ export function resolveSettings(
     apiBaseUrl,
     graphqlUrl: githubGraphqlUrl(apiBaseUrl),
     headers: {
-      authorization: `Bearer ${entry.token}`,
       accept: 'application/vnd.github+json',
       'x-github-api-version': '2022-11-28',
     },
+    viaApp: apps.length > 0,
+    ...(appId !== undefined ? { appId } : {}),
     catalogPath,
     ...(hasGlob(catalogPath) ? { glob: new Minimatch(catalogPath, { dot: true }) } : {}),
   };

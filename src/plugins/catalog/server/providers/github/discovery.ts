@@ -1,6 +1,7 @@
 /**
  * GitHub discovery (`catalog.providers.github`, Backstage's keys): lists an organisation's
- * repositories with GraphQL, 100 per query, and keeps those that pass the filters and have the
+ * repositories (or, with a GitHub App and no organisation, those of every installation of the
+ * app) with GraphQL, 100 per query, and keeps those that pass the filters and have the
  * catalog file. Without a glob in `catalogPath` the query also returns the file's text and blob
  * id, so a scan of 5,000 repositories costs 50 queries and reads no file (the catalog skips a
  * location whose blob id did not change). With a glob, each kept repository's tree is read once
@@ -9,9 +10,15 @@
 import type { GithubDiscoveryProviderConfig } from '../../../../../core/config/github-providers.ts';
 import type { Logger } from '../../../../../core/logger.ts';
 import {
+  type GithubCredentials,
+  githubCredentials,
+} from '../../../../../core/reading/github-credentials.ts';
+import {
   BudgetExceededError,
   RateLimitError,
   ScmHttpClient,
+  type ScmRequestInit,
+  type ScmResponse,
 } from '../../../../../core/reading/scm-http.ts';
 import type {
   CatalogProvider,
@@ -43,7 +50,7 @@ const PAGE_SIZE = 100;
 const TREE_CONCURRENCY = 4;
 /**
  * Requests one scan may spend (304s are free): 80% of GitHub's 5,000 an hour for a token, so
- * webhooks and reads keep some.
+ * webhooks and reads keep some. With a GitHub App, per installation: each has its own limit.
  */
 export const DEFAULT_SCAN_BUDGET = 4000;
 
@@ -135,17 +142,40 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The owner login of a repository from its web URL (`https://host/<owner>/<name>`). */
+function ownerOfUrl(url: string): string {
+  const parts = new URL(url).pathname.split('/').filter(Boolean);
+  return decodeURIComponent(parts.at(-2) ?? '');
+}
+
+/** The REST and GraphQL clients of one rate limit (a token, or one app installation). */
+interface ClientPair {
+  rest: ScmHttpClient;
+  graphql: ScmHttpClient;
+}
+
 export class GithubDiscoveryProvider implements CatalogProvider {
   readonly id: string;
   readonly title: string;
   readonly frequencyMs: number | null;
   readonly timeoutMs: number;
+  readonly initialDelayMs: number;
   /** REST (trees); kept between scans: its ETag cache is what makes an unchanged tree free. */
   readonly client: ScmHttpClient;
   /** GraphQL, with its own budget: GitHub limits REST requests and GraphQL points apart. */
   readonly graphqlClient: ScmHttpClient;
   private readonly settings: GithubProviderSettings;
   private readonly logger: Logger;
+  private readonly credentials: GithubCredentials;
+  /**
+   * With a GitHub App each installation has its own rate limit (and its own ETags): one pair of
+   * clients, one budget, per owner. Without, `client` and `graphqlClient` serve every request.
+   */
+  private readonly ownerClients = new Map<string, ClientPair>();
+  private readonly newClient: (budget: number) => ScmHttpClient;
+  private readonly budgets: { rest: number; graphql: number };
+  /** The owners read: the configured organisation, or the app's installations at the last scan. */
+  private owners: string[];
   /** Glob paths: the catalog files of a repository's branch at a commit (repo url + branch → …). */
   private readonly treeMemo = new Map<string, { commit: string; files: TreeFile[] }>();
   /** Glob paths: file texts by blob id, so an unchanged file is not fetched again. */
@@ -159,42 +189,100 @@ export class GithubDiscoveryProvider implements CatalogProvider {
   ) {
     this.settings = resolveSettings(config, ctx.config.integrations);
     this.id = `github:${config.id}`;
-    this.title = `GitHub discovery ${config.organization}`;
+    this.title = config.organization
+      ? `GitHub discovery ${config.organization}`
+      : `GitHub discovery (installations of GitHub App ${config.app})`;
     this.frequencyMs = config.schedule.frequencyMs;
     this.timeoutMs = config.schedule.timeoutMs;
+    this.initialDelayMs = config.schedule.initialDelayMs;
     this.logger = ctx.logger.child({ provider: this.id });
-    const client = (budget: number) =>
+    this.credentials = githubCredentials(ctx.policy, ctx.logger);
+    this.owners = config.organization ? [config.organization] : [];
+    this.newClient = (budget: number) =>
       new ScmHttpClient({
         policy: ctx.policy,
         budget,
         maxWaitMs: config.schedule.timeoutMs,
         logger: this.logger,
       });
-    this.client = client(options.budget ?? DEFAULT_SCAN_BUDGET);
-    this.graphqlClient = client(options.graphqlBudget ?? DEFAULT_SCAN_BUDGET);
+    this.budgets = {
+      rest: options.budget ?? DEFAULT_SCAN_BUDGET,
+      graphql: options.graphqlBudget ?? DEFAULT_SCAN_BUDGET,
+    };
+    this.client = this.newClient(this.budgets.rest);
+    this.graphqlClient = this.newClient(this.budgets.graphql);
+  }
+
+  /** Every client pair requests went through. */
+  private pairs(): ClientPair[] {
+    return [{ rest: this.client, graphql: this.graphqlClient }, ...this.ownerClients.values()];
+  }
+
+  /** The clients whose rate limit requests for `owner` spend. */
+  private clientsOf(owner: string): ClientPair {
+    if (!this.settings.viaApp) return { rest: this.client, graphql: this.graphqlClient };
+    const key = owner.toLowerCase();
+    let pair = this.ownerClients.get(key);
+    if (!pair) {
+      pair = {
+        rest: this.newClient(this.budgets.rest),
+        graphql: this.newClient(this.budgets.graphql),
+      };
+      this.ownerClients.set(key, pair);
+    }
+    return pair;
   }
 
   /** What the requests since the scan started cost, REST and GraphQL together. */
   cost(): ScanCost {
-    const rest = this.client.cost();
-    const graphql = this.graphqlClient.cost();
-    const lows = [rest.rateLimitRemaining, graphql.rateLimitRemaining].filter(
-      (n): n is number => n !== undefined,
-    );
+    const costs = this.pairs().flatMap((p) => [p.rest.cost(), p.graphql.cost()]);
+    const lows = costs.map((c) => c.rateLimitRemaining).filter((n): n is number => n !== undefined);
+    const graphqlCosts = costs
+      .map((c) => c.graphqlCost)
+      .filter((n): n is number => n !== undefined);
     return {
-      requests: rest.requests + graphql.requests,
-      notModified: rest.notModified + graphql.notModified,
+      requests: costs.reduce((sum, c) => sum + c.requests, 0),
+      notModified: costs.reduce((sum, c) => sum + c.notModified, 0),
       ...(lows.length ? { rateLimitRemaining: Math.min(...lows) } : {}),
-      ...(graphql.graphqlCost !== undefined ? { graphqlCost: graphql.graphqlCost } : {}),
+      ...(graphqlCosts.length ? { graphqlCost: graphqlCosts.reduce((a, b) => a + b, 0) } : {}),
     };
   }
 
-  private get org(): string {
-    return this.settings.config.organization;
+  private resetCost(): void {
+    for (const pair of this.pairs()) {
+      pair.rest.resetCost();
+      pair.graphql.resetCost();
+    }
+  }
+
+  /** Whether this provider reads `owner`'s repositories. */
+  owns(owner: string): boolean {
+    const wanted = owner.toLowerCase();
+    return this.owners.some((o) => o.toLowerCase() === wanted);
+  }
+
+  /** The owner as configured (or as the installation spells it), else as the URL has it. */
+  private ownerOf(repo: RepositoryFacts): string {
+    const fromUrl = ownerOfUrl(repo.url);
+    return this.owners.find((o) => o.toLowerCase() === fromUrl.toLowerCase()) ?? fromUrl;
   }
 
   private sourceOf(repo: RepositoryFacts): string {
-    return `${this.org}/${repo.name}`;
+    return `${this.ownerOf(repo)}/${repo.name}`;
+  }
+
+  /** An API request for `owner`, with its credentials (a token, or its installation's). */
+  private send(
+    kind: 'rest' | 'graphql',
+    owner: string,
+    url: string,
+    init: ScmRequestInit,
+  ): Promise<ScmResponse> {
+    return this.credentials.request(this.clientsOf(owner)[kind], url, init, {
+      host: this.settings.config.host,
+      owner,
+      ...(this.settings.appId !== undefined ? { appId: this.settings.appId } : {}),
+    });
   }
 
   private expression(): string {
@@ -202,12 +290,13 @@ export class GithubDiscoveryProvider implements CatalogProvider {
   }
 
   private async graphql<T>(
+    owner: string,
     query: string,
     variables: Record<string, unknown>,
     signal: AbortSignal,
   ): Promise<GraphqlAnswer<T>> {
     for (let attempt = 0; ; attempt++) {
-      const response = await this.graphqlClient.request(this.settings.graphqlUrl, {
+      const response = await this.send('graphql', owner, this.settings.graphqlUrl, {
         method: 'POST',
         headers: { ...this.settings.headers, 'content-type': 'application/json' },
         body: JSON.stringify({ query, variables }),
@@ -263,8 +352,12 @@ export class GithubDiscoveryProvider implements CatalogProvider {
     const commit = this.settings.config.filters.branch ? undefined : repo.headCommit;
     const memo = this.treeMemo.get(key);
     if (commit && memo?.commit === commit) return memo.files;
-    const url = `${this.settings.apiBaseUrl}/repos/${encodeURIComponent(this.org)}/${encodeURIComponent(repo.name)}/git/trees/${encodeURIComponent(branch)}?recursive=1`;
-    const response = await this.client.request(url, { headers: this.settings.headers, signal });
+    const owner = this.ownerOf(repo);
+    const url = `${this.settings.apiBaseUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo.name)}/git/trees/${encodeURIComponent(branch)}?recursive=1`;
+    const response = await this.send('rest', owner, url, {
+      headers: this.settings.headers,
+      signal,
+    });
     // 404: no such branch; 409: an empty repository.
     if (response.status === 404 || response.status === 409) return [];
     if (response.status !== 200) {
@@ -301,18 +394,35 @@ export class GithubDiscoveryProvider implements CatalogProvider {
     wanted: Array<{ repo: RepositoryFacts; sha: string }>,
     signal: AbortSignal,
   ): Promise<void> {
-    const missing = new Map<string, RepositoryFacts>();
-    for (const { repo, sha } of wanted) if (!this.blobTexts.has(sha)) missing.set(sha, repo);
-    const list = [...missing];
+    // By owner: an installation token reads its own account only.
+    const missing = new Map<string, Map<string, RepositoryFacts>>();
+    for (const { repo, sha } of wanted) {
+      if (this.blobTexts.has(sha)) continue;
+      const owner = this.ownerOf(repo);
+      if (!missing.has(owner)) missing.set(owner, new Map());
+      missing.get(owner)!.set(sha, repo);
+    }
+    for (const [owner, blobs] of missing) {
+      if (!(await this.fetchOwnerBlobs(owner, [...blobs], signal))) return;
+    }
+  }
+
+  /** One owner's blobs, 50 per query; false when a query failed (the rest is left unread). */
+  private async fetchOwnerBlobs(
+    owner: string,
+    list: Array<[string, RepositoryFacts]>,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     for (let i = 0; i < list.length; i += BLOBS_PER_QUERY) {
       const batch = list.slice(i, i + BLOBS_PER_QUERY);
       const fields = batch.map(
         ([sha, repo], n) =>
-          `r${n}: repository(owner: ${JSON.stringify(this.org)}, name: ${JSON.stringify(repo.name)}) { f: object(oid: ${JSON.stringify(sha)}) { ... on Blob { oid text isTruncated } } }`,
+          `r${n}: repository(owner: ${JSON.stringify(owner)}, name: ${JSON.stringify(repo.name)}) { f: object(oid: ${JSON.stringify(sha)}) { ... on Blob { oid text isTruncated } } }`,
       );
       let answer: GraphqlAnswer<Record<string, { f?: RepositoryNode['catalogFile'] } | null>>;
       try {
         answer = await this.graphql(
+          owner,
           `query blobs {\n  rateLimit { cost remaining resetAt }\n  ${fields.join('\n  ')}\n}`,
           {},
           signal,
@@ -322,13 +432,14 @@ export class GithubDiscoveryProvider implements CatalogProvider {
         this.logger.warn('Could not fetch catalog file texts; the catalog reads them instead', {
           error: messageOf(error),
         });
-        return;
+        return false;
       }
       for (const [n, [sha]] of batch.entries()) {
         const file = answer.data?.[`r${n}`]?.f;
         if (typeof file?.text === 'string' && !file.isTruncated) this.keepBlob(sha, file.text);
       }
     }
+    return true;
   }
 
   private keepBlob(sha: string, text: string): void {
@@ -365,8 +476,7 @@ export class GithubDiscoveryProvider implements CatalogProvider {
   }
 
   async scan(signal: AbortSignal): Promise<ScanResult> {
-    this.client.resetCost();
-    this.graphqlClient.resetCost();
+    this.resetCost();
     const locations: DiscoveredLocation[] = [];
     const errors: ProviderError[] = [];
     const globbed: ListedRepository[] = [];
@@ -381,52 +491,72 @@ export class GithubDiscoveryProvider implements CatalogProvider {
       errors.push({ source, message: messageOf(error) });
     };
 
-    try {
-      let cursor: string | null = null;
-      do {
-        const answer: GraphqlAnswer<{
-          repositoryOwner: {
-            repositories: {
-              pageInfo: { hasNextPage: boolean; endCursor: string | null };
-              nodes: RepositoryNode[];
-            };
-          } | null;
-        }> = await this.graphql(
-          query,
-          {
-            org: this.org,
-            cursor,
-            pageSize: PAGE_SIZE,
-            ...(withFile ? { expression: this.expression() } : {}),
-          },
+    const { config } = this.settings;
+    if (!config.organization) {
+      // Backstage without an organisation: the repositories of every installation of the app.
+      try {
+        const installations = await this.credentials.installations(config.host, {
+          ...(this.settings.appId !== undefined ? { appId: this.settings.appId } : {}),
           signal,
-        );
-        const connection = answer.data?.repositoryOwner?.repositories;
-        if (!connection) {
-          const why =
-            answer.errors?.map((e) => e.message).join('; ') || 'no repositories in the answer';
-          throw new Error(`Listing the repositories of ${this.org} failed: ${why}`);
-        }
-        for (const error of answer.errors ?? []) {
-          errors.push({ source: this.org, message: `GraphQL: ${error.message}` });
-          complete = false;
-        }
-        for (const node of connection.nodes) {
-          if (!node) continue;
-          seen++;
-          const repo = factsOf(node);
-          if (filterReason(repo, this.settings.config.filters)) continue;
-          if (withFile) {
-            const location = this.fileLocation(repo, node);
-            if (location) locations.push(location);
-          } else {
-            globbed.push(repo);
+        });
+        this.owners = [
+          ...new Map(installations.map((i) => [i.account.toLowerCase(), i.account])).values(),
+        ];
+      } catch (error) {
+        fail(`GitHub App ${config.app}`, error);
+        return { locations, repositoriesSeen: 0, cost: this.cost(), errors, complete };
+      }
+    }
+
+    for (const owner of this.owners) {
+      try {
+        let cursor: string | null = null;
+        do {
+          const answer: GraphqlAnswer<{
+            repositoryOwner: {
+              repositories: {
+                pageInfo: { hasNextPage: boolean; endCursor: string | null };
+                nodes: RepositoryNode[];
+              };
+            } | null;
+          }> = await this.graphql(
+            owner,
+            query,
+            {
+              org: owner,
+              cursor,
+              pageSize: PAGE_SIZE,
+              ...(withFile ? { expression: this.expression() } : {}),
+            },
+            signal,
+          );
+          const connection = answer.data?.repositoryOwner?.repositories;
+          if (!connection) {
+            const why =
+              answer.errors?.map((e) => e.message).join('; ') || 'no repositories in the answer';
+            throw new Error(`Listing the repositories of ${owner} failed: ${why}`);
           }
-        }
-        cursor = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
-      } while (cursor);
-    } catch (error) {
-      fail(this.org, error);
+          for (const error of answer.errors ?? []) {
+            errors.push({ source: owner, message: `GraphQL: ${error.message}` });
+            complete = false;
+          }
+          for (const node of connection.nodes) {
+            if (!node) continue;
+            seen++;
+            const repo = factsOf(node);
+            if (filterReason(repo, config.filters)) continue;
+            if (withFile) {
+              const location = this.fileLocation(repo, node);
+              if (location) locations.push(location);
+            } else {
+              globbed.push(repo);
+            }
+          }
+          cursor = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
+        } while (cursor);
+      } catch (error) {
+        fail(owner, error);
+      }
     }
 
     // Glob paths: one conditional tree request per repository, a few at a time.
@@ -455,7 +585,7 @@ export class GithubDiscoveryProvider implements CatalogProvider {
     if (stop) {
       if (signal.aborted) throw signal.reason ?? stop;
       errors.push({
-        source: this.org,
+        source: config.organization ?? `GitHub App ${config.app}`,
         message: `${unread + globbed.length - next} repositories were not read: ${messageOf(stop)}`,
       });
     }
@@ -481,9 +611,11 @@ export class GithubDiscoveryProvider implements CatalogProvider {
       const files = await this.treeFiles(repo, signal);
       return files.length ? this.treeLocations([{ repo, files }], signal) : [];
     }
+    const owner = this.ownerOf(repo);
     const answer = await this.graphql<{ repository: RepositoryNode | null }>(
+      owner,
       repositoryQuery(true),
-      { org: this.org, name: repo.name, expression: this.expression() },
+      { org: owner, name: repo.name, expression: this.expression() },
       signal,
     );
     const node = answer.data?.repository;
@@ -494,11 +626,22 @@ export class GithubDiscoveryProvider implements CatalogProvider {
     return location ? [location] : [];
   }
 
-  onEvent(event: WebhookEvent, signal: AbortSignal): Promise<ProviderEffect | undefined> {
+  async onEvent(event: WebhookEvent, signal: AbortSignal): Promise<ProviderEffect | undefined> {
+    // An app installed somewhere new (or repositories added to an installation): scan again.
+    if (
+      event.source === 'github' &&
+      !this.settings.config.organization &&
+      (event.type === 'installation' || event.type === 'installation_repositories')
+    ) {
+      return { rescan: true };
+    }
     return githubEventEffect(
       event,
       this.settings,
-      { locations: (repo, s) => this.locationsOf(repo, s) },
+      {
+        locations: (repo, s) => this.locationsOf(repo, s),
+        owns: (owner) => this.owns(owner),
+      },
       signal,
     );
   }

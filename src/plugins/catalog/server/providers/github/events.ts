@@ -19,6 +19,8 @@ import {
 export interface GithubEventLookup {
   /** The locations `repo` has now (its catalog file(s) on the branch read). */
   locations(repo: RepositoryFacts, signal: AbortSignal): Promise<DiscoveredLocation[]>;
+  /** Whether the provider reads `owner`'s repositories (its organization, or an app installation's). */
+  owns(owner: string): boolean;
 }
 
 type Data = Record<string, unknown>;
@@ -77,8 +79,8 @@ export async function githubEventEffect(
     return undefined;
   }
   if (host !== config.host.toLowerCase()) return undefined;
-  const org = config.organization.toLowerCase();
-  const owner = (ownerOf(repository) ?? str(obj(payload.organization).login) ?? '').toLowerCase();
+  const owner = ownerOf(repository) ?? str(obj(payload.organization).login) ?? '';
+  const ours = owner !== '' && lookup.owns(owner);
 
   /** The targets `repo` would have at `url` (undefined with a glob: not knowable). */
   const targetsAt = (repo: RepositoryFacts): ProviderEffect['remove'] | undefined =>
@@ -108,7 +110,7 @@ export async function githubEventEffect(
   };
 
   if (event.type === 'push') {
-    if (owner !== org) return undefined;
+    if (!ours) return undefined;
     const branch = branchOf(settings, facts);
     if (payload.ref !== `refs/heads/${branch}`) return undefined;
     if (filterReason(facts, config.filters)) return undefined;
@@ -143,7 +145,12 @@ export async function githubEventEffect(
     for (const path of touched) {
       const target = blobUrl(facts.url, branch, path);
       if (state.get(path) === 'removed') remove.push({ type: 'url', target });
-      else upsert.push({ type: 'url', target, source: `${config.organization}/${facts.name}` });
+      else
+        upsert.push({
+          type: 'url',
+          target,
+          source: `${config.organization ?? owner}/${facts.name}`,
+        });
     }
     return { ...(upsert.length ? { upsert } : {}), ...(remove.length ? { remove } : {}) };
   }
@@ -156,11 +163,11 @@ export async function githubEventEffect(
     const from = obj(obj(changes.owner).from);
     const oldOwner = str(obj(from.organization).login) ?? str(obj(from.user).login);
     const effect: ProviderEffect = {};
-    if (oldOwner && oldOwner.toLowerCase() === org) {
+    if (oldOwner && lookup.owns(oldOwner)) {
       const old = { ...facts, url: repoUrlWith(facts.url, oldOwner, facts.name) };
       Object.assign(effect, removeAll(old));
     }
-    if (owner === org) {
+    if (ours) {
       const now = await evaluate(facts);
       effect.upsert = now.upsert;
       effect.remove = [...(effect.remove ?? []), ...(now.remove ?? [])];
@@ -169,7 +176,7 @@ export async function githubEventEffect(
     return compact(effect);
   }
 
-  if (owner !== org) return undefined;
+  if (!ours) return undefined;
   switch (action) {
     case 'deleted':
       return removeAll(facts);

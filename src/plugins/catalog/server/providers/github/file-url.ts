@@ -2,8 +2,10 @@
  * Reading a GitHub blob URL (`https://github.com/org/repo/blob/main/catalog-info.yaml`, what
  * GitHub discovery and Backstage write as location targets) through the contents API instead
  * of the HTML page: `GET /repos/:owner/:repo/contents/:path?ref=` with
- * `Accept: application/vnd.github.raw` and the integration's token.
+ * `Accept: application/vnd.github.raw` and the integration's token, or the installation token
+ * of the GitHub App installed for the repository's owner.
  */
+import type { GithubCredentials } from '../../../../../core/reading/github-credentials.ts';
 import type { ScmIntegrationsConfig } from '../../../../../core/reading/integrations.ts';
 
 export interface GithubBlobUrl {
@@ -80,4 +82,43 @@ export function githubFileRequest(
       ...(entry?.token ? { authorization: `Bearer ${entry.token}` } : {}),
     },
   };
+}
+
+/** A contents API request, and how to ask again with a fresh token after a 401. */
+export interface GithubFileRequest {
+  url: string;
+  headers: Record<string, string>;
+  retry?: () => Promise<GithubFileRequest | undefined>;
+}
+
+/**
+ * {@link githubFileRequest} with the owner's credentials from `credentials`: an installation
+ * token when the host has GitHub Apps (throws, naming the reason, when none may serve the
+ * owner), else the integration's token.
+ */
+export async function githubFileRequestFor(
+  target: string,
+  integrations: ScmIntegrationsConfig | undefined,
+  credentials: GithubCredentials,
+): Promise<GithubFileRequest | undefined> {
+  const plain = githubFileRequest(target, integrations);
+  if (!plain) return undefined;
+  const url = new URL(target);
+  const owner = parseGithubBlobUrl(url)!.owner;
+  const token = await credentials.tokenFor(url.host, owner);
+  if (!token) return plain;
+  const request: GithubFileRequest = {
+    url: plain.url,
+    headers: { ...plain.headers, authorization: `Bearer ${token.token}` },
+  };
+  if (token.source === 'app') {
+    request.retry = async () => {
+      credentials.invalidate(token.token);
+      const fresh = await credentials.tokenFor(url.host, owner);
+      return fresh
+        ? { url: plain.url, headers: { ...plain.headers, authorization: `Bearer ${fresh.token}` } }
+        : undefined;
+    };
+  }
+  return request;
 }
