@@ -1,5 +1,5 @@
 import { Landmark, Moon, Sun } from 'lucide-react';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { Link, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { PluginFailures } from './external-plugins.tsx';
 import {
@@ -19,7 +19,7 @@ const ADMIN_ORDER = 90;
  * The shell's own search box, used when no plugin provides one (`searchBox` in the plugin
  * API): opens the catalog with a text filter.
  */
-export function SearchBox({ id, large }: SearchBoxProps) {
+export function SearchBox({ id, large, shortcut }: SearchBoxProps) {
   const navigate = useNavigate();
   const [text, setText] = useState('');
   const submit = (event: FormEvent) => {
@@ -40,6 +40,7 @@ export function SearchBox({ id, large }: SearchBoxProps) {
         id={id}
         type="search"
         placeholder="Search the catalog…"
+        aria-keyshortcuts={shortcut}
         value={text}
         onChange={(e) => setText(e.target.value)}
       />
@@ -65,6 +66,34 @@ function HomePage() {
       </div>
     </div>
   );
+}
+
+/** The key that focuses the top bar's search box, as on GitHub and in MkDocs. */
+const SEARCH_SHORTCUT = '/';
+
+/**
+ * Focuses the element with this id when `key` is pressed outside a text field, so the search
+ * box is a key press away on every page.
+ */
+function useFocusShortcut(key: string, id: string) {
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== key || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.defaultPrevented) return;
+      const target = event.target as HTMLElement | null;
+      // Typing a slash into a field (or a page's own editor) stays typing.
+      if (
+        target?.closest('input, textarea, select, [contenteditable=""], [contenteditable="true"]')
+      )
+        return;
+      const box = document.getElementById(id);
+      if (!box) return;
+      event.preventDefault();
+      box.focus();
+    };
+    document.addEventListener('keydown', onKeyDown);
+    return () => document.removeEventListener('keydown', onKeyDown);
+  }, [key, id]);
 }
 
 function NotFound() {
@@ -117,6 +146,7 @@ export function App() {
     { label: 'Manage', items: items.filter((i) => (i.order ?? 100) >= ADMIN_ORDER) },
   ].filter((section) => section.items.length > 0);
   const ThemeIcon = theme === 'dark' ? Sun : Moon;
+  useFocusShortcut(SEARCH_SHORTCUT, 'global-search');
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -129,7 +159,7 @@ export function App() {
           </span>
           <span className="brand-name">Atrium</span>
         </Link>
-        <Search id="global-search" />
+        <Search id="global-search" shortcut={SEARCH_SHORTCUT} />
         <button
           type="button"
           className="theme-toggle"

@@ -69,7 +69,14 @@ export {
 } from './kinds.tsx';
 export { LinkIcon, linkIcon } from './link-icons.tsx';
 export { readStarred, setStarred, useStarredEntities } from './starred.ts';
-export { Disclosure, Menu, MenuItem, WithTooltip } from './ui.tsx';
+export {
+  Disclosure,
+  Menu,
+  MenuItem,
+  ScrollArea,
+  useScrollable,
+  WithTooltip,
+} from './ui.tsx';
 export {
   type Denial,
   denialOf,
@@ -129,6 +136,8 @@ export interface HomeCard {
 export interface SearchBoxProps {
   id: string;
   large?: boolean;
+  /** The key that focuses this box from anywhere (the top bar's `/`): its aria-keyshortcuts. */
+  shortcut?: string;
 }
 
 /** What a catalog explorer column's cell gets: the row's entity, with the explorer's fields. */

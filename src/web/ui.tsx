@@ -7,7 +7,14 @@ import * as Collapsible from '@radix-ui/react-collapsible';
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import * as Tooltip from '@radix-ui/react-tooltip';
 import { ChevronRight, Ellipsis } from 'lucide-react';
-import type { ReactElement, ReactNode } from 'react';
+import {
+  type ReactElement,
+  type ReactNode,
+  type RefCallback,
+  useCallback,
+  useEffect,
+  useState,
+} from 'react';
 
 /**
  * Shows `label` on hover and keyboard focus of its one child (which must take a ref and
@@ -87,5 +94,65 @@ export function MenuItem({
     <DropdownMenu.Item className="menu-item" onSelect={onSelect} asChild={asChild}>
       {children}
     </DropdownMenu.Item>
+  );
+}
+
+/**
+ * Props for an element that scrolls its content (a wide table, a long YAML file): while the
+ * content overflows it is a named region in the tab order, so that keyboard users can scroll
+ * it with the arrow keys (WCAG 2.1.1); while everything fits it is no tab stop.
+ */
+export function useScrollable(label: string): {
+  ref: RefCallback<HTMLElement>;
+  tabIndex?: number;
+  role?: 'region';
+  'aria-label'?: string;
+} {
+  const [box, setBox] = useState<HTMLElement | null>(null);
+  const [overflows, setOverflows] = useState(false);
+  useEffect(() => {
+    if (!box) return;
+    const measure = () =>
+      setOverflows(
+        box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1,
+      );
+    measure();
+    // The box resizes with the window, its content with the data, and a child may be swapped
+    // for another (a table for an empty state): any of them may start or end the overflow.
+    const resize = new ResizeObserver(measure);
+    const watch = () => {
+      resize.disconnect();
+      resize.observe(box);
+      for (const child of Array.from(box.children)) resize.observe(child);
+      measure();
+    };
+    watch();
+    const mutation = new MutationObserver(watch);
+    mutation.observe(box, { childList: true });
+    return () => {
+      resize.disconnect();
+      mutation.disconnect();
+    };
+  }, [box]);
+  const ref = useCallback((el: HTMLElement | null) => setBox(el), []);
+  return overflows ? { ref, tabIndex: 0, role: 'region', 'aria-label': label } : { ref };
+}
+
+/** A table's (or any wide content's) container that scrolls sideways inside the page. */
+export function ScrollArea({
+  label,
+  children,
+  className = 'table-wrap',
+}: {
+  /** Names the region for assistive technology while it scrolls (e.g. "Audit events"). */
+  label: string;
+  children: ReactNode;
+  className?: string;
+}) {
+  const scrollable = useScrollable(label);
+  return (
+    <div className={className} {...scrollable}>
+      {children}
+    </div>
   );
 }

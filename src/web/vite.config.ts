@@ -15,7 +15,7 @@ export default defineConfig({
     emptyOutDir: true,
     // The server's CSP allows scripts from 'self' only: no inline polyfill script.
     modulePreload: { polyfill: false },
-    // ELK's bundled build (~1.6 MB) is one lazy chunk that only the graph tab loads.
+    // Mermaid's lazy chunks are large; only pages that draw a diagram load them.
     chunkSizeWarningLimit: 2000,
   },
 });

@@ -84,7 +84,9 @@ describe('the History tab end to end', () => {
     await expect.poll(() => page.title()).toBe('history-widget · History | Atrium');
     await expect.poll(() => items().count()).toBe(1);
     await expect(items().first().getAttribute('data-action')).resolves.toBe('created');
-    await expect(items().first().textContent()).resolves.toContain(`file:${file}`);
+    // The server's own path reads relative to the entity's location, as on the About card.
+    await expect(items().first().textContent()).resolves.toContain('file:./catalog-info.yaml');
+    await expect(items().first().textContent()).resolves.not.toContain(dir);
     await expect(items().first().textContent()).resolves.toContain('registered in config');
   });
 

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, WEB_DIST } from '../../src/cli/web-build.ts';
@@ -381,7 +381,10 @@ describe('web app end to end', () => {
 
   it('shows the errors of the broken file on the health page', async () => {
     await page.goto('/catalog-health');
-    const card = page.getByRole('region', { name: `Location ${join(dir, 'invalid-fields.yaml')}` });
+    // A file location is named from the folder that holds it, never by its server path.
+    const card = page.getByRole('region', {
+      name: `Location file:./${basename(dir)}/invalid-fields.yaml`,
+    });
     await card.waitFor();
     await card.getByText('3 problems', { exact: true }).waitFor();
     const text = (await card.textContent()) ?? '';

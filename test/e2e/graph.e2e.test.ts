@@ -1,7 +1,8 @@
 /**
  * End-to-end: the Graph tab in Debian's Chromium, on the demo organisation — the graph around
- * booking-service, its controls mirrored in the URL, roll-up by system, the truncation notice,
- * navigation by clicking a node, and the dark theme.
+ * booking-service with a service's default relations, its controls mirrored in the URL,
+ * roll-up by system, the truncation notice, navigation by clicking a node, and the dark theme.
+ * graph-readable.e2e.test.ts covers layout, legibility and highlighting on a generated catalog.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -30,6 +31,16 @@ async function graphWithNodes(p: Page, count: number): Promise<void> {
 
 const node = (p: Page, ref: string) => p.locator(`[data-testid="graph-node"][data-ref="${ref}"]`);
 
+/** Chooses how far a relation group is followed, in the Relations menu. */
+async function setReach(p: Page, group: string, reach: 'deep' | 'near' | 'off') {
+  const menu = p.getByTestId('graph-relations');
+  if ((await menu.getAttribute('open')) === null) await menu.locator('summary').click();
+  const select = p.locator(`select[name="rel-${group}"]`);
+  await select.selectOption(reach);
+  // The select reflects the URL, which updates after the change has been handled.
+  await expect.poll(() => select.inputValue()).toBe(reach);
+}
+
 describe('Graph tab end to end', () => {
   beforeAll(async () => {
     await ensureWebBuild(createLogger({ level: 'error' }));
@@ -56,13 +67,13 @@ describe('Graph tab end to end', () => {
 
   it('shows the graph around booking-service, the root highlighted', async () => {
     await page.goto(TAB);
-    // Defaults: every relation type, depth 2, both directions: 51 nodes, 119 edges.
-    await graphWithNodes(page, 51);
+    // A service's defaults: APIs and dependencies to depth 2, owner and system beside it.
+    await graphWithNodes(page, 37);
     await expect.poll(() => page.title()).toBe('Booking Service · Graph | Atrium');
     await expect(
       page.getByRole('link', { name: 'Graph', exact: true }).getAttribute('aria-current'),
     ).resolves.toBe('page');
-    await expect(page.locator('.react-flow__edge').count()).resolves.toBe(119);
+    await expect(page.getByTestId('graph-edge').count()).resolves.toBe(51);
     const root = page.locator('[data-testid="graph-node"][data-root]');
     await expect(root.count()).resolves.toBe(1);
     await expect(root.getAttribute('data-ref')).resolves.toBe('component:default/booking-service');
@@ -71,19 +82,28 @@ describe('Graph tab end to end', () => {
     await expect(node(page, 'component:default/quote-engine').textContent()).resolves.toBe(
       'Component · serviceQuote Engine',
     );
-    // Edges carry their relation type.
+    // The owner and the system are there, but not the rest of what the team owns.
+    await expect(node(page, 'group:default/team-booking').count()).resolves.toBe(1);
+    await expect(node(page, 'system:default/booking').count()).resolves.toBe(1);
     await expect(
-      page.locator('.react-flow__edge-text', { hasText: /^consumesApi$/ }).count(),
+      page.locator('[data-testid="graph-node"][data-kind="group"]').count(),
+    ).resolves.toBe(1);
+    // Edges carry their relation types.
+    await expect(
+      page.locator('[data-testid="graph-edge"][data-relations~="consumesApi"]').count(),
     ).resolves.toBeGreaterThanOrEqual(3);
     await expect(page.getByTestId('graph-truncated').count()).resolves.toBe(0);
-    // No layout engine or timing in the page's text; they are data attributes for tests.
+    await expect(
+      page.getByTestId('graph-relations').locator('summary').textContent(),
+    ).resolves.toBe('RelationsAPIs, Dependencies; direct: Ownership, Part of');
+    // No layout timing in the page's text; it is a data attribute for tests.
     await expect(page.getByTestId('graph-info').textContent()).resolves.toBe(
-      '51 nodes, 119 edges. Click a node to open its page.',
+      '37 nodes · 51 edges · point at a node to see its neighbours, click to open it',
     );
     await expect(page.locator('main').textContent()).resolves.not.toMatch(/ELK|\d ms\b/);
-    const graph = page.getByTestId('graph');
-    await expect(graph.getAttribute('data-layout')).resolves.toMatch(/^elk(-tree)?$/);
-    await expect(graph.getAttribute('data-layout-ms')).resolves.toMatch(/^\d+$/);
+    await expect(page.getByTestId('graph').getAttribute('data-layout-ms')).resolves.toMatch(
+      /^\d+\.\d$/,
+    );
     await page.screenshot({ path: join(SHOTS, 'graph.png'), fullPage: true });
   });
 
@@ -91,15 +111,16 @@ describe('Graph tab end to end', () => {
     await page.locator('select[name="depth"]').selectOption('1');
     await graphWithNodes(page, 14);
     expect(new URL(page.url()).search).toBe('?depth=1');
-    for (const name of ['ownership', 'apis', 'partof', 'membership']) {
-      // The checkbox reflects the URL, which updates after the click has been handled.
-      const box = page.locator(`input[name="rel-${name}"]`);
-      await box.click();
-      await expect.poll(() => box.isChecked()).toBe(false);
-    }
+    await setReach(page, 'apis', 'off');
+    await graphWithNodes(page, 9);
+    expect(decodeURIComponent(new URL(page.url()).search)).toBe(
+      '?rel=dependencies&near=ownership,partof&depth=1',
+    );
+    await setReach(page, 'ownership', 'off');
+    await setReach(page, 'partof', 'off');
     await graphWithNodes(page, 5);
-    expect(new URL(page.url()).search).toBe('?rel=dependencies&depth=1');
-    // Polled: a refetch for the last click can still replace the drawn nodes.
+    expect(new URL(page.url()).search).toBe('?rel=dependencies&near=&depth=1');
+    // Polled: a refetch for the last change can still replace the drawn nodes.
     await expect
       .poll(() =>
         page
@@ -117,7 +138,15 @@ describe('Graph tab end to end', () => {
     await page.reload();
     await graphWithNodes(page, 5);
     await expect(page.locator('select[name="depth"]').inputValue()).resolves.toBe('1');
-    await expect(page.locator('input[name="rel-apis"]').isChecked()).resolves.toBe(false);
+    await expect(page.locator('select[name="rel-apis"]').inputValue()).resolves.toBe('off');
+    await expect(page.locator('select[name="rel-dependencies"]').inputValue()).resolves.toBe(
+      'deep',
+    );
+    // And one click brings the kind's defaults back.
+    await page.getByTestId('graph-relations').locator('summary').click();
+    await page.getByRole('button', { name: 'Back to the defaults' }).click();
+    await graphWithNodes(page, 37);
+    expect(new URL(page.url()).search).toBe('');
   });
 
   it('opens an entity page when a node is clicked', async () => {
@@ -128,27 +157,34 @@ describe('Graph tab end to end', () => {
 
   it('rolls entities up into their systems, with counts', async () => {
     await page.goto(TAB);
-    await graphWithNodes(page, 51);
-    await page.locator('select[name="rollup"]').selectOption('system');
-    await graphWithNodes(page, 23);
+    await graphWithNodes(page, 37);
+    const bySystem = page.getByRole('button', { name: 'By system' });
+    await expect(bySystem.getAttribute('aria-pressed')).resolves.toBe('false');
+    await bySystem.click();
+    await graphWithNodes(page, 13);
     expect(new URL(page.url()).search).toBe('?rollup=system');
+    await expect(bySystem.getAttribute('aria-pressed')).resolves.toBe('true');
     const booking = node(page, 'system:default/booking');
     await expect(booking.getByTestId('graph-node-count').textContent()).resolves.toBe(
       '10 entities',
     );
     await expect(
       node(page, 'system:default/identity').getByTestId('graph-node-count').textContent(),
-    ).resolves.toBe('6 entities');
+    ).resolves.toBe('5 entities');
+    await page.getByRole('button', { name: 'Entities' }).click();
+    await graphWithNodes(page, 37);
+    expect(new URL(page.url()).search).toBe('');
   });
 
   it('says when the graph is cut at the node limit', async () => {
-    await page.goto(`${TAB}?depth=3&limit=100`);
-    await graphWithNodes(page, 100);
+    await page.goto(`${TAB}?depth=3&limit=50`);
+    await graphWithNodes(page, 50);
     await expect(page.getByTestId('graph-truncated').textContent()).resolves.toBe(
-      'Showing 100 of more nodes — raise the limit or lower the depth.',
+      'Showing 50 of more nodes — raise the limit or lower the depth.',
     );
+    await page.getByTestId('graph-relations').locator('summary').click();
     await page.locator('select[name="limit"]').selectOption('300');
-    await graphWithNodes(page, 105);
+    await graphWithNodes(page, 58);
     expect(new URL(page.url()).search).toBe('?depth=3');
     await expect(page.getByTestId('graph-truncated').count()).resolves.toBe(0);
   });

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
-import { fetchJson, queryString, usePageTitle } from '../../../web/plugin-api.ts';
+import { fetchJson, queryString, usePageTitle, ScrollArea } from '../../../web/plugin-api.ts';
 import { TITLE_OR_NAME } from '../../catalog/common/fields.ts';
 import { EntityRefLink, entityPath, OwnerLink, QueryView } from '../../catalog/web/shared.tsx';
 
@@ -49,7 +49,7 @@ export function ApisPage() {
           ) : (
             <>
               <p className="muted">{page.totalItems} APIs</p>
-              <div className="table-wrap">
+              <ScrollArea label="APIs">
                 <table>
                   <thead>
                     <tr>
@@ -89,7 +89,7 @@ export function ApisPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </ScrollArea>
               <nav className="pager" aria-label="Pages of APIs">
                 <button
                   type="button"

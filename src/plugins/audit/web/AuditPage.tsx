@@ -1,7 +1,7 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { ApiError, usePageTitle } from '../../../web/plugin-api.ts';
+import { ApiError, usePageTitle, ScrollArea } from '../../../web/plugin-api.ts';
 import {
   EntityRefLink,
   ErrorState,
@@ -167,7 +167,7 @@ export function AuditPage() {
         </div>
       ) : (
         <>
-          <div className="table-wrap">
+          <ScrollArea label="Audit events">
             <table className="audit-table" aria-busy={events.isFetching} data-testid="audit-table">
               <thead>
                 <tr>
@@ -185,7 +185,7 @@ export function AuditPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
           <Pager
             label="Pages"
             hasPrevious={page > 1}

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
-import { fetchJson, usePageTitle } from '../../../web/plugin-api.ts';
+import { fetchJson, usePageTitle, ScrollArea } from '../../../web/plugin-api.ts';
 import { ErrorState, formatTime, Loading } from '../../catalog/web/shared.tsx';
 
 /** A token as `GET /api/auth/tokens` lists it (the server's `TokenSummary`). */
@@ -217,7 +217,7 @@ function TokenTable(props: { tokens: TokenSummary[]; onRevoked: () => void }) {
     return <div className="state">You have no tokens.</div>;
   }
   return (
-    <div className="table-wrap">
+    <ScrollArea label="Your personal access tokens">
       <table data-testid="tokens-table">
         <caption className="visually-hidden">Your personal access tokens</caption>
         <thead>
@@ -238,7 +238,7 @@ function TokenTable(props: { tokens: TokenSummary[]; onRevoked: () => void }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollArea>
   );
 }
 

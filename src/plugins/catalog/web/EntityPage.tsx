@@ -61,7 +61,7 @@ function OwnerContact({ owner, namespace }: { owner: string; namespace: string }
   );
 }
 
-/** Star or unstar from the header; the stars live in this browser, per user. */
+/** Star or unstar from the header; stars are kept on the server per user (src/web/starred.ts). */
 function StarButton({ entity }: { entity: Entity }) {
   const { userEntityRef } = useIdentity();
   const { isStarred, toggle } = useStarredEntities(userEntityRef);

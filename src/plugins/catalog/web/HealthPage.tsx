@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Problem } from '../../../model/entity.ts';
-import { ApiError, usePageTitle } from '../../../web/plugin-api.ts';
+import { ApiError, usePageTitle, ScrollArea } from '../../../web/plugin-api.ts';
 import {
   type AnalyzeResult,
   addLocation,
@@ -13,6 +13,7 @@ import {
   type ValidateFileResult,
   validateFile,
 } from './api.ts';
+import { displayLocation, locationDirectory } from './about.ts';
 import { ProblemTable } from './entity-content.tsx';
 import { ProvidersSection } from './ProvidersSection.tsx';
 import { entityPath, formatTime, QueryView } from './shared.tsx';
@@ -38,16 +39,20 @@ function Locations() {
           <div className="location-list" data-testid="location-list">
             {items.map((l) => {
               const errors = l.problems.filter((p) => p.level === 'error').length;
+              // A `file:` location is the server's own path: its problems' files are shown
+              // from its folder, and it from the folder above, so that two catalog-info.yaml
+              // read apart by the folder that holds them.
+              const base = locationDirectory(`${l.type}:${l.target}`);
+              const above = base ? locationDirectory(`file:${base}`) : undefined;
+              const displayed = displayLocation(`${l.type}:${l.target}`, above);
               return (
                 <section
                   key={l.id}
                   className="card location-card"
-                  aria-label={`Location ${l.target}`}
+                  aria-label={`Location ${displayed}`}
                 >
                   <h2>
-                    <code>
-                      {l.type}:{l.target}
-                    </code>
+                    <code>{displayed}</code>
                   </h2>
                   <p className="muted">
                     Last read {formatTime(l.lastReadAt)} · {l.entityCount}{' '}
@@ -60,9 +65,9 @@ function Locations() {
                     </span>
                   </p>
                   {l.problems.length > 0 && (
-                    <div className="table-wrap">
-                      <ProblemTable problems={l.problems} />
-                    </div>
+                    <ScrollArea label={`Problems of ${displayed}`}>
+                      <ProblemTable problems={l.problems} base={base} />
+                    </ScrollArea>
                   )}
                 </section>
               );

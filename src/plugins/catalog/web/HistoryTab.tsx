@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { stringifyEntityRef } from '../../../model/ref.ts';
 import type { EntityContentProps } from '../../../web/plugin-api.ts';
 import type { DiffEntry, EntityChangeCause, HistoryItem } from '../common/history.ts';
+import { displayLocation, isLocationAnnotation, locationBase } from './about.ts';
 import { entityEventsUrl, getEntityHistory } from './history-api.ts';
 import { EntityRefLink, ErrorState, formatTime, Loading } from './shared.tsx';
 import './history.css';
@@ -38,6 +39,8 @@ export function HistoryTab({ entity }: EntityContentProps) {
   if (history.isPending) return <Loading what="history" />;
   if (history.isError) return <ErrorState error={history.error} retry={() => history.refetch()} />;
   const items = history.data.pages.flatMap((p) => p.items);
+  // Server paths read as the About card shows them: relative to the entity's location.
+  const base = locationBase(entity.metadata.annotations ?? {});
   return (
     <section className="card" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
@@ -46,7 +49,7 @@ export function HistoryTab({ entity }: EntityContentProps) {
       ) : (
         <ol className="history-list" data-testid="history-list">
           {items.map((item) => (
-            <HistoryEntry key={item.id} item={item} />
+            <HistoryEntry key={item.id} item={item} base={base} />
           ))}
         </ol>
       )}
@@ -63,14 +66,14 @@ export function HistoryTab({ entity }: EntityContentProps) {
   );
 }
 
-function HistoryEntry({ item }: { item: HistoryItem }) {
+function HistoryEntry({ item, base }: { item: HistoryItem; base: string | undefined }) {
   return (
     <li className="history-item" data-testid="history-item" data-action={item.action}>
       <div className="history-head">
         <time dateTime={item.createdAt}>{formatTime(item.createdAt)}</time>
         <span className={`badge history-action history-action-${item.action}`}>{item.action}</span>
         <span className="muted">
-          <Cause cause={item.cause} />
+          <Cause cause={item.cause} base={base} />
         </span>
       </div>
       {item.diff && item.diff.changes.length > 0 && (
@@ -89,10 +92,10 @@ function HistoryEntry({ item }: { item: HistoryItem }) {
                   <code>{change.path}</code>
                 </td>
                 <td>
-                  <Value entry={change} side="before" />
+                  <Value entry={change} side="before" base={base} />
                 </td>
                 <td>
-                  <Value entry={change} side="after" />
+                  <Value entry={change} side="after" base={base} />
                 </td>
               </tr>
             ))}
@@ -106,11 +109,14 @@ function HistoryEntry({ item }: { item: HistoryItem }) {
   );
 }
 
-function Cause({ cause }: { cause: EntityChangeCause }) {
+function Cause({ cause, base }: { cause: EntityChangeCause; base: string | undefined }) {
   switch (cause.type) {
     case 'location': {
       const { type, target, origin } = cause.location;
-      const where = type && target ? `${type}:${target}` : `location ${cause.location.id}`;
+      const where =
+        type && target
+          ? displayLocation(`${type}:${target}`, base)
+          : `location ${cause.location.id}`;
       return (
         <>
           read from {where}
@@ -140,10 +146,30 @@ function originLabel(origin: string): string {
   return origin;
 }
 
-function Value({ entry, side }: { entry: DiffEntry; side: 'before' | 'after' }) {
+/** The annotation a diff path names (`metadata.annotations.<key>`), if it does. */
+const ANNOTATION_PATH = 'metadata.annotations.';
+
+function Value({
+  entry,
+  side,
+  base,
+}: {
+  entry: DiffEntry;
+  side: 'before' | 'after';
+  base: string | undefined;
+}) {
   if (!(side in entry)) return <span className="muted">(none)</span>;
   const value = entry[side];
-  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+  const location =
+    typeof value === 'string' &&
+    entry.path.startsWith(ANNOTATION_PATH) &&
+    isLocationAnnotation(entry.path.slice(ANNOTATION_PATH.length));
+  const text =
+    typeof value === 'string'
+      ? location
+        ? displayLocation(value, base)
+        : value
+      : JSON.stringify(value, null, 2);
   return (
     <pre>
       {text}

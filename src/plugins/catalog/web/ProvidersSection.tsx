@@ -10,6 +10,7 @@ import {
   scanProvider,
 } from './api.ts';
 import { formatTime, QueryView } from './shared.tsx';
+import { ScrollArea } from '../../../web/plugin-api.ts';
 
 /** Sources of a held removal listed on the page; the count says how many there are. */
 const LISTED_SOURCES = 20;
@@ -133,7 +134,7 @@ function HeldRemoval({ provider, pending }: { provider: ProviderStatus; pending:
 function ProviderErrors({ provider }: { provider: ProviderStatus }) {
   if (!provider.errors.length) return <p className="muted">No errors.</p>;
   return (
-    <div className="table-wrap">
+    <ScrollArea label={`Errors of ${provider.id}`}>
       <table className="provider-errors" aria-label={`Errors of ${provider.id}`}>
         <thead>
           <tr>
@@ -162,7 +163,7 @@ function ProviderErrors({ provider }: { provider: ProviderStatus }) {
           {provider.errorCount - provider.errors.length} more errors are not listed.
         </p>
       )}
-    </div>
+    </ScrollArea>
   );
 }
 
@@ -240,7 +241,7 @@ function WebhookCounters() {
       </p>
     );
   return (
-    <div className="table-wrap">
+    <ScrollArea label="Webhook deliveries">
       <table className="webhook-counters" aria-label="Webhook deliveries">
         <thead>
           <tr>
@@ -268,7 +269,7 @@ function WebhookCounters() {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollArea>
   );
 }
 

@@ -53,10 +53,16 @@ function baseName(path: string): string {
  */
 export function locationBase(annotations: Record<string, string>): string | undefined {
   for (const key of [ANNOTATION_MANAGED_BY_ORIGIN_LOCATION, ANNOTATION_MANAGED_BY_LOCATION]) {
-    const parsed = splitLocation(annotations[key] ?? '');
-    if (parsed?.type === 'file' && parsed.target) return directoryOf(parsed.target);
+    const base = locationDirectory(annotations[key] ?? '');
+    if (base) return base;
   }
   return undefined;
+}
+
+/** The directory of a `file:` location reference (`file:/srv/x/a.yaml` gives `/srv/x`). */
+export function locationDirectory(value: string): string | undefined {
+  const parsed = splitLocation(value);
+  return parsed?.type === 'file' && parsed.target ? directoryOf(parsed.target) : undefined;
 }
 
 /**
@@ -74,6 +80,22 @@ export function displayLocation(value: string, base: string | undefined): string
     if (target.startsWith(root)) return `file:./${target.slice(root.length)}`;
   }
   return `file:${baseName(target)}`;
+}
+
+/** A server file path (a problem's file) as `displayLocation` shows it, without `file:`. */
+export function displayPath(path: string, base: string | undefined): string {
+  return displayLocation(`file:${path}`, base).slice('file:'.length);
+}
+
+/**
+ * A server message (a read error) with the paths under `base` it names made relative to it,
+ * as `displayLocation` shows them.
+ */
+export function displayMessage(message: string, base: string | undefined): string {
+  if (!base) return message;
+  const root = base.endsWith('/') ? base : `${base}/`;
+  // A Windows server writes its paths with backslashes; `base` has forward slashes.
+  return message.split(root).join('./').split(root.replace(/\//g, '\\')).join('./');
 }
 
 /** Whether an annotation's value is shown through `displayLocation`. */

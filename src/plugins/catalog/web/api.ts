@@ -17,13 +17,16 @@ export interface QueryParams {
   cursor?: string;
   limit: number;
   fields?: string[];
+  /** Only the caller's starred entities (Atrium's `starred=true`, sent with cursors too). */
+  starred?: boolean;
 }
 
 export function queryEntities(p: QueryParams, signal?: AbortSignal): Promise<QueryResult> {
   const fields = p.fields?.join(',');
+  const starred = p.starred ? 'true' : undefined;
   if (p.cursor) {
     return fetchJson(
-      `${BASE}/entities/by-query${queryString({ cursor: p.cursor, limit: p.limit, fields })}`,
+      `${BASE}/entities/by-query${queryString({ cursor: p.cursor, limit: p.limit, fields, starred })}`,
       { signal },
     );
   }
@@ -36,6 +39,7 @@ export function queryEntities(p: QueryParams, signal?: AbortSignal): Promise<Que
       fullTextFilterFields: term ? 'metadata.name,metadata.title' : undefined,
       limit: p.limit,
       fields,
+      starred,
     })}`,
     { signal },
   );
@@ -47,9 +51,10 @@ export async function entityFacets(
   facet: string,
   filter: string | undefined,
   signal?: AbortSignal,
+  starred?: boolean,
 ): Promise<FacetCounts> {
   const res = await fetchJson<{ facets: Record<string, FacetCounts> }>(
-    `${BASE}/entity-facets${queryString({ facet, filter: filter || undefined })}`,
+    `${BASE}/entity-facets${queryString({ facet, filter: filter || undefined, starred: starred ? 'true' : undefined })}`,
     { signal },
   );
   return res.facets[facet] ?? [];

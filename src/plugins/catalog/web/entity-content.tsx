@@ -9,10 +9,13 @@ import {
   type EntityContentProps,
   LinkIcon,
   resolveRef,
+  useScrollable,
 } from '../../../web/plugin-api.ts';
 import { TITLE_OR_NAME } from '../common/fields.ts';
 import {
   displayLocation,
+  displayMessage,
+  displayPath,
   docsPath,
   isLocationAnnotation,
   locationBase,
@@ -256,6 +259,8 @@ export function RelationsCard({ entity }: EntityContentProps) {
 
 export function StatusTab({ entity }: EntityContentProps) {
   const status = useEntityStatus(entity);
+  // Server paths read as the About card shows them: relative to the entity's location.
+  const base = locationBase(entity.metadata.annotations ?? {});
   return (
     <section className="card" aria-labelledby="status-title">
       <h2 id="status-title">Ingestion status</h2>
@@ -264,7 +269,11 @@ export function StatusTab({ entity }: EntityContentProps) {
           <>
             <dl className="props">
               <dt>Location</dt>
-              <dd>{s.location ? `${s.location.type}:${s.location.target}` : 'none'}</dd>
+              <dd>
+                {s.location
+                  ? displayLocation(`${s.location.type}:${s.location.target}`, base)
+                  : 'none'}
+              </dd>
               <dt>Last read</dt>
               <dd>{formatTime(s.lastReadAt)}</dd>
               <dt>Orphan</dt>
@@ -273,7 +282,10 @@ export function StatusTab({ entity }: EntityContentProps) {
             {s.items.length === 0 ? (
               <p className="level-ok">No errors or warnings.</p>
             ) : (
-              <ProblemTable problems={s.items} />
+              <ProblemTable
+                problems={s.items}
+                base={s.location?.type === 'file' ? base : undefined}
+              />
             )}
           </>
         )}
@@ -282,10 +294,16 @@ export function StatusTab({ entity }: EntityContentProps) {
   );
 }
 
+/**
+ * Problems of a location or an entity. With `base` (the directory of a `file:` location),
+ * the files and the paths in messages are the server's own: shown relative to it.
+ */
 export function ProblemTable({
   problems,
+  base,
 }: {
   problems: Array<{ level: string; file?: string; line?: number; path?: string; message: string }>;
+  base?: string;
 }) {
   return (
     <table>
@@ -304,14 +322,14 @@ export function ProblemTable({
             <td className={`level-${p.level}`}>{p.level}</td>
             <td>
               <code>
-                {p.file ?? ''}
+                {p.file && base ? displayPath(p.file, base) : (p.file ?? '')}
                 {p.line ? `:${p.line}` : ''}
               </code>
             </td>
             <td>
               <code>{p.path ?? ''}</code>
             </td>
-            <td>{p.message}</td>
+            <td>{displayMessage(p.message, base)}</td>
           </tr>
         ))}
       </tbody>
@@ -334,6 +352,7 @@ export function RawTab({ entity }: EntityContentProps) {
     };
   }, [entity, format]);
   const text = format === 'json' ? JSON.stringify(entity, null, 2) : yamlText;
+  const scrollable = useScrollable(format === 'json' ? 'Entity as JSON' : 'Entity as YAML');
   return (
     <section className="card" aria-labelledby="raw-title">
       <h2 id="raw-title">Raw entity</h2>
@@ -354,7 +373,9 @@ export function RawTab({ entity }: EntityContentProps) {
           JSON
         </button>
       </fieldset>
-      <pre data-testid="raw">{text ?? 'Loading…'}</pre>
+      <pre data-testid="raw" {...scrollable}>
+        {text ?? 'Loading…'}
+      </pre>
     </section>
   );
 }

@@ -19,8 +19,16 @@ import { ExplorerPage } from './ExplorerPage.tsx';
 import { GraphTab } from './graph/GraphTab.tsx';
 import { HealthPage } from './HealthPage.tsx';
 import { HistoryTab } from './HistoryTab.tsx';
-import { RecentlyChangedCard, YourTeamCard } from './home-cards.tsx';
+import {
+  AreaChangesCard,
+  QuickLinksCard,
+  RecentlyChangedCard,
+  RecentlyVisitedCard,
+  StarredCard,
+  YourTeamCard,
+} from './home-cards.tsx';
 import { QueryView } from './shared.tsx';
+import { VisitRecorder } from './visits.ts';
 
 function KindCountsCard() {
   const kinds = useQuery({
@@ -86,8 +94,14 @@ export const catalogPlugin = definePlugin({
     { id: 'relations', order: 50, component: RelationsCard },
   ],
   homeCards: [
+    { id: 'quick-links', order: 1, component: QuickLinksCard },
     { id: 'team', order: 5, component: YourTeamCard },
+    { id: 'starred', order: 6, component: StarredCard },
+    { id: 'recently-visited', order: 7, component: RecentlyVisitedCard },
+    { id: 'area-changes', order: 7.5, component: AreaChangesCard },
     { id: 'recently-changed', order: 8, component: RecentlyChangedCard },
     { id: 'kind-counts', order: 10, component: KindCountsCard },
   ],
+  // Draws nothing: notes the entity pages shown, for "Recently visited".
+  topBarItems: [{ id: 'visit-recorder', order: 0, component: VisitRecorder }],
 });

@@ -1,4 +1,5 @@
 import type { MatrixCell, PolicyView } from '../common/index.ts';
+import { ScrollArea } from '../../../web/plugin-api.ts';
 
 const CELL_TEXT: Record<Exclude<MatrixCell, null>, { symbol: string; words: string }> = {
   allow: { symbol: '✓', words: 'allowed' },
@@ -17,7 +18,7 @@ export function MatrixTable({ policy }: { policy: PolicyView }) {
     return <p className="muted">No roles yet: add one below or in a policy file.</p>;
   }
   return (
-    <div className="table-wrap">
+    <ScrollArea label="Permissions per role">
       <table className="access-matrix" data-testid="access-matrix">
         <caption className="visually-hidden">
           What each role may do: rows are roles, columns permissions
@@ -67,6 +68,6 @@ export function MatrixTable({ policy }: { policy: PolicyView }) {
           })}
         </tbody>
       </table>
-    </div>
+    </ScrollArea>
   );
 }

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { fetchJson, usePageTitle, useExtensions } from '../../../web/plugin-api.ts';
+import { fetchJson, usePageTitle, useExtensions, ScrollArea } from '../../../web/plugin-api.ts';
 import { ErrorState, Loading } from '../../catalog/web/shared.tsx';
 import type { PluginInfo } from '../common/index.ts';
 
@@ -82,7 +82,7 @@ export function PluginsPage() {
           <p>
             {list.data.length - external.length} built in, {external.length} external.
           </p>
-          <div className="table-wrap">
+          <ScrollArea label="Plugins">
             <table className="plugins-table" data-testid="plugins-table">
               <caption className="visually-hidden">Plugins loaded by this server</caption>
               <thead>
@@ -103,7 +103,7 @@ export function PluginsPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
         </>
       )}
     </div>

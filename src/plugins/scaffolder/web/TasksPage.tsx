@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router-dom';
-import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
+import { usePageTitle, useQueryParams, ScrollArea } from '../../../web/plugin-api.ts';
 import { ErrorState, formatTime, Loading, Pager } from '../../catalog/web/shared.tsx';
 import type { SerializedTask, TaskStatus } from '../common/index.ts';
 import { listTasks } from './api.ts';
@@ -63,7 +63,7 @@ export function TasksPage() {
         </div>
       ) : (
         <>
-          <div className="table-wrap">
+          <ScrollArea label="Tasks">
             <table aria-busy={tasks.isFetching} data-testid="tasks-table">
               <thead>
                 <tr>
@@ -93,7 +93,7 @@ export function TasksPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
           <Pager
             label="Pages"
             page={page}

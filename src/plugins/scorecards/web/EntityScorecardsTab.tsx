@@ -14,6 +14,7 @@ import { GroupStandingCard } from './GroupStandingCard.tsx';
 import { parseRef } from './refs.tsx';
 import { ErrorState, Loading } from '../../catalog/web/shared.tsx';
 import { LevelBadge, PlainText, StatusBadge } from './ui.tsx';
+import { ScrollArea } from '../../../web/plugin-api.ts';
 
 /** The entity's name as the scorecards API addresses it. */
 export function entityName(entity: EntityContentProps['entity']) {
@@ -133,7 +134,7 @@ function ScorecardResult({ item, history }: { item: EntityScorecard; history?: L
       ) : (
         <p className="sc-next">Every check passes: the highest level.</p>
       )}
-      <div className="table-wrap">
+      <ScrollArea label={`Checks of ${scorecard.title}`}>
         <table className="sc-checks">
           <caption className="visually-hidden">Checks of {scorecard.title}</caption>
           <thead>
@@ -151,7 +152,7 @@ function ScorecardResult({ item, history }: { item: EntityScorecard; history?: L
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollArea>
       <History history={history} levels={levels} />
     </section>
   );

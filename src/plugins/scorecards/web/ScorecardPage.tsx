@@ -7,6 +7,7 @@ import {
   usePageTitle,
   usePermissions,
   useQueryParams,
+  ScrollArea,
 } from '../../../web/plugin-api.ts';
 import type { CheckStatus } from '../common/types.ts';
 import {
@@ -239,7 +240,7 @@ function ChecksSection({ card }: { card: ScorecardSummary }) {
   return (
     <section className="card sc-section" aria-labelledby="sc-checks">
       <h2 id="sc-checks">Pass rate per check</h2>
-      <div className="table-wrap">
+      <ScrollArea label="Pass rate per check">
         <table>
           <thead>
             <tr>
@@ -284,7 +285,7 @@ function ChecksSection({ card }: { card: ScorecardSummary }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollArea>
     </section>
   );
 }
@@ -348,7 +349,7 @@ function RollupSection({ card }: { card: ScorecardSummary }) {
         <p className="muted">No scored entity has {by === 'owner' ? 'an owner' : `a ${by}`}.</p>
       ) : (
         <>
-          <div className="table-wrap">
+          <ScrollArea label={heading}>
             <table data-testid="rollup">
               <thead>
                 <tr>
@@ -406,7 +407,7 @@ function RollupSection({ card }: { card: ScorecardSummary }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
           {items.length > shown.length && (
             <button type="button" onClick={() => update({ teams: 'all' }, { replace: true })}>
               Show all {items.length}
@@ -629,7 +630,7 @@ function ResultsSection({ card }: { card: ScorecardSummary }) {
             {results.data.totalItems} {results.data.totalItems === 1 ? 'entity' : 'entities'},
             lowest level first
           </p>
-          <div className="table-wrap">
+          <ScrollArea label="Results per entity">
             <table aria-busy={results.isFetching}>
               <thead>
                 <tr>
@@ -668,7 +669,7 @@ function ResultsSection({ card }: { card: ScorecardSummary }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollArea>
           <nav className="pager" aria-label="Entity pages">
             <button type="button" disabled={!cursor} onClick={() => set({})}>
               ← First page

@@ -3,6 +3,7 @@ import type { TrendDay } from './api.ts';
 import { DEFAULT_BOX, describeTrend, stackedAreas } from './chart.ts';
 import { distributionKeys, formatDay, levelLabel, NO_LEVEL, rankOf } from './format.ts';
 import { hueStyle, Legend } from './ui.tsx';
+import { ScrollArea } from '../../../web/plugin-api.ts';
 
 /**
  * Level counts over time as stacked areas, drawn as inline SVG. The SVG is an image with a
@@ -82,7 +83,7 @@ export function TrendChart({
       </figcaption>
       <details className="sc-trend-table">
         <summary>Show the figures as a table</summary>
-        <div className="table-wrap">
+        <ScrollArea label={`${title}, entities per level and day`}>
           <table>
             <caption className="visually-hidden">{title}, entities per level and day</caption>
             <thead>
@@ -106,7 +107,7 @@ export function TrendChart({
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollArea>
       </details>
     </figure>
   );

@@ -38,7 +38,7 @@ function suggestionContext(result: SearchResult): string {
     .join(' · ');
 }
 
-export function SearchBox({ id, large }: SearchBoxProps) {
+export function SearchBox({ id, large, shortcut }: SearchBoxProps) {
   const navigate = useNavigate();
   const listboxId = `${id}-suggestions`;
   const statusId = useId();
@@ -137,8 +137,12 @@ export function SearchBox({ id, large }: SearchBoxProps) {
   }
 
   return (
-    <search className={large ? 'search search-large suggest' : 'search suggest'}>
-      <form aria-label="Search" onSubmit={submit}>
+    // Two search landmarks (the top bar's and the home page's) need names that tell them apart.
+    <search
+      className={large ? 'search search-large suggest' : 'search suggest'}
+      aria-label={large ? 'Search Atrium' : 'Quick search'}
+    >
+      <form onSubmit={submit}>
         <label htmlFor={id} className="visually-hidden">
           Search Atrium
         </label>
@@ -150,6 +154,7 @@ export function SearchBox({ id, large }: SearchBoxProps) {
           spellCheck={false}
           placeholder="Search entities and docs…"
           aria-autocomplete="list"
+          aria-keyshortcuts={shortcut}
           aria-expanded={expanded}
           aria-controls={listboxId}
           aria-activedescendant={expanded && active >= 0 ? `${id}-option-${active}` : undefined}

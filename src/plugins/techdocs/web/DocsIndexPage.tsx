@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router-dom';
-import { usePageTitle, useQueryParams } from '../../../web/plugin-api.ts';
+import { usePageTitle, useQueryParams, ScrollArea } from '../../../web/plugin-api.ts';
 import { entityPath, OwnerLink, QueryView, RefOptions } from '../../catalog/web/shared.tsx';
 import type { DocsSite } from '../common/api-types.ts';
 import { getSites, readerPath } from './api.ts';
@@ -77,7 +77,7 @@ export function DocsIndexPage() {
               {shown.length === 0 ? (
                 <div className="state">Nothing matches the filter.</div>
               ) : (
-                <div className="table-wrap">
+                <ScrollArea label="Documentation sites">
                   <table data-testid="docs-sites">
                     <thead>
                       <tr>
@@ -132,7 +132,7 @@ export function DocsIndexPage() {
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </ScrollArea>
               )}
             </>
           );

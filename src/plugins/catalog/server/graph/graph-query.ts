@@ -13,6 +13,9 @@
  * `consumesApi`, `partOf`, `childOf`, `memberOf` for the built-in pairs. For custom kinds'
  * pairs the `relation` of the first ref field that declares the pair is the forward name; a
  * relation that is its own reverse points from the lower ref to the higher one.
+ *
+ * Near relations are followed from the root only, one step: a service's owner and system
+ * belong in its picture, the owner's other entities and the system's other parts do not.
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../../../../core/database/database.ts';
@@ -60,8 +63,10 @@ export type GraphRollup = 'none' | 'system' | 'domain';
 export interface GraphRequest {
   /** Canonical lowercase ref of an existing entity. */
   root: string;
-  /** Relation type names as stored (e.g. `ownedBy`). */
+  /** Relation type names as stored (e.g. `ownedBy`), followed up to `depth`. */
   relations: readonly string[];
+  /** Relation type names as stored, followed from the root only (one step). */
+  nearRelations?: readonly string[];
   depth: number;
   direction: GraphDirection;
   limit: number;
@@ -239,14 +244,19 @@ export class GraphQuery {
     if (!rootSummary) return undefined;
 
     // Incoming edges of type T are stored as outgoing edges of T's reverse.
-    const types = new Set(request.relations);
-    if (request.direction === 'both') {
-      for (const t of request.relations) {
-        const reverse = this.relations.reverseOf(t);
-        if (reverse) types.add(reverse);
+    const withReverses = (names: readonly string[]) => {
+      const types = new Set(names);
+      if (request.direction === 'both') {
+        for (const t of names) {
+          const reverse = this.relations.reverseOf(t);
+          if (reverse) types.add(reverse);
+        }
       }
-    }
-    const typeList = [...types];
+      return types;
+    };
+    const deep = withReverses(request.relations);
+    const rootTypes = [...new Set([...deep, ...withReverses(request.nearRelations ?? [])])];
+    const deepTypes = [...deep];
 
     const nodes = new Map<string, GraphNode>([[root, this.node(root, 0, rootSummary)]]);
     const edges = new Map<string, GraphEdge>();
@@ -254,6 +264,8 @@ export class GraphQuery {
     let frontier = [root];
     // Level `depth` is still read, for edges between nodes already found (no new nodes).
     for (let level = 0; frontier.length && level <= depth; level++) {
+      const typeList = level === 0 ? rootTypes : deepTypes;
+      if (!typeList.length) break;
       const found = new Set<string>();
       for (const row of await this.outgoing(frontier, typeList)) {
         const target = row.target_ref;

@@ -59,6 +59,7 @@ function field(
   rt: RelationTypeLookup,
 ): Expression<SqlBool> {
   if (key === 'relations' || key.startsWith('relations.')) return relation(eb, key, cond, rt);
+  if (key === ENTITY_REF_KEY) return entityRef(eb, cond);
   // Kind is on the entity row itself (lowercase, indexed): the most common filter skips the
   // key/value table.
   if (key === 'kind' && typeof cond !== 'object')
@@ -104,6 +105,32 @@ function field(
   const item = cond.$contains;
   if (typeof item === 'object') return sql<SqlBool>`1=0`;
   return eb('e.id', 'in', rows().where('value', '=', String(item).toLowerCase()));
+}
+
+/**
+ * Atrium's filter key for the entity's own ref (`entityRef=component:default/orders`, repeated
+ * for any of several): Backstage's keys cannot name a set of entities, and the explorer's
+ * Starred view is one. The ref is on the entity row, so no key/value rows are looked up.
+ */
+export const ENTITY_REF_KEY = 'entityref';
+
+function entityRef(eb: EB, cond: FieldCondition): Expression<SqlBool> {
+  if (typeof cond !== 'object') return eb('e.entity_ref', '=', String(cond).toLowerCase());
+  if ('$exists' in cond) return cond.$exists ? sql<SqlBool>`1=1` : sql<SqlBool>`1=0`;
+  if ('$in' in cond) {
+    if (!cond.$in.length) return sql<SqlBool>`1=0`;
+    return eb(
+      'e.entity_ref',
+      'in',
+      cond.$in.map((v) => String(v).toLowerCase()),
+    );
+  }
+  if ('$hasPrefix' in cond) {
+    return sql<SqlBool>`e.entity_ref like ${likePrefix(cond.$hasPrefix.toLowerCase())} escape '\\'`;
+  }
+  const item = cond.$contains;
+  if (typeof item === 'object') return sql<SqlBool>`1=0`;
+  return eb('e.entity_ref', '=', String(item).toLowerCase());
 }
 
 /** A key another plugin answers (`catalog.query-fields`), e.g. `scorecard.<name>.level`. */

@@ -7,6 +7,8 @@ import { InputError, NotFoundError } from '../../../../core/errors.ts';
 import { parseOrderParam } from '../query/entity-query.ts';
 import { parseFilterParams } from '../query/predicate.ts';
 import { parseFields } from '../query/projection.ts';
+import { StarredStore } from '../store/starred-store.ts';
+import { starredOnly } from './starred-routes.ts';
 import {
   and,
   type Deps,
@@ -30,6 +32,10 @@ import {
 /** Entity reads, facets, deletion and refresh (Backstage's catalog API, COMPAT.md §5.2). */
 export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
   const { service, store, locations, query } = deps;
+  const starred = new StarredStore(env.database);
+  /** Atrium's `starred=true`: only the caller's starred entities, with their read filter. */
+  const listFilter = async (ctx: RouteContext, onlyStarred: boolean | undefined) =>
+    and(await readFilter(ctx, deps), onlyStarred ? await starredOnly(starred, ctx) : undefined);
   /** The entity the path names, assembled, or 404 when missing or not readable by the caller. */
   const readable = async (ctx: RouteContext, row: EntityRow | undefined, notFound: () => Error) => {
     if (!row) throw notFound();
@@ -113,10 +119,12 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         offset: pageNumber(0),
         cursor: { type: 'string' },
         totalItems: { type: 'string', enum: ['include', 'exclude'] },
+        starred: { type: 'boolean' },
       }),
     },
     async handler(request: FastifyRequest, _reply, ctx) {
       const q = request.query as {
+        starred?: boolean;
         filter?: string[];
         fields?: string[];
         orderField?: string[];
@@ -140,7 +148,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         limit: q.limit,
         offset: q.offset,
         totalItems: q.totalItems !== 'exclude',
-        readFilter: await readFilter(ctx, deps),
+        readFilter: await listFilter(ctx, q.starred),
       });
     },
   });
@@ -326,10 +334,14 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     method: 'GET',
     url: '/entity-facets',
     permission: P.read,
-    schema: { querystring: strict({ facet: strings, filter: strings }, ['facet']) },
+    schema: {
+      querystring: strict({ facet: strings, filter: strings, starred: { type: 'boolean' } }, [
+        'facet',
+      ]),
+    },
     async handler(request: FastifyRequest, _reply, ctx) {
-      const q = request.query as { facet: string[]; filter?: string[] };
-      const filter = and(parseFilterParams(q.filter), await readFilter(ctx, deps));
+      const q = request.query as { facet: string[]; filter?: string[]; starred?: boolean };
+      const filter = and(parseFilterParams(q.filter), await listFilter(ctx, q.starred));
       return { facets: await query.facets(q.facet, filter) };
     },
   });

@@ -17,6 +17,8 @@ import { type Deps, P, readFilter, strict, strings } from './shared.ts';
 export interface GraphParams {
   root: string;
   relations?: string[];
+  /** Followed from the root only; when given without `relations`, nothing is followed further. */
+  nearRelations?: string[];
   depth?: number;
   direction?: GraphDirection;
   limit?: number;
@@ -27,6 +29,7 @@ export const graphQuerySchema = strict(
   {
     root: { type: 'string', minLength: 1 },
     relations: strings,
+    nearRelations: strings,
     depth: { type: 'integer', minimum: 1, maximum: GRAPH_DEFAULTS.maxDepth },
     direction: { type: 'string', enum: ['both', 'outgoing'] },
     limit: { type: 'integer', minimum: 1, maximum: GRAPH_DEFAULTS.maxLimit },
@@ -50,15 +53,22 @@ export function entityGraphReader(database: Database, deps: Deps) {
     } catch (error) {
       throw new InputError(`Invalid root entity ref '${q.root}'`, error);
     }
-    const types = new Set<string>();
-    for (const name of q.relations?.length ? q.relations : DEFAULT_GRAPH_RELATIONS) {
-      const type = relations.lookup(name);
-      if (!type) throw new InputError(`Unknown relation type '${name}'`);
-      types.add(type);
-    }
+    const known = (names: readonly string[]) =>
+      new Set(
+        names.map((name) => {
+          const type = relations.lookup(name);
+          if (!type) throw new InputError(`Unknown relation type '${name}'`);
+          return type;
+        }),
+      );
+    const near = known(q.nearRelations ?? []);
+    const types = known(
+      q.relations?.length ? q.relations : near.size ? [] : DEFAULT_GRAPH_RELATIONS,
+    );
     const result = await graph.graph({
       root,
       relations: [...types],
+      nearRelations: [...near].filter((type) => !types.has(type)),
       depth: q.depth ?? GRAPH_DEFAULTS.depth,
       direction: q.direction ?? 'both',
       limit: q.limit ?? GRAPH_DEFAULTS.limit,

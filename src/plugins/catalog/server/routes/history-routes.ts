@@ -6,8 +6,8 @@ import { openEventStream, type PluginEnvironment } from '../../../../core/plugin
 import { parseEntityRef, stringifyEntityRef } from '../../../../model/ref.ts';
 import { type StoredEventRow, toHistoryItem } from '../history/event-rows.ts';
 import { GapHold } from '../history/gap-hold.ts';
-import type { Predicate } from '../query/predicate.ts';
-import { type Deps, P, readFilter, strict } from './shared.ts';
+import { type Predicate, parseFilterParams } from '../query/predicate.ts';
+import { and, type Deps, P, readFilter, strict, strings } from './shared.ts';
 
 /** Events read per query of a stream; a stream behind by more reads again at once. */
 const STREAM_BATCH = 500;
@@ -44,17 +44,21 @@ export function registerHistoryRoutes(env: PluginEnvironment, deps: Deps) {
         since: { type: 'string', minLength: 1, maxLength: 64 },
         cursor: eventId,
         limit: { type: 'integer', minimum: 1, maximum: 500 },
+        // Catalog filters (`relations.ownedBy=group:default/a`): the history of the entities
+        // that match them now, e.g. what changed in what a team owns.
+        filter: strings,
       }),
     },
     async handler(request: FastifyRequest, _reply, ctx) {
       const q = request.query as {
+        filter?: string[];
         entityRef?: string;
         kind?: string;
         since?: string;
         cursor?: string;
         limit?: number;
       };
-      const filter = await readFilter(ctx, deps);
+      const filter = and(parseFilterParams(q.filter), await readFilter(ctx, deps));
       const page = await history.store.page({
         entityRef: q.entityRef === undefined ? undefined : canonicalRef(q.entityRef),
         kind: q.kind?.toLowerCase(),

@@ -197,4 +197,19 @@ export const catalogMigrations: Migration[] = [
       await createLeaseTable(db, 'catalog_provider_leases', 'provider_id', 'varchar(128)');
     },
   },
+  {
+    // Starred entities (routes/starred-routes.ts): kept per user on the server, so a person's
+    // stars follow them to every browser. A star outlives its entity (it may come back under
+    // the same ref); lists join the catalog and show only entities that exist and may be read.
+    name: '0005_starred_entities',
+    async up({ db }) {
+      await db.schema
+        .createTable('catalog_starred_entities')
+        .addColumn('user_ref', 'varchar(512)', (c) => c.notNull())
+        .addColumn('entity_ref', 'varchar(512)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('catalog_starred_entities_pk', ['user_ref', 'entity_ref'])
+        .execute();
+    },
+  },
 ];
