@@ -1,4 +1,8 @@
-import { parseDuration } from './duration.ts';
+import {
+  normalizeProviderSchedule,
+  type ProviderScheduleConfig,
+  providerScheduleSchema,
+} from './provider-schedule.ts';
 import type { ConfigProblem } from './errors.ts';
 import { formatKeyPath, type KeyPath } from './paths.ts';
 import { inSources, type Provenance } from './provenance.ts';
@@ -31,12 +35,7 @@ export const GITHUB_USER_FIELDS = [
 /** The fields of a GitHub team that `teamTransformer` templates may use. */
 export const GITHUB_TEAM_FIELDS = ['slug', 'name', 'org', 'combinedSlug', 'description'] as const;
 
-export interface GithubOrgScheduleConfig {
-  /** Between two scans; null: only at start and on demand (`frequency: false`). */
-  frequencyMs: number | null;
-  timeoutMs: number;
-  initialDelayMs: number;
-}
+export type GithubOrgScheduleConfig = ProviderScheduleConfig;
 
 export interface GithubTeamTransformerConfig {
   /** Template of the Group's `metadata.name` over the team's fields. Default `{slug}`. */
@@ -62,18 +61,7 @@ export interface GithubOrgProviderConfig {
   groupsInDefaultNamespace: boolean;
 }
 
-const DURATION_VALID =
-  'a duration: a number of seconds, an ISO-8601 duration (PT5M), a string like 30s, 5m or 1h, or an object like {minutes: 5}';
-
-const duration = (description: string, extra: SchemaNode = {}): SchemaNode => ({
-  'x-duration': true,
-  'x-type': 'duration',
-  'x-valid': DURATION_VALID,
-  description,
-  ...extra,
-});
-
-const SCHEDULE_DEFAULTS = { frequency: { minutes: 60 }, timeout: { minutes: 15 } };
+const SCHEDULE = { frequency: { minutes: 60 }, frequencyText: '1 hour', run: 'read' };
 
 const PROVIDER: SchemaNode = {
   type: 'object',
@@ -100,34 +88,10 @@ const PROVIDER: SchemaNode = {
       description:
         'Organisations whose teams and members are read. When left out: with GitHub Apps (`integrations.github[].apps`), every organisation they are installed on (as Backstage’s multi-org provider; `allowedInstallationOwners` applies), else every organisation the token’s user belongs to.',
     },
-    schedule: {
-      type: 'object',
-      description:
-        'When the organisation data is read (Backstage’s task schedule). Webhook events (`membership`, `team`, `organization`) update it in between.',
-      properties: {
-        frequency: {
-          ...duration(
-            'Time between two reads; `false` reads only at start and on demand. Cron expressions are not supported.',
-            { default: SCHEDULE_DEFAULTS.frequency, 'x-default-text': '1 hour' },
-          ),
-          'x-type': 'duration | false',
-          'x-valid': `${DURATION_VALID}, or false`,
-        },
-        timeout: duration('A read taking longer is stopped.', {
-          default: SCHEDULE_DEFAULTS.timeout,
-          'x-default-text': '15 minutes',
-        }),
-        initialDelay: duration('Wait after start before the first read.', {
-          'x-default-text': 'no delay',
-        }),
-        scope: {
-          type: 'string',
-          enum: ['global', 'local'],
-          description:
-            'Accepted for Backstage configs; a read always runs on one replica at a time.',
-        },
-      },
-    },
+    schedule: providerScheduleSchema(
+      'When the organisation data is read (Backstage’s task schedule). Webhook events (`membership`, `team`, `organization`) update it in between.',
+      SCHEDULE,
+    ),
     userTransformer: userTransformerSchema('GitHub', GITHUB_USER_FIELDS),
     teamTransformer: {
       type: 'object',
@@ -187,7 +151,6 @@ export function normalizeGithubOrgProviders(
     const first = seen.get(id);
     if (first) problem([...path, 'id'], `'${id}' is already the id of ${first}; ids must differ`);
     else seen.set(id, formatKeyPath(path));
-    const schedule = (data.schedule ?? {}) as Data;
     const team = data.teamTransformer as Data | undefined;
     if (team) {
       for (const key of ['name', 'displayName'] as const) {
@@ -211,14 +174,7 @@ export function normalizeGithubOrgProviders(
       id,
       githubUrl: new URL(data.githubUrl as string).origin,
       orgs: [...new Set((data.orgs as string[] | undefined) ?? [])],
-      schedule: {
-        frequencyMs: parseDuration(schedule.frequency ?? SCHEDULE_DEFAULTS.frequency),
-        timeoutMs:
-          parseDuration(schedule.timeout ?? SCHEDULE_DEFAULTS.timeout) ??
-          (parseDuration(SCHEDULE_DEFAULTS.timeout) as number),
-        initialDelayMs:
-          schedule.initialDelay === undefined ? 0 : (parseDuration(schedule.initialDelay) ?? 0),
-      },
+      schedule: normalizeProviderSchedule(data.schedule, SCHEDULE),
       ...(userTransformer ? { userTransformer } : {}),
       ...(team
         ? {

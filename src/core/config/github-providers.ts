@@ -1,4 +1,8 @@
-import { parseDuration } from './duration.ts';
+import {
+  normalizeProviderSchedule,
+  type ProviderScheduleConfig,
+  providerScheduleSchema,
+} from './provider-schedule.ts';
 import type { ConfigProblem } from './errors.ts';
 import { formatKeyPath, type KeyPath } from './paths.ts';
 import { inSources, type Provenance } from './provenance.ts';
@@ -13,12 +17,7 @@ import type { SchemaNode } from './schema.ts';
 export const GITHUB_VISIBILITIES = ['public', 'private', 'internal'] as const;
 export type GithubVisibility = (typeof GITHUB_VISIBILITIES)[number];
 
-export interface GithubScheduleConfig {
-  /** Between two scans; null: only at start and on demand (`frequency: false`). */
-  frequencyMs: number | null;
-  timeoutMs: number;
-  initialDelayMs: number;
-}
+export type GithubScheduleConfig = ProviderScheduleConfig;
 
 export interface GithubDiscoveryProviderConfig {
   /** Provider id: the provider is `github:<id>`. */
@@ -49,18 +48,7 @@ export interface GithubDiscoveryProviderConfig {
   schedule: GithubScheduleConfig;
 }
 
-const DURATION_VALID =
-  'a duration: a number of seconds, an ISO-8601 duration (PT5M), a string like 30s, 5m or 1h, or an object like {minutes: 5}';
-
-const duration = (description: string, extra: SchemaNode = {}): SchemaNode => ({
-  'x-duration': true,
-  'x-type': 'duration',
-  'x-valid': DURATION_VALID,
-  description,
-  ...extra,
-});
-
-const SCHEDULE_DEFAULTS = { frequency: { minutes: 30 }, timeout: { minutes: 15 } };
+const SCHEDULE = { frequency: { minutes: 30 }, frequencyText: '30 minutes', run: 'scan' };
 
 const topicList = (description: string): SchemaNode => ({
   type: 'array',
@@ -155,34 +143,10 @@ const PROVIDER: SchemaNode = {
       description:
         'Backstage’s key: emit only repositories whose catalog file exists. Atrium always knows (the file comes with the listing, or from the tree), so it never creates a location for a missing file; as in Backstage, `true` together with a glob in `catalogPath` is a config error.',
     },
-    schedule: {
-      type: 'object',
-      description:
-        'When the organisation is scanned (Backstage’s task schedule). Webhook events (`push`, `repository`) update it in between.',
-      properties: {
-        frequency: {
-          ...duration(
-            'Time between two scans; `false` scans only at start and on demand. Cron expressions are not supported.',
-            { default: SCHEDULE_DEFAULTS.frequency, 'x-default-text': '30 minutes' },
-          ),
-          'x-type': 'duration | false',
-          'x-valid': `${DURATION_VALID}, or false`,
-        },
-        timeout: duration('A scan taking longer is stopped.', {
-          default: SCHEDULE_DEFAULTS.timeout,
-          'x-default-text': '15 minutes',
-        }),
-        initialDelay: duration('Wait after start before the first scan.', {
-          'x-default-text': 'none',
-        }),
-        scope: {
-          type: 'string',
-          enum: ['global', 'local'],
-          description:
-            'Accepted for Backstage configs; a scan always runs on one replica at a time.',
-        },
-      },
-    },
+    schedule: providerScheduleSchema(
+      'When the organisation is scanned (Backstage’s task schedule). Webhook events (`push`, `repository`) update it in between.',
+      SCHEDULE,
+    ),
   },
 };
 
@@ -241,7 +205,6 @@ export function normalizeGithubProviders(
   return entries.map(({ id, data, path }): GithubDiscoveryProviderConfig => {
     const filters = (data.filters ?? {}) as Data;
     const topic = (filters.topic ?? {}) as Data;
-    const schedule = (data.schedule ?? {}) as Data;
     const organization = typeof data.organization === 'string' ? data.organization : undefined;
     if (!organization && data.app === undefined) {
       problem(
@@ -288,14 +251,7 @@ export function normalizeGithubProviders(
         allowArchived: filters.allowArchived === true,
       },
       validateLocationsExist,
-      schedule: {
-        frequencyMs: parseDuration(schedule.frequency ?? SCHEDULE_DEFAULTS.frequency),
-        timeoutMs:
-          parseDuration(schedule.timeout ?? SCHEDULE_DEFAULTS.timeout) ??
-          (parseDuration(SCHEDULE_DEFAULTS.timeout) as number),
-        initialDelayMs:
-          schedule.initialDelay === undefined ? 0 : (parseDuration(schedule.initialDelay) ?? 0),
-      },
+      schedule: normalizeProviderSchedule(data.schedule, SCHEDULE),
     };
   });
 }

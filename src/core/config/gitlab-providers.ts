@@ -1,4 +1,8 @@
-import { parseDuration } from './duration.ts';
+import {
+  normalizeProviderSchedule,
+  type ProviderScheduleConfig,
+  providerScheduleSchema,
+} from './provider-schedule.ts';
 import type { ConfigProblem } from './errors.ts';
 import { formatKeyPath, type KeyPath } from './paths.ts';
 import { inSources, type Provenance } from './provenance.ts';
@@ -36,12 +40,7 @@ export const GITLAB_MEMBER_RELATIONS = [
 ] as const;
 export type GitlabMemberRelation = (typeof GITLAB_MEMBER_RELATIONS)[number];
 
-export interface GitlabScheduleConfig {
-  /** Between two scans; null: only at start and on demand (`frequency: false`). */
-  frequencyMs: number | null;
-  timeoutMs: number;
-  initialDelayMs: number;
-}
+export type GitlabScheduleConfig = ProviderScheduleConfig;
 
 export interface GitlabCatalogProviderConfig {
   /** Provider id: the providers are `gitlab:<id>` and (with `orgEnabled`) `gitlabOrg:<id>`. */
@@ -82,18 +81,7 @@ export interface GitlabCatalogProviderConfig {
   userTransformer?: UserTransformerConfig;
 }
 
-const DURATION_VALID =
-  'a duration: a number of seconds, an ISO-8601 duration (PT5M), a string like 30s, 5m or 1h, or an object like {minutes: 5}';
-
-const duration = (description: string, extra: SchemaNode = {}): SchemaNode => ({
-  'x-duration': true,
-  'x-type': 'duration',
-  'x-valid': DURATION_VALID,
-  description,
-  ...extra,
-});
-
-const SCHEDULE_DEFAULTS = { frequency: { minutes: 30 }, timeout: { minutes: 15 } };
+const SCHEDULE = { frequency: { minutes: 30 }, frequencyText: '30 minutes', run: 'scan' };
 
 const REGEX_VALID = 'a regular expression (JavaScript syntax)';
 
@@ -230,34 +218,10 @@ const PROVIDER: SchemaNode = {
       'x-reserved': true,
       description: 'Backstage key for gitlab.com billing seats; accepted, not used.',
     },
-    schedule: {
-      type: 'object',
-      description:
-        'When the projects (and org data) are scanned (Backstage’s task schedule). Webhook events update them in between.',
-      properties: {
-        frequency: {
-          ...duration(
-            'Time between two scans; `false` scans only at start and on demand. Cron expressions are not supported.',
-            { default: SCHEDULE_DEFAULTS.frequency, 'x-default-text': '30 minutes' },
-          ),
-          'x-type': 'duration | false',
-          'x-valid': `${DURATION_VALID}, or false`,
-        },
-        timeout: duration('A scan taking longer is stopped.', {
-          default: SCHEDULE_DEFAULTS.timeout,
-          'x-default-text': '15 minutes',
-        }),
-        initialDelay: duration('Wait after start before the first scan.', {
-          'x-default-text': 'none',
-        }),
-        scope: {
-          type: 'string',
-          enum: ['global', 'local'],
-          description:
-            'Accepted for Backstage configs; a scan always runs on one replica at a time.',
-        },
-      },
-    },
+    schedule: providerScheduleSchema(
+      'When the projects (and org data) are scanned (Backstage’s task schedule). Webhook events update them in between.',
+      SCHEDULE,
+    ),
     userTransformer: userTransformerSchema('GitLab', GITLAB_USER_FIELDS),
   },
 };
@@ -332,7 +296,6 @@ export function normalizeGitlabProviders(
       /^\/+/,
       '',
     );
-    const schedule = (data.schedule ?? {}) as Data;
     const groupPattern = data.groupPattern;
     const patterns = Array.isArray(groupPattern)
       ? (groupPattern as string[]).map((p, i) => regex([...path, 'groupPattern', i], p))
@@ -377,14 +340,7 @@ export function normalizeGitlabProviders(
       userPattern: regex([...path, 'userPattern'], data.userPattern),
       relations: [...relations],
       restrictUsersToGroup: data.restrictUsersToGroup === true,
-      schedule: {
-        frequencyMs: parseDuration(schedule.frequency ?? SCHEDULE_DEFAULTS.frequency),
-        timeoutMs:
-          parseDuration(schedule.timeout ?? SCHEDULE_DEFAULTS.timeout) ??
-          (parseDuration(SCHEDULE_DEFAULTS.timeout) as number),
-        initialDelayMs:
-          schedule.initialDelay === undefined ? 0 : (parseDuration(schedule.initialDelay) ?? 0),
-      },
+      schedule: normalizeProviderSchedule(data.schedule, SCHEDULE),
       ...(userTransformer ? { userTransformer } : {}),
     };
   });
