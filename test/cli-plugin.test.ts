@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { makePluginPackage, npmPack } from './helpers/plugin-packages.ts';
+import { PLUGIN_API_VERSION } from '../src/plugins/plugin-manager/common/index.ts';
 
 const run = promisify(execFile);
 const bin = resolve(import.meta.dirname, '..', 'bin', 'atrium.mjs');
@@ -71,7 +72,7 @@ describe('atrium plugin install and list', () => {
     expect(code, stdout).toBe(0);
     expect(stdout).toContain('Installed plugin links-oncall 1.2.0 (@acme/atrium-plugin-links)');
     expect(stdout).toContain(`integrity  ${tgz.integrity}`);
-    expect(stdout).toContain('plugin API 1.0.0 (this Atrium provides 1.0.0)');
+    expect(stdout).toContain(`plugin API 1.0.0 (this Atrium provides ${PLUGIN_API_VERSION})`);
     expect(stdout).toContain('Added plugins[1] in app-config.yaml');
     const text = readFileSync(join(app, 'app-config.yaml'), 'utf8');
     for (const comment of [
@@ -113,7 +114,7 @@ describe('atrium plugin install and list', () => {
     );
     expect(lines.find((l) => l.includes('plugins[0]: ./not-yet'))).toMatch(/disabled$/);
     expect(stdout).toContain(`  integrity  ${tgz.integrity}`);
-    expect(stdout).toContain('  plugin API 1.0.0: compatible with 1.0.0');
+    expect(stdout).toContain(`  plugin API 1.0.0: compatible with ${PLUGIN_API_VERSION}`);
     expect(stdout).toContain('  package    @acme/atrium-plugin-links@1.2.0');
 
     const json = await atrium(['plugin', 'list', '--json'], app);
@@ -132,7 +133,7 @@ describe('atrium plugin install and list', () => {
     const { code, stdout } = await atrium(['plugin', 'install', future.file], app);
     expect(code).toBe(1);
     expect(stdout).toContain(
-      'Plugin future (@test/atrium-plugin-future@1.0.0) needs plugin API 2.0.0, but this Atrium provides plugin API 1.0.0',
+      `Plugin future (@test/atrium-plugin-future@1.0.0) needs plugin API 2.0.0, but this Atrium provides plugin API ${PLUGIN_API_VERSION}`,
     );
     expect(readFileSync(join(app, 'app-config.yaml'), 'utf8')).toBe(before);
   });
@@ -152,8 +153,11 @@ describe('atrium plugin install and list', () => {
       /plugins\[1\]: \.\/gone\.tgz +error: the tarball .*gone\.tgz does not exist/,
     );
     expect(stdout).toMatch(
-      /^future +1\.0\.0 +2\.0\.0 +plugins\[2\]: .* +incompatible: needs plugin API 2\.0\.0, this Atrium provides 1\.0\.0$/m,
+      new RegExp(
+        `^future +1\\.0\\.0 +2\\.0\\.0 +plugins\\[2\\]: .* +incompatible: needs plugin API 2\\.0\\.0, this Atrium provides ${PLUGIN_API_VERSION.replaceAll('.', '\\.')}$`,
+        'm',
+      ),
     );
-    expect(stdout).toContain('  plugin API 2.0.0: incompatible with 1.0.0');
+    expect(stdout).toContain(`  plugin API 2.0.0: incompatible with ${PLUGIN_API_VERSION}`);
   });
 });

@@ -385,7 +385,7 @@ describe('parsePolicyYaml: every mistake is named with its line and field', () =
       "4 rules[0].allow[0]: 'when' needs a resource to check, but catalog.location.read is not about a resource; name permissions of catalog-entity (or write catalog-entity)",
     ]);
     expect(problems(rule('catalog.*'))).toEqual([
-      "4 rules[0].allow[0]: 'when' needs a resource to check, but 'catalog.*' covers catalog.entity.create, catalog.location.create, catalog.location.read and 3 more, which are not about a resource; name permissions of catalog-entity (or write catalog-entity)",
+      "4 rules[0].allow[0]: 'when' needs a resource to check, but 'catalog.*' covers catalog.entity.create, catalog.location.create, catalog.location.read and 5 more, which are not about a resource; name permissions of catalog-entity (or write catalog-entity)",
     ]);
     expect(problems(rule('catalog-entity, scaffolder.template.parameter.read'))).toEqual([
       '4 rules[0].allow[1]: scaffolder.template.parameter.read is about scaffolder-template, but the conditions are about catalog-entity',
@@ -409,7 +409,7 @@ describe('parsePolicyYaml: every mistake is named with its line and field', () =
         'rules:\n  - name: a\n    roles: [everyone]\n    allow: [catalog.*]\n    actions: [delete, update]\n    when: { isEntityOwner: true }\n',
       ),
     ).toEqual([
-      "4 rules[0].allow[0]: 'when' needs a resource to check, but 'catalog.*' covers catalog.location.delete, which is not about a resource; name permissions of catalog-entity (or write catalog-entity)",
+      "4 rules[0].allow[0]: 'when' needs a resource to check, but 'catalog.*' covers catalog.location.delete, catalog.starred.update, which are not about a resource; name permissions of catalog-entity (or write catalog-entity)",
     ]);
   });
 
