@@ -367,6 +367,7 @@ describe.each(ENGINES)('scaffolder end to end on %s', (engine) => {
     ]) {
       await expect(stepStatus(step)).resolves.toBe('completed');
     }
+    await expect.poll(logText, { timeout: 10_000 }).toContain('Generated parcel-locker for');
     const log = await logText();
     expect(log).toContain('Beginning step');
     expect(log).toContain('Generated parcel-locker for group:default/team-booking');
@@ -442,8 +443,9 @@ describe.each(ENGINES)('scaffolder end to end on %s', (engine) => {
     expect(sent.secrets).toEqual({ token: SECRET });
     expect(JSON.stringify(sent.values)).not.toContain(SECRET);
     expect(sent.values.service).toBe('billing');
+    // The status comes from the task, the log from its event stream: wait for the line.
+    await expect.poll(logText, { timeout: 10_000 }).toContain('Rotating billing with');
     const log = await logText();
-    expect(log).toContain('Rotating billing with');
     expect(log).not.toContain(SECRET);
     expect(await page.content()).not.toContain(SECRET);
     // output: the javascript: link is text, the https one a link, the text content is text
@@ -558,14 +560,17 @@ describe.each(ENGINES)('scaffolder end to end on %s', (engine) => {
     await expect
       .poll(() => page.getByTestId('task-status').textContent(), { timeout: 30_000 })
       .toBe('completed');
-    await expect(logText()).resolves.toContain(
-      'repo=github.com?owner=kestrel&repo=parcel-lib slug=kestrel/parcel-lib tags=nodejs,library',
-    );
+    await expect
+      .poll(logText, { timeout: 10_000 })
+      .toContain(
+        'repo=github.com?owner=kestrel&repo=parcel-lib slug=kestrel/parcel-lib tags=nodejs,library',
+      );
   });
 
   it('resumes the live log after the connection drops, without losing or repeating lines', async () => {
     await page.goto(serviceTaskPath);
     await expect.poll(() => page.getByTestId('task-status').textContent()).toBe('completed');
+    await expect.poll(logText, { timeout: 10_000 }).toContain('Generated parcel-locker for');
     const full = await logText();
     const urls: string[] = [];
     let cutAfter = 0;
