@@ -16,12 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, WEB_DIST } from '../../src/cli/web-build.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { notificationsServiceRef } from '../../src/plugins/notifications/server/plugin.ts';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test/screenshots');
-const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
 /** The demo's guest is in team-booking; a member of team-platform sees the admin pages too. */
 const ADMIN = 'user:default/aisha.bello';
 const DESKTOP = { width: 1280, height: 800 };
@@ -151,25 +151,6 @@ function visits(): Visit[] {
     },
     { name: 'entity-docs', path: `${SERVICE}/docs`, ready: (p) => testId(p, 'docs-content') },
   ];
-}
-
-/** Serious and critical axe-core findings on the current page, one line each. */
-async function axeViolations(p: Page): Promise<string[]> {
-  await p.addScriptTag({ path: AXE });
-  const found = await p.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<unknown> } }).axe;
-    const result = (await axe.run()) as {
-      violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }>;
-    };
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)),
-    }));
-  });
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.targets.join(' ')}`);
 }
 
 /** How far the page itself scrolls sideways (0 when it fits the window). */

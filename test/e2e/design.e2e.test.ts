@@ -12,12 +12,12 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, WEB_DIST } from '../../src/cli/web-build.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test/screenshots');
-const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
 const ENTITY = '/catalog/default/component/widget-service';
 
 const LOCATION_YAML = `apiVersion: backstage.io/v1alpha1
@@ -95,25 +95,6 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let dir: string;
-
-/** Serious and critical axe-core findings on the current page, one line each. */
-async function axeViolations(p: Page): Promise<string[]> {
-  await p.addScriptTag({ path: AXE });
-  const found = await p.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<unknown> } }).axe;
-    const result = (await axe.run()) as {
-      violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }>;
-    };
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)),
-    }));
-  });
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.targets.join(' ')}`);
-}
 
 /** Everything the page shows or carries: its text (portals included) and its markup. */
 const pageText = (p: Page) =>

@@ -14,12 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, WEB_DIST } from '../../src/cli/web-build.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { ORG_CATALOG } from '../helpers/auth.ts';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = join(ROOT, 'test/screenshots');
-const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
 
 /** 25 libraries Alice owns herself: more than a page of "Owned by me". */
 const LIBRARIES = Array.from({ length: 25 }, (_, i) => {
@@ -55,24 +55,6 @@ const names = (p: Page = page) => p.locator('table tbody tr td:first-child a').a
 /** Column headers, without the sort arrow of the sorted one. */
 const headers = async () =>
   (await page.locator('table thead th').allTextContents()).map((h) => h.replace(/ [▲▼]$/, ''));
-
-async function axeViolations(p: Page): Promise<string[]> {
-  await p.addScriptTag({ path: AXE });
-  const found = await p.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<unknown> } }).axe;
-    const result = (await axe.run()) as {
-      violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }>;
-    };
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)),
-    }));
-  });
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.targets.join(' ')}`);
-}
 
 const newContext = (colorScheme: 'light' | 'dark' = 'light', bypassCSP = false) =>
   browser.newContext({

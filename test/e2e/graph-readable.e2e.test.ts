@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, WEB_DIST } from '../../src/cli/web-build.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { HUB, MEGA, writeGraphCatalog } from '../helpers/graph-catalog.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -285,17 +286,7 @@ describe('A graph that reads', () => {
       const p = await a11y.newPage();
       await p.goto(tab(HUB));
       await graphWithNodes(p, 51);
-      await p.addScriptTag({ path: join(ROOT, 'node_modules/axe-core/axe.min.js') });
-      const serious = () =>
-        p.evaluate(async () => {
-          const axe = (window as unknown as { axe: { run(): Promise<unknown> } }).axe;
-          const result = (await axe.run()) as {
-            violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }>;
-          };
-          return result.violations
-            .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-            .map((v) => `${v.id}: ${JSON.stringify(v.nodes[0]?.target)}`);
-        });
+      const serious = () => axeViolations(p);
       await expect(serious()).resolves.toEqual([]);
       await node(p, 'api:default/ext-api-00').hover();
       await p.getByTestId('graph-edge-label').first().waitFor();
