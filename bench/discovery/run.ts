@@ -22,7 +22,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import type { ProviderStatus } from '../../src/plugins/catalog/common/providers.ts';
 import {
   type GithubStandin,
@@ -34,7 +33,6 @@ import {
   type Engine,
   ensureBuilds,
   formatLoad,
-  freePort,
   freshDb,
   log,
   logTail,
@@ -47,10 +45,9 @@ import {
   type Server,
   sleep,
   srcHash,
-  startServer,
   stopServer,
-  waitListening,
 } from '../catalog/harness.ts';
+import { startGithubDiscoveryServer } from '../discovery/github-server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -153,36 +150,19 @@ async function runEngine(engine: Engine): Promise<EngineResult> {
     log(`${engine}: generating ${REPOS} repositories`);
     result.generateMs = round(generateRepos(standin, { count: REPOS }).ms, 0);
     log(`${engine}: generated in ${result.generateMs} ms`);
-    const port = await freePort();
-    const configFile = join(dir, 'app-config.yaml');
-    mkdirSync(join(dir, 'data'), { recursive: true });
-    writeFileSync(
-      configFile,
-      stringify({
-        backend: { listen: { host: '127.0.0.1', port }, database: db.config },
-        integrations: {
-          github: [{ host: standin.host, apiBaseUrl: standin.apiBaseUrl, token: TOKEN }],
-        },
-        catalog: {
-          providers: {
-            github: {
-              bench: {
-                organization: ORG,
-                host: standin.host,
-                catalogPath: CATALOG_PATH,
-                // Only the scan at start and the one this benchmark asks for.
-                schedule: { frequency: { hours: 1 }, timeout: { minutes: 30 } },
-              },
-            },
-          },
-        },
-        techdocs: {
-          publisher: { type: 'local', local: { publishDirectory: join(dir, 'techdocs') } },
-        },
-      }),
-    );
-    server = startServer(dir, configFile, port, 'server.log');
-    await waitListening(server, START_TIMEOUT_MS);
+    server = await startGithubDiscoveryServer({
+      dir,
+      database: db.config,
+      standin,
+      token: TOKEN,
+      organization: ORG,
+      // Only the scan at start and the one this benchmark asks for.
+      provider: {
+        catalogPath: CATALOG_PATH,
+        schedule: { frequency: { hours: 1 }, timeout: { minutes: 30 } },
+      },
+      startTimeoutMs: START_TIMEOUT_MS,
+    });
     const listening = now();
     log(`${engine}: listening; waiting for the first scan`);
     for (;;) {

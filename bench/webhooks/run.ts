@@ -24,14 +24,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import { componentYaml, startGithubStandin } from '../../test/helpers/github-standin.ts';
 import {
   assertAlive,
   type Engine,
   ensureBuilds,
   formatLoad,
-  freePort,
   freshDb,
   log,
   logTail,
@@ -45,10 +43,9 @@ import {
   type Server,
   sleep,
   srcHash,
-  startServer,
   stopServer,
-  waitListening,
 } from '../catalog/harness.ts';
+import { startGithubDiscoveryServer } from '../discovery/github-server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -157,35 +154,16 @@ async function runEngine(engine: Engine): Promise<EngineResult> {
         files: { 'catalog-info.yaml': componentYaml(name, { description: 'revision 0' }) },
       });
     }
-    const port = await freePort();
-    const configFile = join(dir, 'app-config.yaml');
-    mkdirSync(join(dir, 'data'), { recursive: true });
-    writeFileSync(
-      configFile,
-      stringify({
-        backend: { listen: { host: '127.0.0.1', port }, database: db.config },
-        integrations: {
-          github: [{ host: standin.host, apiBaseUrl: standin.apiBaseUrl, token: TOKEN }],
-        },
-        catalog: {
-          providers: {
-            github: {
-              bench: {
-                organization: ORG,
-                host: standin.host,
-                schedule: { frequency: { hours: 1 }, timeout: { minutes: 10 } },
-              },
-            },
-          },
-        },
-        events: { modules: { github: { webhookSecret: SECRET } } },
-        techdocs: {
-          publisher: { type: 'local', local: { publishDirectory: join(dir, 'techdocs') } },
-        },
-      }),
-    );
-    server = startServer(dir, configFile, port, 'server.log');
-    await waitListening(server, START_TIMEOUT_MS);
+    server = await startGithubDiscoveryServer({
+      dir,
+      database: db.config,
+      standin,
+      token: TOKEN,
+      organization: ORG,
+      provider: { schedule: { frequency: { hours: 1 }, timeout: { minutes: 10 } } },
+      config: { events: { modules: { github: { webhookSecret: SECRET } } } },
+      startTimeoutMs: START_TIMEOUT_MS,
+    });
     log(`${engine}: listening; waiting for the first scan of ${REPOS} repositories`);
     const discovery = await waitFor(
       'the first discovery scan',
