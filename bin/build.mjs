@@ -2,11 +2,13 @@
 //
 // `node bin/build.mjs` compiles the server into dist/server with esbuild: src/cli/main.ts,
 // every src/**/*.worker.ts and every file they import (never src/web or src/plugins/*/web,
-// which vite builds into dist/web), one .js (+ .js.map) per .ts in the same folders as in
-// src/, relative imports rewritten from .ts to .js, packages left to node_modules. A file
-// lands at the same place relative to its neighbours, so `import.meta.url` and
-// `new URL('./x.js', import.meta.url)` mean in dist/server what they mean in src/: a worker
-// src/a/b.worker.ts is dist/server/a/b.worker.js, beside the module that starts it.
+// which vite builds into dist/web), bundled with code splitting into dist/server/chunks/
+// (a module imported with `import()` is a chunk of its own, loaded when it is imported),
+// packages left to node_modules except BUNDLED_PACKAGES. Loading a few dozen chunks instead
+// of some 1,000 modules is a quarter of a start. Each entry point also gets a one-line file
+// where it would be unbundled, importing its chunk: cli/main.js, and a worker
+// src/a/b.worker.ts is dist/server/a/b.worker.js, which `startWorker(import.meta.url, …)`
+// finds (see atriumLayout). Source maps name the .ts files and lines.
 // Files outside src/ that the server imports (this one) are imported where they are.
 // bin/atrium.mjs calls ensureServerBuild() at every start.
 //
@@ -109,6 +111,51 @@ export function serverBuildState(root = ROOT, outDir = join(root, 'dist/server')
 }
 
 /**
+ * Packages compiled into the server's chunks, with what they import, rather than loaded from
+ * node_modules file by file at run time, which costs more than running their code (kysely
+ * alone is some 260 modules): the ones a start loads that are plain JavaScript and read no
+ * file beside their own (no `__dirname`, `import.meta.url`, native addon or wasm file;
+ * pino, which fastify brings, uses `__dirname` only for log transports, which Atrium does not
+ * use). A package imported both from src/ and from a bundled package is one copy (fastify's
+ * @fastify/ajv-compiler and ajv are the server's own: src/core/http/lazy-validators.ts).
+ */
+const BUNDLED_PACKAGES = new Set([
+  '@fastify/ajv-compiler',
+  '@fastify/static',
+  '@gitbeaker/requester-utils',
+  '@gitbeaker/rest',
+  '@octokit/rest',
+  'ajv',
+  'ajv-formats',
+  'cli-progress',
+  'commander',
+  'fastify',
+  'jose',
+  'js-yaml',
+  'kysely',
+  'minimatch',
+  'nunjucks',
+  'openid-client',
+  'semver',
+  'tinyglobby',
+  'yaml',
+]);
+
+/** Never bundled, even when a bundled package imports them: native code, optional, tools. */
+const NEVER_BUNDLED = new Set([
+  'better-sqlite3',
+  'pg',
+  'pg-native',
+  'esbuild',
+  'fsevents',
+  'chokidar',
+]);
+
+/** Bundled CommonJS code calls `require` for Node's modules; ESM has none of its own. */
+const REQUIRE_SHIM =
+  "import { createRequire as __atriumCreateRequire } from 'node:module';\nconst require = __atriumCreateRequire(import.meta.url);";
+
+/**
  * Compiles the server into `outDir`: into a temp folder beside it first, then renamed into
  * place, so a process starting meanwhile sees either the old build or the new one, and two
  * processes building at once both succeed. Errors (esbuild's, with file and line) are printed
@@ -121,29 +168,53 @@ export async function buildServer({
 } = {}) {
   const { build } = await import('esbuild');
   const src = join(root, 'src');
-  const entries = await reachable(build, root, sources.entries);
+  const candidates = new Set(sources.entries);
+  const starts = sources.entries.filter(
+    (f) => f === join(src, 'cli/main.ts') || f.endsWith('.worker.ts'),
+  );
   const parent = dirname(outDir);
   mkdirSync(parent, { recursive: true });
   removeLeftovers(parent, basename(outDir));
   // Same depth as outDir: source map paths (relative to the output) stay right after the rename.
   const tmp = mkdtempSync(join(parent, `.${basename(outDir)}.tmp-`));
   try {
-    await build({
+    const { metafile } = await build({
       absWorkingDir: root,
-      entryPoints: [...entries],
-      outbase: src,
+      entryPoints: starts,
       outdir: tmp,
-      // Bundling only so that the plugin sees every import; it keeps each one external.
+      // Every output file in one folder, so that a module's path relative to its chunk is
+      // known while it is compiled (see atriumLayout).
+      entryNames: `${CHUNKS}/[name]-[hash]`,
+      chunkNames: `${CHUNKS}/[name]-[hash]`,
       bundle: true,
-      packages: 'external',
+      splitting: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
       sourcemap: 'linked',
       sourcesContent: false,
+      metafile: true,
       logLevel: 'error',
-      plugins: [oneFilePerSource(src, outDir, entries)],
+      banner: { js: REQUIRE_SHIM },
+      plugins: [atriumLayout(src, outDir, candidates)],
     });
+    // The entry points where they would be unbundled (cli/main.js; a worker beside the module
+    // that starts it), each importing its chunk.
+    for (const [output, info] of Object.entries(metafile.outputs)) {
+      // (esbuild names each dynamically imported module an entry point too.)
+      const entry = info.entryPoint && resolve(root, info.entryPoint);
+      if (!entry || !starts.includes(entry)) continue;
+      const stub = join(tmp, relative(src, entry)).replace(/\.ts$/, '.js');
+      mkdirSync(dirname(stub), { recursive: true });
+      let chunk = posix(relative(dirname(stub), resolve(root, output)));
+      if (!chunk.startsWith('.')) chunk = `./${chunk}`;
+      writeFileSync(stub, `import ${JSON.stringify(chunk)};\n`);
+    }
+    const files = Object.keys(metafile.inputs)
+      .map((input) => resolve(root, input))
+      .filter((file) => !relative(src, file).startsWith('..'))
+      .map((file) => posix(relative(root, file)))
+      .sort();
     writeFileSync(
       join(tmp, INFO),
       `${JSON.stringify(
@@ -152,7 +223,7 @@ export async function buildServer({
           fingerprint: sources.fingerprint,
           newestSource: new Date(sources.newest).toISOString(),
           builtAt: new Date().toISOString(),
-          files: [...entries].map((f) => posix(relative(root, f))).sort(),
+          files,
         },
         null,
         2,
@@ -164,52 +235,49 @@ export async function buildServer({
   }
 }
 
-/**
- * The files cli/main.ts and the workers (*.worker.ts) import, directly or not: what the
- * server runs. A file nothing imports is not compiled, so a half-written one does not stop
- * the build.
- */
-async function reachable(build, root, files) {
-  const starts = files.filter(
-    (f) => f === join(root, 'src/cli/main.ts') || f.endsWith('.worker.ts'),
-  );
-  const { metafile } = await build({
-    absWorkingDir: root,
-    entryPoints: starts,
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    metafile: true,
-    outdir: join(root, 'dist/.reachable'),
-    logLevel: 'error',
-  });
-  const src = join(root, 'src');
-  return new Set(
-    Object.keys(metafile.inputs)
-      .map((input) => resolve(root, input))
-      .filter((file) => !relative(src, file).startsWith('..')),
-  );
-}
+/** The folder of outDir that holds all compiled code. */
+const CHUNKS = 'chunks';
 
-/** Leaves relative imports as imports of the compiled neighbour (`./x.ts` -> `./x.js`). */
-function oneFilePerSource(src, outDir, entries) {
+/** `kysely` and `@scope/pkg/sub` → the package name. */
+const packageOf = (specifier) => specifier.match(/^(@[^/]+\/)?[^/]+/)?.[0] ?? specifier;
+
+/**
+ * Resolution and loading for the server bundle:
+ * - a package stays an import from node_modules, unless it is one of BUNDLED_PACKAGES or a
+ *   bundled package imports it (and it is not NEVER_BUNDLED);
+ * - a file outside src/ (bin/build.mjs) is imported where it is, from the chunks folder;
+ * - a file of src/ that is not server code (web/ folders, tests, testkits) stops the build;
+ * - `startWorker(import.meta.url, './x.worker.ts')` is given the URL the module would have
+ *   unbundled (dist/server/<its path>.js), since bundled code's `import.meta.url` is its
+ *   chunk's; the worker file found from it is the stub written beside it. Other uses of
+ *   `import.meta` get the chunk's URL, which is only right for finding node_modules
+ *   (createRequire) or the repository above.
+ */
+function atriumLayout(src, outDir, candidates) {
+  const chunks = join(outDir, CHUNKS);
   return {
-    name: 'atrium-one-file-per-source',
+    name: 'atrium-layout',
     setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:')) return { path: args.path, external: true };
+        const name = packageOf(args.path);
+        if (NEVER_BUNDLED.has(name)) return { path: args.path, external: true };
+        // What a bundled package imports is bundled with it (it may be a copy of its own).
+        const fromPackage = args.importer.includes(`${sep}node_modules${sep}`);
+        if (fromPackage || BUNDLED_PACKAGES.has(name)) return undefined;
+        return { path: args.path, external: true };
+      });
       build.onResolve({ filter: /^\.\.?(\/|$)/ }, (args) => {
         const target = resolve(args.resolveDir, args.path);
-        const inSrc = !relative(src, target).startsWith('..');
-        if (!inSrc) {
-          // A file outside src/ (bin/build.mjs): imported where it is, from where the importer lands.
-          const landing = join(outDir, relative(src, dirname(args.importer)));
-          let path = posix(relative(landing, target));
+        if (relative(src, target).startsWith('..')) {
+          // A file outside src/ (bin/build.mjs): node_modules' own relative imports are
+          // bundled with their package; ours are imported where they are.
+          if (args.importer.includes(`${sep}node_modules${sep}`)) return undefined;
+          let path = posix(relative(chunks, target));
           if (!path.startsWith('.')) path = `./${path}`;
           return { path, external: true };
         }
-        if (!entries.has(target)) {
+        if (!candidates.has(target)) {
           return {
             errors: [
               {
@@ -218,7 +286,18 @@ function oneFilePerSource(src, outDir, entries) {
             ],
           };
         }
-        return { path: args.path.replace(/\.ts$/, '.js'), external: true };
+        return { path: target };
+      });
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (relative(src, args.path).startsWith('..')) return undefined;
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes('startWorker(')) return { contents: text, loader: 'ts' };
+        const unbundled = join(outDir, relative(src, args.path)).replace(/\.ts$/, '.js');
+        const url = `new URL(${JSON.stringify(posix(relative(chunks, unbundled)))}, import.meta.url).href`;
+        return {
+          contents: text.replace(/startWorker\(\s*import\.meta\.url\s*,/g, `startWorker(${url},`),
+          loader: 'ts',
+        };
       });
     },
   };

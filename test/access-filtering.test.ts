@@ -21,7 +21,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostRegistryRef } from '../src/core/host-services.ts';
 import { PermissionEvaluator } from '../src/core/permissions/evaluator.ts';
 import type { Policy, PolicyRule } from '../src/core/permissions/policy-model.ts';
-import type { Authorize, Identity, RouteContext } from '../src/core/plugin-api.ts';
+import type {
+  Authorize,
+  Identity,
+  PermissionCriteria,
+  RouteContext,
+} from '../src/core/plugin-api.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { catalogServiceRef } from '../src/plugins/catalog/server/plugin.ts';
 import { searchIndexServiceRef } from '../src/plugins/search/server/api.ts';
@@ -50,6 +55,11 @@ const rule = (r: Omit<PolicyRule, 'source' | 'roles'>): PolicyRule => ({
   ...r,
   roles: ['everyone'],
   source,
+});
+const condition = (name: string, params: Record<string, unknown>): PermissionCriteria => ({
+  rule: name,
+  resourceType: 'catalog-entity',
+  params,
 });
 const POLICY: Policy = {
   roles: [],
@@ -215,6 +225,7 @@ for (const engine of ENGINES) {
     let dir: string;
     let caller: Identity = ALICE;
     let evaluator: PermissionEvaluator | undefined;
+    let policy: Policy = POLICY;
     const entities = generate();
     const all = new Set(entities.map(refOf));
     const readable = new Set(entities.filter(aliceReads).map(refOf));
@@ -281,7 +292,7 @@ for (const engine of ENGINES) {
       });
       evaluator = new PermissionEvaluator({
         enabled: () => true,
-        policy: () => POLICY,
+        policy: () => policy,
         resourceTypes: server.app.use(hostRegistryRef).resourceTypes(),
       });
       // Documents about no entity: every caller finds them.
@@ -399,6 +410,128 @@ for (const engine of ENGINES) {
         );
         for (const ref of refsOf(replay.items)) expect(readable).toContain(ref);
       });
+
+      // Each condition once as the single-entity check (evaluated on the loaded entity) and
+      // once as the list's SQL filter: the two must agree, entity for entity.
+      const meta = (e: Generated) => e.metadata as Record<string, unknown>;
+      const techdocs = (e: Generated) =>
+        'backstage.io/techdocs-ref' in (e.metadata.annotations ?? {});
+      const CONDITION_CASES: Array<[string, PermissionCriteria, (e: Generated) => boolean]> = [
+        ['hasSpec (key)', condition('HAS_SPEC', { key: 'memberOf' }), (e) => 'memberOf' in e.spec],
+        [
+          'hasSpec (key and value)',
+          condition('HAS_SPEC', { key: 'type', value: 'website' }),
+          (e) => e.spec.type === 'website',
+        ],
+        [
+          'hasMetadata (key and value)',
+          condition('HAS_METADATA', { key: 'description', value: 'A gadget service of team 3' }),
+          (e) => meta(e).description === 'A gadget service of team 3',
+        ],
+        [
+          'hasAnnotation',
+          condition('HAS_ANNOTATION', { annotation: 'backstage.io/techdocs-ref' }),
+          techdocs,
+        ],
+        [
+          'isEntityKind',
+          condition('IS_ENTITY_KIND', { kinds: ['Template', 'group'] }),
+          (e) => e.kind === 'Template' || e.kind === 'Group',
+        ],
+        [
+          'not',
+          { not: condition('IS_ENTITY_KIND', { kinds: ['component'] }) },
+          (e) => e.kind !== 'Component',
+        ],
+        [
+          'anyOf',
+          {
+            anyOf: [
+              condition('HAS_ANNOTATION', { annotation: 'backstage.io/techdocs-ref' }),
+              condition('IS_ENTITY_KIND', { kinds: ['user'] }),
+            ],
+          },
+          (e) => techdocs(e) || e.kind === 'User',
+        ],
+        [
+          'allOf',
+          {
+            allOf: [
+              condition('IS_ENTITY_KIND', { kinds: ['component'] }),
+              condition('HAS_SPEC', { key: 'type', value: 'website' }),
+              {
+                not: condition('HAS_METADATA', {
+                  key: 'description',
+                  value: 'A gadget service of team 2',
+                }),
+              },
+            ],
+          },
+          (e) =>
+            e.kind === 'Component' &&
+            e.spec.type === 'website' &&
+            meta(e).description !== 'A gadget service of team 2',
+        ],
+      ];
+
+      it.each(CONDITION_CASES)(
+        '%s: the list and its totalItems hold exactly the entities a single GET answers',
+        async (_name, conditions, holds) => {
+          policy = {
+            ...POLICY,
+            rules: [
+              rule({
+                name: 'read by condition',
+                effect: 'allow',
+                permissions: ['catalog.entity.read'],
+                conditions,
+              }),
+            ],
+          };
+          try {
+            const listed: string[] = [];
+            let page = await ok(
+              'GET',
+              '/api/catalog/entities/by-query?limit=100&fields=kind,metadata',
+            );
+            const total = page.totalItems;
+            for (;;) {
+              listed.push(...refsOf(page.items));
+              if (!page.pageInfo.nextCursor) break;
+              page = await ok(
+                'GET',
+                `/api/catalog/entities/by-query?cursor=${encodeURIComponent(page.pageInfo.nextCursor)}`,
+              );
+            }
+            const single = new Set<string>();
+            const candidates = [...new Set([...all, ...listed])];
+            for (let i = 0; i < candidates.length; i += 16) {
+              await Promise.all(
+                candidates.slice(i, i + 16).map(async (ref) => {
+                  const [kind, rest] = ref.split(':') as [string, string];
+                  const [namespace, name] = rest.split('/') as [string, string];
+                  const r = await request(
+                    'GET',
+                    `/api/catalog/entities/by-name/${kind}/${namespace}/${name}`,
+                  );
+                  expect([200, 404], ref).toContain(r.status);
+                  if (r.status === 200) single.add(ref);
+                }),
+              );
+            }
+            expect(listed).toHaveLength(new Set(listed).size);
+            expect(new Set(listed)).toEqual(single);
+            expect(total).toBe(single.size);
+            // And both are what the condition means, decided here from the generated YAML.
+            const expected = new Set(entities.filter(holds).map(refOf));
+            expect(expected.size).toBeGreaterThan(0);
+            expect(expected.size).toBeLessThan(all.size);
+            expect(new Set(listed.filter((r) => all.has(r)))).toEqual(expected);
+          } finally {
+            policy = POLICY;
+          }
+        },
+      );
 
       it('facets count only what Alice may read', async () => {
         const expected = (field: (e: Generated) => string | undefined) => {

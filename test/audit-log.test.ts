@@ -3,13 +3,16 @@
  * requests recorded by the host, `GET /api/audit/events` filters and keyset paging, and
  * retention.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEventItem, AuditEventPage } from '../src/plugins/audit/common/index.ts';
 import { type AuditApi, auditServiceRef } from '../src/plugins/audit/server/plugin.ts';
 import { newEventId } from '../src/plugins/audit/server/recorder.ts';
+import { eventually } from './helpers/permission.ts';
 import { ENGINES, startTestServer, type TestServer } from './helpers/server.ts';
+import { CATALOG as SCAFFOLDER_CATALOG } from './scaffolder-helpers.ts';
 
 const component = (name: string, owner: string, description = `The ${name} service`) =>
   [
@@ -251,5 +254,170 @@ describe.each(ENGINES)('audit log on %s', (engine) => {
         'details',
       ].sort(),
     );
+  });
+});
+
+/** A policy that lets everyone do everything: these changes are recorded as successes. */
+const ALLOW_ALL = [
+  'rules:',
+  '  - name: everyone may do everything',
+  '    roles: [everyone]',
+  "    allow: '*'",
+  '',
+].join('\n');
+
+describe.each(ENGINES)('audited changes through the API on %s', (engine) => {
+  let server: TestServer;
+  let audit: AuditApi;
+  let policyFile: string;
+  let dir: string;
+
+  async function events(query: Record<string, string>): Promise<AuditEventItem[]> {
+    await audit.flush();
+    const response = await fetch(`${server.url}/api/audit/events?${new URLSearchParams(query)}`);
+    expect(response.status, await response.clone().text()).toBe(200);
+    return ((await response.json()) as AuditEventPage).items;
+  }
+  const send = (method: string, path: string, body?: unknown) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'atrium-audited-'));
+    policyFile = join(dir, 'policy.yaml');
+    writeFileSync(policyFile, ALLOW_ALL);
+    // A documented component, its docs beside it.
+    mkdirSync(join(dir, 'docs'), { recursive: true });
+    writeFileSync(join(dir, 'mkdocs.yml'), 'site_name: Documented\nnav:\n  - Home: index.md\n');
+    writeFileSync(join(dir, 'docs/index.md'), '# Documented\n\nHow it works.\n');
+    writeFileSync(
+      join(dir, 'documented.yaml'),
+      [
+        'apiVersion: backstage.io/v1alpha1',
+        'kind: Component',
+        "metadata: { name: documented, annotations: { backstage.io/techdocs-ref: 'dir:.' } }",
+        'spec: { type: service, lifecycle: production, owner: team-a }',
+      ].join('\n'),
+    );
+    server = await startTestServer({
+      engine,
+      dir,
+      catalog: {
+        locations: [
+          { type: 'file', target: SCAFFOLDER_CATALOG },
+          { type: 'file', target: join(dir, 'documented.yaml') },
+        ],
+      },
+      extraConfig: {
+        permission: { enabled: true, policyFile },
+        scaffolder: { workspaceDir: join(dir, 'workspaces') },
+        techdocs: {
+          publisher: { type: 'local', local: { publishDirectory: join(dir, 'published') } },
+        },
+      },
+    });
+    audit = server.app.use(auditServiceRef);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records a policy reload, and a reload that failed with its problem', async () => {
+    writeFileSync(
+      policyFile,
+      `${ALLOW_ALL}  - name: nobody deletes locations\n    roles: [everyone]\n    deny: catalog.location.delet\n`,
+    );
+    let failed: AuditEventItem | undefined;
+    await eventually(async () => {
+      failed = (await events({ action: 'permission.policy.reloaded', outcome: 'failure' }))[0];
+      expect(failed).toBeDefined();
+    });
+    expect(failed).toMatchObject({
+      actor: 'service:atrium',
+      resourceRef: policyFile,
+      details: {
+        source: 'atrium-yaml',
+        status: 'stale',
+        problems: [expect.stringMatching(/policy\.yaml:7 \(rules\[1\]\.deny.*Unknown permission/)],
+      },
+    });
+    writeFileSync(
+      policyFile,
+      `${ALLOW_ALL}  - name: a second rule\n    roles: [everyone]\n    allow: catalog.*\n`,
+    );
+    await eventually(async () => {
+      const reloaded = await events({ action: 'permission.policy.reloaded', outcome: 'success' });
+      // The read at start, then this reload.
+      expect(reloaded).toHaveLength(2);
+      expect(reloaded[0]).toMatchObject({
+        resourceRef: policyFile,
+        details: { source: 'atrium-yaml', status: 'ok' },
+      });
+      expect(reloaded[0]!.time > failed!.time).toBe(true);
+    });
+  });
+
+  it('records a location deleted through the API', async () => {
+    const file = join(server.dir, 'to-delete.yaml');
+    writeFileSync(file, component('short-lived', 'team-a'));
+    const created = await send('POST', '/api/catalog/locations', { type: 'file', target: file });
+    expect(created.status).toBe(201);
+    const { id } = ((await created.json()) as { location: { id: string } }).location;
+    const deleted = await send('DELETE', `/api/catalog/locations/${id}`);
+    expect(deleted.status, await deleted.clone().text()).toBe(204);
+    const items = await events({ action: 'catalog.location.delete' });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      resourceRef: id,
+      actor: 'user:default/guest',
+      credential: 'guest',
+      outcome: 'success',
+      clientAddress: '127.0.0.1',
+    });
+    expect(items[0]!.requestId).toBeTruthy();
+  });
+
+  it('records a docs rebuild', async () => {
+    const built = await send('POST', '/api/techdocs/build/default/component/documented');
+    expect(built.status, await built.clone().text()).toBe(200);
+    const items = await events({ action: 'techdocs.site.rebuild' });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      resourceRef: 'component:default/documented',
+      actor: 'user:default/guest',
+      outcome: 'success',
+    });
+  });
+
+  it('records a template run through REST, with its task and template', async () => {
+    const run = await send('POST', '/api/scaffolder/v2/tasks', {
+      templateRef: 'template:default/basic',
+      values: { name: 'audited' },
+      secrets: { token: 'tok-audit-1234' },
+    });
+    expect(run.status, await run.clone().text()).toBe(201);
+    const { id } = (await run.json()) as { id: string };
+    const items = await events({ action: 'scaffolder.task.create' });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      resourceRef: id,
+      actor: 'user:default/guest',
+      outcome: 'success',
+      details: { templateRef: 'template:default/basic' },
+    });
+    expect(JSON.stringify(items)).not.toContain('tok-audit-1234');
+    // A refused run is recorded as a failure.
+    const bad = await send('POST', '/api/scaffolder/v2/tasks', {
+      templateRef: 'template:default/basic',
+      values: { name: 'Not A Name' },
+      secrets: { token: 'tok-audit-1234' },
+    });
+    expect(bad.status).toBe(400);
+    const after = await events({ action: 'scaffolder.task.create', outcome: 'failure' });
+    expect(after).toHaveLength(1);
   });
 });

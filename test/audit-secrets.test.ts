@@ -1,13 +1,17 @@
 /**
  * Nothing secret reaches the audit log or the server log: a full run on every engine with
- * secrets in config (an external-access token, an OAuth client secret, an integration token)
- * and in requests (bearer tokens, a session cookie, an OAuth code, a token in a location URL,
- * secrets passed to `ctx.audit` and `env.audit` by a plugin), logging at debug level; then
- * every row of the audit table and every log line are searched for each secret string.
+ * secrets in config (an external-access token, OAuth and OpenID client secrets, an integration
+ * token) and in requests (bearer tokens, a JWKS-signed token, a session cookie, an OAuth code,
+ * a token in a location URL, secrets passed to `ctx.audit` and `env.audit` by a plugin), a
+ * successful sign-in through a real OpenID provider (its code, access and ID tokens, the
+ * session it opens), a template run whose secret input goes through its steps, and a docs
+ * rebuild, logging at debug level; then every row of the audit table and every log line are
+ * searched for each secret string.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type App, createApp } from '../src/core/app.ts';
@@ -15,9 +19,20 @@ import { loadConfig } from '../src/core/config/index.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { definePlugin } from '../src/core/plugin-api.ts';
 import { auditServiceRef } from '../src/plugins/audit/server/plugin.ts';
+import { CSRF_COOKIE, CSRF_HEADER } from '../src/plugins/auth/common/types.ts';
 import { installedPlugins } from '../src/plugins/index.ts';
+import {
+  CookieJar,
+  freePort,
+  loginAtProvider,
+  ORG_CATALOG,
+  type OidcProviderHandle,
+  startOidcProvider,
+} from './helpers/auth.ts';
+import { type RecordingServer, startRecordingServer } from './helpers/recording-server.ts';
 import { serveFiles } from './helpers/serve-files.ts';
 import { ENGINES, freshDatabase } from './helpers/server.ts';
+import { CATALOG as SCAFFOLDER_CATALOG } from './scaffolder-helpers.ts';
 
 const FIXED = {
   staticToken: 'static-tok-7d1f0c2e9b',
@@ -29,7 +44,9 @@ const FIXED = {
   urlToken: 'url-tok-1e6b5d3f70',
   pluginSecret: 'plugin-secret-2a9c44e1b8',
   jobPassword: 'job-password-8d3e0f6a21',
+  templateSecret: 'tmpl-secret-0b7e5c93f4',
 };
+const JWKS_ISSUER = 'https://idp.secrets.test';
 /** Every secret of the run, those the run produces (a personal token, a sign-in flow) added. */
 const SECRETS: Record<string, string> = { ...FIXED };
 
@@ -79,6 +96,10 @@ describe.each(ENGINES)('no secret in the audit log or the server log on %s', (en
   let dir: string;
   let drop: () => Promise<void>;
   let files: Awaited<ReturnType<typeof serveFiles>>;
+  let oidc: OidcProviderHandle | undefined;
+  let jwks: RecordingServer | undefined;
+  let taskStatus = '';
+  let docsBuild: { status: number; body: string } | undefined;
   const log: string[] = [];
   let auditText = '';
   let auditRows: Array<Record<string, unknown>> = [];
@@ -89,16 +110,59 @@ describe.each(ENGINES)('no secret in the audit log or the server log on %s', (en
     files = await serveFiles({ '/catalog-info.yaml': COMPONENT });
     const database = await freshDatabase(engine, dir);
     drop = database.drop;
+    // The OpenID provider must know Atrium's callback URL, so Atrium's port is chosen first.
+    const port = await freePort();
+    const baseUrl = `http://localhost:${port}`;
+    oidc = await startOidcProvider(baseUrl);
+    SECRETS.oidcClientSecret = oidc.clientSecret;
+    const keys = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    jwks = await startRecordingServer((_request, response) =>
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: [jwk] })),
+    );
+    SECRETS.jwksToken = await new SignJWT({ iss: JWKS_ISSUER, aud: 'atrium', sub: 'deploy-bot' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(keys.privateKey);
+    // The people who sign in, and a documented component.
+    writeFileSync(join(dir, 'org.yaml'), ORG_CATALOG);
+    mkdirSync(join(dir, 'site/docs'), { recursive: true });
+    writeFileSync(
+      join(dir, 'site/mkdocs.yml'),
+      'site_name: Documented\nnav:\n  - Home: index.md\n',
+    );
+    writeFileSync(join(dir, 'site/docs/index.md'), '# Documented\n\nHow it works.\n');
+    writeFileSync(
+      join(dir, 'site/catalog-info.yaml'),
+      [
+        'apiVersion: backstage.io/v1alpha1',
+        'kind: Component',
+        "metadata: { name: documented, annotations: { backstage.io/techdocs-ref: 'dir:.' } }",
+        'spec: { type: service, lifecycle: production, owner: team-alpha }',
+      ].join('\n'),
+    );
     const configFile = join(dir, 'app-config.yaml');
     writeFileSync(
       configFile,
       stringify({
         backend: {
-          listen: { host: '127.0.0.1', port: 0 },
+          listen: { host: '127.0.0.1', port },
+          baseUrl,
           database: database.config,
           auth: {
             externalAccess: [
               { type: 'static', options: { token: FIXED.staticToken, subject: 'ci-bot' } },
+              {
+                type: 'jwks',
+                options: {
+                  url: `${jwks.base}/.well-known/jwks.json`,
+                  issuer: JWKS_ISSUER,
+                  audience: 'atrium',
+                },
+              },
             ],
           },
           reading: { allow: [{ host: files.host }] },
@@ -110,11 +174,30 @@ describe.each(ENGINES)('no secret in the audit log or the server log on %s', (en
             github: {
               development: { clientId: 'gh-client-id', clientSecret: FIXED.clientSecret },
             },
+            oidc: {
+              development: {
+                metadataUrl: oidc.metadataUrl,
+                clientId: oidc.clientId,
+                clientSecret: oidc.clientSecret,
+              },
+            },
           },
         },
         integrations: { github: [{ host: 'github.com', token: FIXED.integrationToken }] },
-        catalog: { refresh: { interval: false }, locationTypes: ['url', 'file'] },
-        techdocs: { buildOnStart: false },
+        catalog: {
+          refresh: { interval: false },
+          locationTypes: ['url', 'file'],
+          locations: [
+            { type: 'file', target: join(dir, 'org.yaml') },
+            { type: 'file', target: SCAFFOLDER_CATALOG },
+            { type: 'file', target: join(dir, 'site/catalog-info.yaml') },
+          ],
+        },
+        scaffolder: { workspaceDir: join(dir, 'workspaces') },
+        techdocs: {
+          buildOnStart: false,
+          publisher: { type: 'local', local: { publishDirectory: join(dir, 'published') } },
+        },
       }),
     );
     const { config } = await loadConfig({ configPaths: [configFile], cwd: dir, env: {} });
@@ -207,6 +290,60 @@ describe.each(ENGINES)('no secret in the audit log or the server log on %s', (en
       body: '{}',
     });
 
+    // A successful sign-in through the OpenID provider's login page, then a change made with
+    // the session it opened, as the web app makes it (cookie and CSRF header).
+    const jar = new CookieJar();
+    const oidcCallback = await loginAtProvider(jar, url, 'alice');
+    SECRETS.oidcCode = new URL(oidcCallback).searchParams.get('code') ?? '';
+    expect(SECRETS.oidcCode.length).toBeGreaterThan(10);
+    const signedIn = await jar.fetch(oidcCallback);
+    expect(signedIn.status, await signedIn.text()).toBe(302);
+    SECRETS.sessionCookie = jar.get(url, 'atrium_session') ?? '';
+    SECRETS.csrfToken = jar.get(url, CSRF_COOKIE) ?? '';
+    expect(SECRETS.sessionCookie.length).toBeGreaterThan(20);
+    expect(SECRETS.csrfToken.length).toBeGreaterThan(10);
+    const [issued] = oidc.issued;
+    SECRETS.oidcAccessToken = String(issued?.access_token ?? '');
+    SECRETS.idToken = String(issued?.id_token ?? '');
+    expect(SECRETS.oidcAccessToken.length).toBeGreaterThan(10);
+    expect(SECRETS.idToken.split('.')).toHaveLength(3);
+    const sessionRefresh = await jar.fetch(`${url}/api/catalog/refresh`, {
+      method: 'POST',
+      headers: { ...json, [CSRF_HEADER]: SECRETS.csrfToken },
+      body: JSON.stringify({ entityRef: 'component:default/alpha-api' }),
+    });
+    expect(sessionRefresh.status, await sessionRefresh.text()).toBe(200);
+    // A token signed by a key of a JSON Web Key Set.
+    const jwksRead = await call('/api/catalog/entities?limit=1', {
+      headers: bearer(SECRETS.jwksToken),
+    });
+    expect(jwksRead.status, jwksRead.body).toBe(200);
+    await call('/api/catalog/refresh', {
+      method: 'POST',
+      headers: { ...json, ...bearer(SECRETS.jwksToken) },
+      body: JSON.stringify({ entityRef: 'component:default/alpha-api' }),
+    });
+    // A template run whose secret input goes through a step's log and a written file.
+    const run = await call('/api/scaffolder/v2/tasks', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({
+        templateRef: 'template:default/basic',
+        values: { name: 'secret-run' },
+        secrets: { token: FIXED.templateSecret },
+      }),
+    });
+    expect(run.status, run.body).toBe(201);
+    const taskId = (JSON.parse(run.body) as { id: string }).id;
+    for (let i = 0; i < 100 && !['completed', 'failed'].includes(taskStatus); i++) {
+      await new Promise((done) => setTimeout(done, 100));
+      taskStatus = JSON.parse((await call(`/api/scaffolder/v2/tasks/${taskId}`)).body).status;
+    }
+    // A docs rebuild.
+    docsBuild = await call('/api/techdocs/build/default/component/documented', {
+      method: 'POST',
+    });
+
     await app.use(auditServiceRef).flush();
     auditRows = (await app.database.db
       .selectFrom('audit_events')
@@ -220,13 +357,20 @@ describe.each(ENGINES)('no secret in the audit log or the server log on %s', (en
   afterAll(async () => {
     await app?.stop();
     await files?.close();
+    await oidc?.close();
+    await jwks?.close();
     await drop?.();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('recorded the run, without the secrets', () => {
     const actions = new Set(auditRows.map((r) => r.action));
+    expect(taskStatus).toBe('completed');
+    expect(docsBuild?.status, docsBuild?.body).toBe(200);
     for (const action of [
+      'auth.signin',
+      'scaffolder.task.create',
+      'techdocs.site.rebuild',
       'catalog.entity.refresh',
       'catalog.location.create',
       'catalog.entity.created',
@@ -252,6 +396,23 @@ describe.each(ENGINES)('no secret in the audit log or the server log on %s', (en
       }),
     );
     expect(actions).toContain('auth.token.create');
+    expect(auditRows).toContainEqual(
+      expect.objectContaining({
+        action: 'auth.signin',
+        actor: 'user:default/alice',
+        outcome: 'success',
+      }),
+    );
+    expect(auditRows).toContainEqual(
+      expect.objectContaining({
+        action: 'catalog.entity.refresh',
+        actor: 'user:default/alice',
+        credential: 'session',
+      }),
+    );
+    expect(
+      auditRows.filter((r) => r.action === 'catalog.entity.refresh' && r.credential === 'external'),
+    ).toHaveLength(2);
     // What is not secret is kept.
     expect(auditText).toContain('kept-value');
     expect(auditText).toContain('visible-client');
@@ -268,6 +429,7 @@ describe.each(ENGINES)('no secret in the audit log or the server log on %s', (en
     expect(text).toContain('Atrium listening');
     expect(log.length).toBeGreaterThan(3);
     expect(text).toContain(`Read url:${files.base}/catalog-info.yaml`);
+    expect(text).toContain(`Read file:${join(dir, 'site/catalog-info.yaml')}`);
     for (const [name, secret] of Object.entries(SECRETS)) {
       expect(text.includes(secret), `${name} in the server log`).toBe(false);
     }

@@ -310,17 +310,20 @@ for (const engine of ENGINES) {
     it('prunes by age and by count, keeping the newest', async () => {
       const logger = createLogger({ level: 'error' });
       const before = (await history('limit=500')).items;
-      // Pruned as it starts; stop() waits for that run.
+      // Scheduled, not run, as it starts: the first prune comes a while later.
       const byCount = startHistoryRetention(store, { retentionDays: 0, maxEvents: 3 }, logger);
-      await byCount.stop();
+      expect((await history('limit=500')).items).toEqual(before);
+      expect(await byCount.runNow()).toBe(before.length - 3);
       expect((await history('limit=500')).items).toEqual(before.slice(0, 3));
-      // Another replica's run finds nothing left to delete.
+      // A second run finds nothing left to delete.
       expect(await byCount.runNow()).toBe(0);
+      await byCount.stop();
 
       const later = Date.now() + 2 * 24 * 3600 * 1000;
       const byAge = startHistoryRetention(store, { retentionDays: 1, maxEvents: 0 }, logger, {
         now: () => later,
       });
+      expect(await byAge.runNow()).toBe(3);
       await byAge.stop();
       expect((await history('limit=500')).items).toEqual([]);
       const recent = startHistoryRetention(store, { retentionDays: 1, maxEvents: 0 }, logger);

@@ -440,3 +440,62 @@ spec:
     });
   });
 });
+
+describe.each(ENGINES)('no catalog.locationRoots (%s)', (engine) => {
+  let server: TestServer;
+  let dir: string;
+  let files: Awaited<ReturnType<typeof serveFiles>>;
+  const api = (path: string, init?: RequestInit) => fetch(`${server.url}/api/catalog${path}`, init);
+  const post = (path: string, body: unknown) =>
+    api(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const targets = async () =>
+    ((await (await api('/locations')).json()) as Array<{ data: { target: string } }>).map(
+      (l) => l.data.target,
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'atrium-no-roots-'));
+    writeFileSync(join(dir, 'catalog-info.yaml'), component('local-entity'));
+    files = await serveFiles({ '/catalog-info.yaml': component('remote-entity') });
+    server = await startTestServer({
+      engine,
+      dir,
+      // The default: no folder may be read by a location registered through the API.
+      catalog: { locationRoots: [], locations: [] },
+      backend: { reading: { allow: [{ host: files.host }] } },
+    });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await files?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a file location through the API with a clear message, and stores nothing', async () => {
+    const target = join(dir, 'catalog-info.yaml');
+    for (const query of ['', '?dryRun=true']) {
+      const response = await post(`/locations${query}`, { type: 'file', target });
+      expect(response.status, query).toBe(403);
+      const body = (await response.json()) as { error: { message: string } };
+      expect(body.error.message).toBe(
+        'file locations cannot be registered through the API: catalog.locationRoots in app-config.yaml lists no folder (register url locations, or list the folders that may be read)',
+      );
+    }
+    expect(await targets()).not.toContain(target);
+    const entity = await api('/entities/by-name/component/default/local-entity');
+    expect(entity.status).toBe(404);
+  });
+
+  it('still registers url locations', async () => {
+    const target = `${files.base}/catalog-info.yaml`;
+    const response = await post('/locations', { type: 'url', target });
+    expect(response.status, await response.clone().text()).toBe(201);
+    expect(await targets()).toContain(target);
+    expect((await api('/entities/by-name/component/default/remote-entity')).status).toBe(200);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/core/logger.ts';
 import {
   decide,
   eventually,
@@ -17,14 +18,22 @@ import { ENGINES } from './helpers/server.ts';
 const lineOf = (text: string, needle: string) =>
   text.split('\n').findIndex((line) => line.includes(needle)) + 1;
 
+/** The error lines a server logged, parsed from its JSON log. */
+const errorsIn = (log: string[]) =>
+  log
+    .map((line) => JSON.parse(line) as { level: string; message: string; problems?: string[] })
+    .filter((entry) => entry.level === 'error');
+
 describe.each(ENGINES)('the policy file (%s)', (engine) => {
   let server: PolicyServer;
+  const log: string[] = [];
 
   beforeAll(async () => {
     server = await startPolicyServer({
       engine,
       policy: POLICY_YAML,
       permission: { rbac: { admin: { users: [{ name: 'user:default/alice' }] } } },
+      logger: createLogger({ level: 'info', json: true, write: (line) => log.push(line) }),
     });
   });
   afterAll(() => server?.stop());
@@ -129,6 +138,26 @@ describe.each(ENGINES)('the policy file (%s)', (engine) => {
         },
       ]);
     });
+    // The server log names the file, the line and the field, and says what stays in force.
+    await eventually(async () =>
+      expect(errorsIn(log)).toContainEqual({
+        time: expect.any(String),
+        plugin: 'permission',
+        level: 'error',
+        message: expect.stringMatching(
+          new RegExp(
+            `^Policy file ${server.policyFile} has errors; the version read at .+ stays in force$`,
+          ),
+        ),
+        problems: [
+          expect.stringMatching(
+            new RegExp(
+              `^${server.policyFile}:${line} \\(rules\\[2\\]\\.allow\\): Unknown permission 'catalog\\.location\\.creat'`,
+            ),
+          ),
+        ],
+      }),
+    );
     // The version in force is still the last good one.
     expect(await decide(server, 'catalog.location.create')).toMatchObject({ result: 'ALLOW' });
     const { body } = await server.call('GET', '/policy');

@@ -249,3 +249,40 @@ describe.each(ENGINES)('RHDH RBAC files with policyFileReload (%s)', (engine) =>
     await eventually(async () => expect((await ben()).result).toBe('DENY'));
   });
 });
+
+describe.each(ENGINES)('RHDH admin.superUsers (%s)', (engine) => {
+  let server: PolicyServer;
+
+  beforeAll(async () => {
+    // Dana is a contractor: the files let her read only her own, people and documented
+    // components, and change nothing. Her group is listed as super users.
+    server = await startPolicyServer({
+      engine,
+      files: { 'rbac-policy.csv': CSV, 'rbac-conditional-policies.yaml': CONDITIONAL },
+      catalogYaml: RHDH_ORG,
+      guest: 'user:default/dana',
+      permission: {
+        rbac: {
+          'policies-csv-file': './rbac-policy.csv',
+          conditionalPoliciesFile: 'rbac-conditional-policies.yaml',
+          admin: { superUsers: [{ name: 'group:default/contractors' }] },
+        },
+      },
+    });
+  });
+  afterAll(() => server?.stop());
+
+  it('lets a super user do what no rule grants', async () => {
+    const path = `${server.url}/api/catalog/entities/by-name/component/default/beta-billing`;
+    // No rule lets contractors read another team's component...
+    const read = await fetch(path);
+    expect(read.status).toBe(200);
+    const { uid } = ((await read.json()) as { metadata: { uid: string } }).metadata;
+    // ...nor unregister anything.
+    const deleted = await fetch(`${server.url}/api/catalog/entities/by-uid/${uid}`, {
+      method: 'DELETE',
+    });
+    expect(deleted.status, await deleted.clone().text()).toBe(204);
+    expect((await fetch(path)).status).toBe(404);
+  });
+});

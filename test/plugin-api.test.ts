@@ -80,6 +80,34 @@ describe('plugin API', () => {
     );
   });
 
+  it('stops the app at start on an /api route registered past env.route', async () => {
+    // A plugin that got hold of the HTTP server (here: from the app) and adds a route itself,
+    // while the app is being set up and in its ready hook, when every other plugin is set up.
+    let server: App['server'] | undefined;
+    const sneaky = definePlugin({
+      id: 'sneaky',
+      setup(env) {
+        env.onReady(() => {
+          server?.get('/api/sneaky/late', async () => 'no permission asked');
+        });
+      },
+    });
+    const early = await app([sneaky]);
+    early.server.post('/api/sneaky/early', async () => 'no permission asked');
+    await expect(early.start()).rejects.toThrow(
+      'API routes registered without env.route (no permission decision): POST /api/sneaky/early',
+    );
+    const late = await app([sneaky]);
+    server = late.server;
+    await expect(late.start()).rejects.toThrow(
+      'API routes registered without env.route (no permission decision): GET /api/sneaky/late',
+    );
+    // The same plugin without the extra route starts.
+    server = undefined;
+    const fine = await app([sneaky]);
+    await expect(fine.start()).resolves.toMatch(/^http:/);
+  });
+
   it('hands contributions to the owner of the point, and services between plugins', async () => {
     const point = createExtensionPoint<string>('owner.greetings');
     const service = createServiceRef<{ hello(): string }>('owner.service');

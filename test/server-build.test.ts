@@ -66,31 +66,67 @@ describe('server build (bin/build.mjs)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('compiles one .js with a source map per server .ts, workers beside their neighbours', () => {
+  it('bundles the server into chunks, with each entry point and worker where its source is', () => {
     // src/ minus its web app; bin/build.mjs, which cli/web-build.ts imports, stays in bin/.
-    expect(readdirSync(out).sort()).toEqual(['build-info.json', 'cli', 'core', 'model', 'plugins']);
-    expect(existsSync(join(out, 'cli/main.js'))).toBe(true);
-    expect(readFileSync(join(out, 'cli/web-build.js'), 'utf8')).toContain(
-      `from "${relative(join(out, 'cli'), join(ROOT, 'bin/build.mjs'))}"`,
-    );
+    expect(readdirSync(out).sort()).toEqual([
+      'build-info.json',
+      'chunks',
+      'cli',
+      'core',
+      'plugins',
+    ]);
+    const chunks = join(out, 'chunks');
+    const code = readdirSync(chunks).filter((f) => f.endsWith('.js'));
+    const text = code.map((f) => readFileSync(join(chunks, f), 'utf8')).join('\n');
+    // Imported where it is, from the chunks folder.
+    expect(text).toContain(`from "${relative(chunks, join(ROOT, 'bin/build.mjs'))}"`);
+    // Packages stay in node_modules, except the bundled ones.
+    expect(text).toMatch(/from "better-sqlite3"/);
+    expect(text).not.toMatch(/from "(kysely|fastify)"/);
+    // One copy of what both the server and a bundled package import.
+    expect(text.match(/^\/\/ (?:\S*\/)?node_modules\/ajv\/dist\/core\.js$/gm)).toHaveLength(1);
     // Web folders are vite's.
     expect(existsSync(join(out, 'web'))).toBe(false);
     expect(existsSync(join(out, 'plugins/catalog/web'))).toBe(false);
     const src = join(ROOT, 'src');
-    const workers = serverSources().entries.filter((f) => f.endsWith('.worker.ts'));
-    for (const worker of workers) {
-      const compiled = join(out, relative(src, worker)).replace(/\.ts$/, '.js');
-      expect(existsSync(compiled), compiled).toBe(true);
+    const sources = serverSources().entries;
+    for (const worker of sources.filter((f) => f.endsWith('.worker.ts'))) {
+      const stub = join(out, relative(src, worker)).replace(/\.ts$/, '.js');
+      // The stub imports the worker's chunk.
+      const target = /^import "(.+)";$/.exec(readFileSync(stub, 'utf8').trim())?.[1];
+      expect(target, stub).toBeDefined();
+      expect(existsSync(resolve(join(stub, '..'), target!)), stub).toBe(true);
     }
-    // The map names the TypeScript file, so stack traces do.
-    const map = JSON.parse(readFileSync(join(out, 'cli/main.js.map'), 'utf8')) as {
+    // A module that starts a worker finds it beside the path it would have unbundled.
+    const starters = sources.filter((f) =>
+      /startWorker\(\s*import\.meta\.url/.test(readFileSync(f, 'utf8')),
+    );
+    expect(starters.length).toBeGreaterThan(0);
+    for (const starter of starters) {
+      const unbundled = join(out, relative(src, starter)).replace(/\.ts$/, '.js');
+      expect(text).toContain(
+        `new URL(${JSON.stringify(relative(chunks, unbundled))}, import.meta.url)`,
+      );
+      for (const [, file] of readFileSync(starter, 'utf8').matchAll(
+        /startWorker\(\s*import\.meta\.url,\s*'([^']+)'/g,
+      )) {
+        expect(
+          existsSync(resolve(join(unbundled, '..'), file!.replace(/\.ts$/, '.js'))),
+          file,
+        ).toBe(true);
+      }
+    }
+    expect(text).not.toMatch(/startWorker\(\s*import\.meta\.url/);
+    // The maps name the TypeScript files, so stack traces do.
+    const main = /^import "(.+)";$/.exec(
+      readFileSync(join(out, 'cli/main.js'), 'utf8').trim(),
+    )![1]!;
+    const map = JSON.parse(readFileSync(`${resolve(join(out, 'cli'), main)}.map`, 'utf8')) as {
       sources: string[];
     };
-    expect(map.sources.map((s) => resolve(join(out, 'cli'), s))).toEqual([
-      join(src, 'cli/main.ts'),
-    ]);
-    // Imports point at the compiled neighbours.
-    expect(readFileSync(join(out, 'cli/main.js'), 'utf8')).toContain('"./start.js"');
+    expect(map.sources.map((s) => resolve(chunks, s))).toContain(join(src, 'cli/main.ts'));
+    // A module imported with import() is loaded when it is imported: start.ts is not in main's chunk.
+    expect(map.sources.map((s) => resolve(chunks, s))).not.toContain(join(src, 'cli/start.ts'));
   });
 
   it('starts a server from the compiled entry that answers the catalog API', async () => {

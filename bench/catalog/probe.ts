@@ -5,14 +5,15 @@
  * answer, and RSS sampled every 500 ms throughout. The requests and the sampling run in a
  * worker thread (probe.worker.ts); phases are marked here, on the runner's thread.
  *
- * Atrium has no dedicated health endpoint (GET /healthcheck falls through to the web app's
- * index.html), so the default health request is `GET /api/catalog/entities?limit=1`.
+ * The default health request is Backstage's readiness probe (`/.backstage/health/v1/readiness`,
+ * a tiny query through the read pool); it answers 503 until start-up has finished, which counts
+ * as an answer for the gap but as an error in `errors`.
  */
 import { Worker } from 'node:worker_threads';
 import { clock, percentile, round, type Server } from './harness.ts';
 import type { FromWorker, ProbeRecord, RssSample, ToWorker } from './probe.worker.ts';
 
-export const DEFAULT_HEALTH_PATH = '/api/catalog/entities?limit=1';
+export const DEFAULT_HEALTH_PATH = '/.backstage/health/v1/readiness';
 
 export interface Phase {
   name: string;

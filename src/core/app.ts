@@ -19,6 +19,8 @@ import {
 } from './host-services.ts';
 import { registerHostCheck } from './http/allowed-hosts.ts';
 import { makeErrorHandler } from './http/error-handler.ts';
+import { lazyRouteValidators } from './http/lazy-validators.ts';
+import { registerHealthRoutes } from './http/health.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { dataLimits } from './input-limits.ts';
 import { scrubSecrets } from './secret-scrub.ts';
@@ -241,6 +243,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     genReqId: () => randomUUID(),
     bodyLimit: 10 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    // Route schemas compile at their first request, not before the server can answer.
+    schemaController: lazyRouteValidators(),
     routerOptions: { maxParamLength: 500 },
   });
   // First of all hooks: a request for another host is answered 421 before anything else runs.
@@ -249,6 +253,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     environment: options.environment ?? process.env.NODE_ENV,
   });
   registerJsonBodyParser(server, () => dataLimits(config));
+  // /healthcheck and /.backstage/health/v1/*: public, no identity, listed with the routes.
+  const health = registerHealthRoutes(server, database, routeInfos);
   // Every API route must come through `env.route`, which demands a permission decision; one
   // registered on fastify directly would bypass sign-in and policy, so it stops the start.
   const fastifyApiRoutes: string[] = [];
@@ -538,6 +544,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
 
   const listenAndStart = async (): Promise<string> => {
+    for (const hook of readies) await hook();
+    // After the ready hooks and once fastify has loaded every registered plugin: a route added
+    // by either would otherwise be served unchecked.
+    await server.ready();
     const declared = new Set(routeInfos.map((r) => `${r.method} ${r.url}`));
     const undeclared = fastifyApiRoutes.filter((r) => !declared.has(r));
     if (undeclared.length) {
@@ -545,13 +555,13 @@ export async function createApp(options: AppOptions): Promise<App> {
         `API routes registered without env.route (no permission decision): ${undeclared.join(', ')}`,
       );
     }
-    for (const hook of readies) await hook();
     const address = await server.listen({
       host: config.backend.listen.host,
       port: config.backend.listen.port,
     });
     logger.info(`Atrium listening on ${address}`);
     for (const hook of starts) await hook();
+    health.started();
     return address.replace('://127.0.0.1', '://localhost').replace('://[::1]', '://localhost');
   };
 
@@ -574,6 +584,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      health.stopping();
       for (const hook of stops) await hook();
       await server.close();
       await database.close();

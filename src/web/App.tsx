@@ -1,5 +1,5 @@
 import { Landmark, Moon, Sun } from 'lucide-react';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useState, useSyncExternalStore } from 'react';
 import { Link, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { PluginFailures } from './external-plugins.tsx';
 import {
@@ -11,6 +11,7 @@ import {
 } from './plugin-api.ts';
 import { sidebarIcon } from './sidebar-icons.ts';
 import { useTheme } from './theme.ts';
+import { WithTooltip } from './ui.tsx';
 
 /** Sidebar items from this order on are about running the portal, listed apart at the end. */
 const ADMIN_ORDER = 90;
@@ -65,6 +66,21 @@ function HomePage() {
         ))}
       </div>
     </div>
+  );
+}
+
+/** Where the sidebar keeps only its icons (styles.css says the same width). */
+const ICON_SIDEBAR = '(max-width: 900px)';
+
+/** Whether the window matches a media query, kept current as it resizes. */
+function useMediaQuery(query: string): boolean {
+  return useSyncExternalStore(
+    (changed) => {
+      const list = window.matchMedia?.(query);
+      list?.addEventListener('change', changed);
+      return () => list?.removeEventListener('change', changed);
+    },
+    () => window.matchMedia?.(query).matches ?? false,
   );
 }
 
@@ -146,6 +162,7 @@ export function App() {
     { label: 'Manage', items: items.filter((i) => (i.order ?? 100) >= ADMIN_ORDER) },
   ].filter((section) => section.items.length > 0);
   const ThemeIcon = theme === 'dark' ? Sun : Moon;
+  const iconsOnly = useMediaQuery(ICON_SIDEBAR);
   useFocusShortcut(SEARCH_SHORTCUT, 'global-search');
   return (
     <div className="shell">
@@ -181,16 +198,26 @@ export function App() {
               {section.items.map((item) => {
                 const active = isActive(item.to, items, location);
                 const Icon = item.icon ?? sidebarIcon(item.to);
+                const link = (
+                  <Link
+                    to={item.to}
+                    className={active ? 'active' : undefined}
+                    aria-current={active ? 'page' : undefined}
+                  >
+                    <Icon size={18} aria-hidden />
+                    <span className="nav-label">{item.label}</span>
+                  </Link>
+                );
+                // With only icons on screen, hover and keyboard focus show the label beside it.
                 return (
                   <li key={item.to}>
-                    <Link
-                      to={item.to}
-                      className={active ? 'active' : undefined}
-                      aria-current={active ? 'page' : undefined}
-                    >
-                      <Icon size={18} aria-hidden />
-                      <span className="nav-label">{item.label}</span>
-                    </Link>
+                    {iconsOnly ? (
+                      <WithTooltip label={item.label} side="right">
+                        {link}
+                      </WithTooltip>
+                    ) : (
+                      link
+                    )}
                   </li>
                 );
               })}

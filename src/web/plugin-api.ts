@@ -31,7 +31,11 @@
  *
  * The design system comes with it: kinds drawn one way everywhere (`KindIcon`, `KindBadge`,
  * `kindLook`), icons for Backstage link icon names (`LinkIcon`), Radix-based `WithTooltip`,
- * `Disclosure` and `Menu`, and the user's starred entities (`useStarredEntities`).
+ * `Disclosure` and `Menu` (popups drawn inside the landmark that opens them:
+ * `useLandmarkContainer`), and the user's starred entities (`useStarredEntities`).
+ *
+ * The server's file paths (`file:` locations, a problem's file) are shown with
+ * `displayLocation` and its neighbours: relative to a location, never whole.
  *
  * Plugins reach the backend with `fetchJson` (errors name the failed request), show entity refs
  * by their targets' titles with `useRefTarget`/`useRefLabels` (batched and cached), ask what the
@@ -68,12 +72,25 @@ export {
   kindLook,
 } from './kinds.tsx';
 export { LinkIcon, linkIcon } from './link-icons.tsx';
+export {
+  displayLocation,
+  displayLocationRef,
+  displayMessage,
+  displayPath,
+  isLocationAnnotation,
+  isServerPath,
+  LOCATION_ANNOTATIONS,
+  locationBase,
+  locationDirectory,
+  withDisplayedLocations,
+} from './location-display.ts';
 export { readStarred, setStarred, useStarredEntities } from './starred.ts';
 export {
   Disclosure,
   Menu,
   MenuItem,
   ScrollArea,
+  useLandmarkContainer,
   useScrollable,
   WithTooltip,
 } from './ui.tsx';

@@ -16,17 +16,54 @@ import {
   useState,
 } from 'react';
 
+/** Elements that are landmarks (or stand for one by their role). */
+const LANDMARKS =
+  'main, header, nav, aside, footer, form[aria-label], section[aria-label], section[aria-labelledby], [role="main"], [role="banner"], [role="navigation"], [role="complementary"], [role="contentinfo"], [role="region"], [role="search"], [role="form"]';
+
+/**
+ * Where a popup (a menu, a tooltip) is drawn: in the outermost landmark around the element
+ * that opens it (the page's main, the sidebar's navigation, the top bar), not at the end of
+ * the body, where it would be content outside every landmark (axe-core's `region` rule) and
+ * a screen reader's landmark list would not find it. Popups are positioned `fixed`, so the
+ * container does not move them. Undefined (the body) until the trigger is on the page.
+ */
+export function useLandmarkContainer(): {
+  ref: RefCallback<HTMLElement>;
+  container: HTMLElement | undefined;
+} {
+  const [container, setContainer] = useState<HTMLElement>();
+  const ref = useCallback((el: HTMLElement | null) => {
+    let outermost: HTMLElement | undefined;
+    for (let at = el?.parentElement; at && at !== document.body; at = at.parentElement)
+      if (at.matches(LANDMARKS)) outermost = at;
+    setContainer(outermost);
+  }, []);
+  return { ref, container };
+}
+
 /**
  * Shows `label` on hover and keyboard focus of its one child (which must take a ref and
- * props: a button or a link). The tooltip repeats or explains; it never holds the only name.
+ * props: a button or a link), on its `side`. The tooltip repeats or explains; it never holds
+ * the only name.
  */
-export function WithTooltip({ label, children }: { label: ReactNode; children: ReactElement }) {
+export function WithTooltip({
+  label,
+  children,
+  side,
+}: {
+  label: ReactNode;
+  children: ReactElement;
+  side?: 'top' | 'right' | 'bottom' | 'left';
+}) {
+  const { ref, container } = useLandmarkContainer();
   return (
     <Tooltip.Provider delayDuration={300}>
       <Tooltip.Root>
-        <Tooltip.Trigger asChild>{children}</Tooltip.Trigger>
-        <Tooltip.Portal>
-          <Tooltip.Content className="tooltip" sideOffset={6}>
+        <Tooltip.Trigger asChild ref={ref}>
+          {children}
+        </Tooltip.Trigger>
+        <Tooltip.Portal container={container}>
+          <Tooltip.Content className="tooltip" side={side} sideOffset={6}>
             {label}
           </Tooltip.Content>
         </Tooltip.Portal>
@@ -63,12 +100,13 @@ export function Disclosure({
 
 /** A menu behind an icon button ("More actions"); its items are `MenuItem`s. */
 export function Menu({ label, children }: { label: string; children: ReactNode }) {
+  const { ref, container } = useLandmarkContainer();
   return (
     <DropdownMenu.Root modal={false}>
-      <DropdownMenu.Trigger className="icon-button" aria-label={label} title={label}>
+      <DropdownMenu.Trigger ref={ref} className="icon-button" aria-label={label} title={label}>
         <Ellipsis size={18} aria-hidden />
       </DropdownMenu.Trigger>
-      <DropdownMenu.Portal>
+      <DropdownMenu.Portal container={container}>
         <DropdownMenu.Content className="menu" align="end" sideOffset={6}>
           {children}
         </DropdownMenu.Content>

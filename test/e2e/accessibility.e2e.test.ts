@@ -15,6 +15,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, WEB_DIST } from '../../src/cli/web-build.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { auditServiceRef } from '../../src/plugins/audit/server/plugin.ts';
 import { notificationsServiceRef } from '../../src/plugins/notifications/server/plugin.ts';
 import { axeViolations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
@@ -67,12 +68,23 @@ let browser: Browser;
 let dir: string;
 let taskId: string;
 
-/** A main page: its screenshot name, its path, and what shows once it has loaded. */
+/**
+ * A main page: its screenshot name, its path, what shows once it has loaded, and the least
+ * axe-core impact that fails it (every finding, unless the page shows content the portal does
+ * not write).
+ */
 interface Visit {
   name: string;
   path: string;
   ready(p: Page): Promise<unknown>;
+  least?: 'serious';
 }
+
+/**
+ * The demo's docs open with a key–value table whose header row is empty (`| | |`), which axe
+ * rates a minor finding (empty-table-header): the author's Markdown, shown as written.
+ */
+const AUTHORED = 'serious';
 
 const testId = (p: Page, id: string) => p.getByTestId(id).first().waitFor();
 const tab = (p: Page, title: string) => p.getByRole('heading', { level: 2, name: title }).waitFor();
@@ -88,6 +100,7 @@ function visits(): Visit[] {
       path: '/docs/default/component/booking-service',
       // Built on first open.
       ready: (p) => p.getByTestId('docs-content').locator('h1').waitFor({ timeout: 60_000 }),
+      least: AUTHORED,
     },
     { name: 'create', path: '/create', ready: (p) => testId(p, 'template-count') },
     {
@@ -149,9 +162,18 @@ function visits(): Visit[] {
       path: `${SERVICE}/scorecards`,
       ready: (p) => testId(p, 'entity-scorecards'),
     },
-    { name: 'entity-docs', path: `${SERVICE}/docs`, ready: (p) => testId(p, 'docs-content') },
+    {
+      name: 'entity-docs',
+      path: `${SERVICE}/docs`,
+      ready: (p) => testId(p, 'docs-content'),
+      least: AUTHORED,
+    },
   ];
 }
+
+/** Everything a page shows or carries: its text (portals included) and its markup. */
+const everything = (p: Page) =>
+  p.evaluate(() => `${document.body.textContent}\n${document.documentElement.outerHTML}`);
 
 /** How far the page itself scrolls sideways (0 when it fits the window). */
 const sidewaysScroll = (p: Page) =>
@@ -307,13 +329,20 @@ describe('accessibility and responsiveness of every main page', () => {
   });
 
   for (const scheme of ['light', 'dark'] as const) {
-    it(`has no serious or critical axe-core violation on any main page in the ${scheme} theme, and writes its screenshots`, async () => {
+    it(`has no axe-core violation of any impact on any main page in the ${scheme} theme (the docs' authored tables: none serious), no server path on any, and writes its screenshots`, async () => {
       const { context, page } = await tabIn(scheme, DESKTOP);
       const problems: string[] = [];
       for (const visit of visits()) {
         await page.goto(visit.path);
         await visit.ready(page);
-        for (const v of await axeViolations(page)) problems.push(`${visit.path}: ${v}`);
+        // No page shows where the server keeps its files (the audit log's locations, the
+        // policy file on the access page, the Raw tab's annotations included). Before axe is
+        // injected: its script tag names the file it came from.
+        const text = await everything(page);
+        for (const path of [ROOT, dir, server.dir])
+          if (text.includes(path)) problems.push(`${visit.path}: shows the server path ${path}`);
+        for (const v of await axeViolations(page, visit.least ?? 'minor'))
+          problems.push(`${visit.path}: ${v}`);
         await page.screenshot({
           path: join(SHOTS, `${visit.name}-${scheme}.png`),
           fullPage: true,
@@ -327,7 +356,8 @@ describe('accessibility and responsiveness of every main page', () => {
       await page.getByRole('button', { name: 'Technical details' }).click();
       await page.getByRole('button', { name: 'More actions' }).click();
       await page.getByRole('menu').waitFor();
-      for (const v of await axeViolations(page)) problems.push(`${SERVICE} (menu open): ${v}`);
+      for (const v of await axeViolations(page, 'minor'))
+        problems.push(`${SERVICE} (menu open): ${v}`);
       await page.keyboard.press('Escape');
       // The closed menu gives focus back to its button; only then go to the search box.
       await expect.poll(() => page.getByRole('menu').count()).toBe(0);
@@ -336,13 +366,13 @@ describe('accessibility and responsiveness of every main page', () => {
       await page.locator('#global-search').click();
       await page.keyboard.type('booking');
       await page.getByRole('listbox', { name: 'Suggestions' }).waitFor();
-      for (const v of await axeViolations(page)) problems.push(`suggestions: ${v}`);
+      for (const v of await axeViolations(page, 'minor')) problems.push(`suggestions: ${v}`);
       await context.close();
       expect(problems).toEqual([]);
     }, 300_000);
   }
 
-  it('fits every main page in 1280×800 and in a tablet’s 820×1180 without sideways scrolling, with no axe-core violation at tablet width (screenshots `<page>-tablet-light.png`)', async () => {
+  it('fits every main page in 1280×800 and in a tablet’s 820×1180 without sideways scrolling, with no axe-core violation of any impact at tablet width (screenshots `<page>-tablet-light.png`)', async () => {
     const problems: string[] = [];
     for (const viewport of [DESKTOP, TABLET]) {
       const { context, page } = await tabIn('light', viewport);
@@ -353,7 +383,7 @@ describe('accessibility and responsiveness of every main page', () => {
         if (overflow > 0)
           problems.push(`${viewport.width}px ${visit.path}: ${overflow}px too wide`);
         if (viewport === TABLET) {
-          for (const v of await axeViolations(page))
+          for (const v of await axeViolations(page, visit.least ?? 'minor'))
             problems.push(`${viewport.width}px ${visit.path}: ${v}`);
           await page.screenshot({
             path: join(SHOTS, `${visit.name}-tablet-light.png`),
@@ -553,10 +583,8 @@ describe('accessibility and responsiveness of every main page', () => {
 
   it('shows file locations relative to the location on the health page, the Ingestion status and History tabs, never the server’s paths', async () => {
     const { context, page } = await tabIn('light', DESKTOP);
-    const everything = () =>
-      page.evaluate(() => `${document.body.textContent}\n${document.documentElement.outerHTML}`);
     const noServerPaths = async (where: string) => {
-      const text = await everything();
+      const text = await everything(page);
       expect(text, where).not.toContain(dir);
       expect(text, where).not.toContain(server.dir);
       expect(text, where).not.toContain(ROOT);
@@ -610,6 +638,110 @@ describe('accessibility and responsiveness of every main page', () => {
       await page.getByText('file:./').first().waitFor();
       await noServerPaths(path);
     }
+
+    // The Raw tab: the location annotations as Technical details shows them, and a note that
+    // says so; the catalog API keeps sending them whole, as Backstage does.
+    await page.goto(`${WIDGET}/raw`);
+    const raw = page.getByTestId('raw');
+    await expect
+      .poll(() => raw.textContent())
+      .toContain('backstage.io/managed-by-location: file:./services/widget-v2.yaml');
+    await expect(raw.textContent()).resolves.toContain(
+      'backstage.io/managed-by-origin-location: file:./catalog-info.yaml',
+    );
+    await expect(page.getByTestId('raw-paths-note').textContent()).resolves.toContain(
+      'relative to the entity',
+    );
+    await noServerPaths('raw tab, YAML');
+    await page.getByRole('button', { name: 'JSON' }).click();
+    await expect
+      .poll(() => raw.textContent())
+      .toContain('"backstage.io/managed-by-location": "file:./services/widget-v2.yaml"');
+    await noServerPaths('raw tab, JSON');
+    const api = await fetch(
+      `${server.url}/api/catalog/entities/by-name/component/default/a11y-widget`,
+    );
+    const entity = (await api.json()) as { metadata: { annotations: Record<string, string> } };
+    expect(entity.metadata.annotations['backstage.io/managed-by-location']).toBe(
+      `file:${join(dir, 'services/widget-v2.yaml')}`,
+    );
+
+    // The access page names the demo's policy file from the working directory, and so does
+    // the API it reads.
+    await page.goto('/admin/access');
+    const sources = page.getByTestId('policy-sources');
+    await expect.poll(() => sources.textContent()).toContain('Policy file examples/policy.yaml');
+    await expect(page.getByTestId('role-source').first().textContent()).resolves.toMatch(
+      /declared in examples\/policy\.yaml:\d+/,
+    );
+    await noServerPaths('access page');
+    const policy = (await (await fetch(`${server.url}/api/permission/policy`)).json()) as {
+      sources: Array<{ kind: string; file: string }>;
+      roles: Array<{ file: string; source: string }>;
+    };
+    expect(policy.sources.find((s) => s.kind === 'atrium-yaml')?.file).toBe('examples/policy.yaml');
+    expect(JSON.stringify(policy)).not.toContain(ROOT);
+
+    // The audit log names the location that ingestion read as the health page does.
+    await server.app.use(auditServiceRef).flush();
+    for (const [ref, location] of [
+      ['component:default/booking-service', 'file:./examples/catalog-info.yaml'],
+      ['component:default/a11y-widget', `file:./${basename(dir)}/catalog-info.yaml`],
+    ]) {
+      await page.goto(`/audit?action=catalog.entity.created&resourceRef=${ref}`);
+      const row = page.getByTestId('audit-table').locator('tbody tr').first();
+      await expect
+        .poll(() => row.locator('td').nth(5).textContent())
+        .toContain(`location: ${location}`);
+      await noServerPaths(`audit log, ${ref}`);
+    }
+    await context.close();
+  });
+
+  it('shows the name of each icon of the tablet’s sidebar in a tooltip on hover and on keyboard focus, inside the navigation landmark', async () => {
+    const { context, page } = await tabIn('light', { width: 900, height: 1000 });
+    await page.goto('/catalog-health');
+    await visits()
+      .find((v) => v.name === 'health')!
+      .ready(page);
+    const sidebar = page.getByRole('navigation', { name: 'Main' });
+    const catalog = sidebar.getByRole('link', { name: 'Catalog', exact: true });
+    // Only the icon is on screen; its name is the hidden label.
+    expect((await catalog.locator('.nav-label').boundingBox())!.width).toBeLessThanOrEqual(1);
+    await expect(page.locator('.tooltip').count()).resolves.toBe(0);
+    await page.locator('body').focus();
+    await tabTo(page, catalog, 40);
+    const tip = page.locator('.tooltip', { hasText: 'Catalog' });
+    await tip.waitFor({ state: 'visible' });
+    await expect(page.getByRole('tooltip').textContent()).resolves.toBe('Catalog');
+    await expect(catalog.getAttribute('aria-describedby')).resolves.toBeTruthy();
+    // Beside the icon, not over it, and drawn inside the sidebar's landmark.
+    const link = (await catalog.boundingBox())!;
+    const box = (await tip.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(link.x + link.width);
+    expect(box.width).toBeGreaterThan(20);
+    await expect(tip.evaluate((el) => el.closest('nav')?.getAttribute('aria-label'))).resolves.toBe(
+      'Main',
+    );
+    await expect(axeViolations(page, 'minor')).resolves.toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'sidebar-tooltip-tablet-light.png') });
+    // Escape hides it without moving focus (WCAG 1.4.13); the next icon shows its own.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => tip.count()).toBe(0);
+    await expect(catalog.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    const docs = sidebar.getByRole('link', { name: 'Docs', exact: true });
+    await docs.hover();
+    await page.locator('.tooltip', { hasText: 'Docs' }).waitFor({ state: 'visible' });
+    // With the labels on screen, no tooltip repeats them.
+    await page.mouse.move(800, 600);
+    await page.setViewportSize(DESKTOP);
+    await expect
+      .poll(async () => (await catalog.locator('.nav-label').boundingBox())?.width)
+      .toBeGreaterThan(20);
+    await catalog.focus();
+    await catalog.hover();
+    await page.waitForTimeout(600);
+    await expect(page.locator('.tooltip').count()).resolves.toBe(0);
     await context.close();
   });
 });

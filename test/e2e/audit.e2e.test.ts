@@ -1,7 +1,7 @@
 /**
  * End-to-end: the Audit page in Debian's Chromium — the sidebar entry, events of ingestion
- * and of API calls, filters, server-side paging, and the refusal a caller without
- * `audit.event.read` sees.
+ * (with their location relative, never the server's path) and of API calls, filters,
+ * server-side paging, and the refusal a caller without `audit.event.read` sees.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -85,9 +85,15 @@ describe('Audit page end to end', () => {
         .count(),
     ).resolves.toBe(1);
     await expect(row.locator('td').nth(1).textContent()).resolves.toContain('service:atrium');
+    // The location as the health page names it: from the folder above its own, never the
+    // server's whole path (the API's details keep it).
     await expect(row.locator('td').nth(5).textContent()).resolves.toContain(
-      `location: file:${join(ROOT, 'examples/catalog-info.yaml')}`,
+      'location: file:./examples/catalog-info.yaml',
     );
+    const everything = await page.evaluate(
+      () => `${document.body.textContent}\n${document.documentElement.outerHTML}`,
+    );
+    expect(everything).not.toContain(ROOT);
 
     await page.getByLabel('Actor').fill('user:default/nobody');
     await page.getByRole('button', { name: 'Apply' }).click();

@@ -43,10 +43,17 @@ describe('sign-in in the browser', () => {
         '',
       ].join('\n'),
     );
+    // A second location that holds only what another team owns (for the health page's "Mine").
+    const betaFile = join(dir, 'beta.yaml');
+    writeFileSync(
+      betaFile,
+      'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: beta-worker }\nspec: { type: service, lifecycle: production, owner: team-beta }\n',
+    );
     server = await startOidcAtrium({
       dir,
       webRoot: WEB_DIST,
       extraConfig: { permission: { enabled: true, policyFile } },
+      locations: [{ type: 'file', target: betaFile }],
     });
     browser = await launchChromium();
     context = await browser.newContext({
@@ -125,6 +132,29 @@ describe('sign-in in the browser', () => {
     });
     expect(bare.status).toBe(403);
     expect(bare.body.error.message).toMatch(/must carry the header x-atrium-csrf/);
+  });
+
+  it("shows under the health page's 'Mine' only the locations holding what she owns", async () => {
+    await page.goto('/catalog-health');
+    const cards = page.getByTestId('location-list').locator('section.location-card');
+    const labels = () => cards.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+    await expect.poll(labels).toHaveLength(2);
+    expect((await labels()).some((l) => /beta\.yaml$/.test(l ?? ''))).toBe(true);
+    await page.getByRole('radio', { name: 'Mine' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('show')).toBe('mine');
+    // org.yaml holds what she owns directly, through her team and its parent group (three);
+    // beta.yaml only what team-beta owns.
+    await expect.poll(labels).toEqual([expect.stringMatching(/org\.yaml$/)]);
+    expect(await cards.getByTestId('owned-count').textContent()).toBe(
+      ` (${ALICE_OWNS.length} yours)`,
+    );
+    // Remembered in the address, like the other filters.
+    await page.reload();
+    await expect.poll(labels).toEqual([expect.stringMatching(/org\.yaml$/)]);
+    expect(await page.getByRole('radio', { name: 'Mine' }).isChecked()).toBe(true);
+    await page.getByRole('radio', { name: 'All' }).click();
+    await expect.poll(labels).toHaveLength(2);
+    expect(new URL(page.url()).searchParams.get('show')).toBeNull();
   });
 
   it("is told why she may not unregister another team's entity", async () => {

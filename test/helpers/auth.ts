@@ -42,6 +42,8 @@ export interface OidcProviderHandle {
   metadataUrl: string;
   clientId: string;
   clientSecret: string;
+  /** The token endpoint's answers (access and ID tokens), for tests that look for leaks. */
+  issued: Array<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -91,12 +93,20 @@ export async function startOidcProvider(
       Session: 3600,
     },
   });
+  const issued: Array<Record<string, unknown>> = [];
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token' && ctx.body && typeof ctx.body === 'object') {
+      issued.push({ ...(ctx.body as Record<string, unknown>) });
+    }
+  });
   http.on('request', provider.callback());
   return {
     issuer,
     metadataUrl: `${issuer}/.well-known/openid-configuration`,
     clientId,
     clientSecret,
+    issued,
     close: () =>
       new Promise<void>((done) => {
         http.closeAllConnections();
@@ -285,6 +295,8 @@ export async function startOidcAtrium(options: {
   /** Other `auth` keys (`session`, more providers). */
   auth?: Record<string, unknown>;
   extraConfig?: Record<string, unknown>;
+  /** Catalog locations besides the organisation's. */
+  locations?: Array<{ type: string; target: string }>;
 }): Promise<AuthTestServer> {
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
@@ -296,7 +308,9 @@ export async function startOidcAtrium(options: {
       engine: options.engine,
       backend: { listen: { host: '127.0.0.1', port }, baseUrl },
       webRoot: options.webRoot,
-      catalog: { locations: [{ type: 'file', target: catalogFile }] },
+      catalog: {
+        locations: [{ type: 'file', target: catalogFile }, ...(options.locations ?? [])],
+      },
       extraConfig: {
         ...options.extraConfig,
         auth: {

@@ -8,8 +8,16 @@ import type { Page } from 'playwright-core';
 
 const AXE = resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js');
 
-/** Serious and critical axe-core findings on the current page, one line each. */
-export async function axeViolations(p: Page): Promise<string[]> {
+const IMPACTS = ['minor', 'moderate', 'serious', 'critical'];
+
+/**
+ * axe-core findings on the current page, one line each: serious and critical ones, or from
+ * `least` up (`minor`: every finding).
+ */
+export async function axeViolations(
+  p: Page,
+  least: 'minor' | 'moderate' | 'serious' = 'serious',
+): Promise<string[]> {
   // Injected once per document: a page checked again after a hover or a menu keeps its axe.
   if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ path: AXE });
   const found = await p.evaluate(async () => {
@@ -24,6 +32,6 @@ export async function axeViolations(p: Page): Promise<string[]> {
     }));
   });
   return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .filter((v) => IMPACTS.indexOf(v.impact) >= IMPACTS.indexOf(least))
     .map((v) => `${v.impact} ${v.id}: ${v.targets.join(' ')}`);
 }

@@ -25,5 +25,12 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration?: OidcProviderConfiguration);
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    /** A Koa middleware around every request of the provider. */
+    use(
+      middleware: (
+        ctx: { path: string; body: unknown },
+        next: () => Promise<void>,
+      ) => Promise<void>,
+    ): this;
   }
 }

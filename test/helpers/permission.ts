@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import { createApp } from '../../src/core/app.ts';
 import { loadConfig } from '../../src/core/config/index.ts';
-import { createLogger } from '../../src/core/logger.ts';
+import { createLogger, type Logger } from '../../src/core/logger.ts';
 import type { PluginDefinition } from '../../src/core/plugin-api.ts';
 import { installedPlugins } from '../../src/plugins/index.ts';
 import { ORG_CATALOG } from './auth.ts';
@@ -60,6 +60,8 @@ export async function startPolicyServer(options: {
   extraPlugins?: PluginDefinition[];
   webRoot?: string;
   dir?: string;
+  /** The server's logger (a test that reads the log passes one that keeps its lines). */
+  logger?: Logger;
 }): Promise<PolicyServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'atrium-permission-'));
   writeFileSync(join(dir, 'org.yaml'), ORG_CATALOG + (options.catalogYaml ?? ''));
@@ -93,7 +95,8 @@ export async function startPolicyServer(options: {
     plugins: [...installedPlugins(), ...(options.extraPlugins ?? [])],
     cwd: dir,
     webRoot: options.webRoot,
-    logger: createLogger({ level: (process.env.LOG_LEVEL as 'debug') ?? 'error' }),
+    logger:
+      options.logger ?? createLogger({ level: (process.env.LOG_LEVEL as 'debug') ?? 'error' }),
   });
   const url = await app.start();
   const api = `${url}/api/permission`;

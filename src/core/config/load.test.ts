@@ -38,7 +38,12 @@ describe('loadConfig: files and defaults', () => {
         locationTypes: ['url', 'file'],
         locationRoots: [],
         limits: { globFiles: 10_000, globBytes: 256 * 1024 * 1024 },
-        history: { retentionDays: 90, maxEvents: 1_000_000 },
+        history: {
+          retentionDays: 90,
+          maxEvents: 1_000_000,
+          maxStreamsPerCaller: 10,
+          maxStreams: 1000,
+        },
         removalGuard: { maxShare: 0.1, minCount: 10 },
         providers: { github: [], githubOrg: [], gitlab: [] },
       },

@@ -139,6 +139,12 @@ export function normalizeConfig(data: Data, ctx: NormalizeContext): AtriumConfig
         maxEvents:
           (obj(catalog.history).maxEvents as number | undefined) ??
           (schemaDefault('catalog.history.maxEvents') as number),
+        maxStreamsPerCaller:
+          (obj(catalog.history).maxStreamsPerCaller as number | undefined) ??
+          (schemaDefault('catalog.history.maxStreamsPerCaller') as number),
+        maxStreams:
+          (obj(catalog.history).maxStreams as number | undefined) ??
+          (schemaDefault('catalog.history.maxStreams') as number),
       },
       removalGuard: {
         maxShare:

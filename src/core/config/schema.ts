@@ -901,7 +901,7 @@ export const CONFIG_SCHEMA: SchemaNode = {
         history: {
           type: 'object',
           description:
-            'Entity history: every change to an entity (created, updated with the values before and after, orphaned, deleted) and its cause, recorded in the transaction that made it and served by `GET /api/catalog/history`, the live stream `GET /api/catalog/events` and the History tab of entity pages. Pruned at start and every hour on every replica.',
+            'Entity history: every change to an entity (created, updated with the values before and after, orphaned, deleted) and its cause, recorded in the transaction that made it and served by `GET /api/catalog/history`, the live stream `GET /api/catalog/events` and the History tab of entity pages. Pruned daily (the first time 15 minutes after start) by one replica of those sharing a database.',
           properties: {
             retentionDays: {
               type: 'integer',
@@ -917,6 +917,22 @@ export const CONFIG_SCHEMA: SchemaNode = {
               'x-valid': 'a non-negative integer',
               description:
                 'Most events kept, whatever their age: past it the oldest are deleted. `0` for no limit.',
+            },
+            maxStreamsPerCaller: {
+              type: 'integer',
+              minimum: 1,
+              default: 10,
+              'x-valid': 'a positive integer',
+              description:
+                'Most live streams (`GET /api/catalog/events`) one caller may have open on one server; another answers 429 naming this key. A caller is a signed-in user or token; guests count per address.',
+            },
+            maxStreams: {
+              type: 'integer',
+              minimum: 1,
+              default: 1000,
+              'x-valid': 'a positive integer',
+              description:
+                'Most live streams (`GET /api/catalog/events`) open on one server in all; another answers 429 naming this key. One reader of the event table serves them all.',
             },
           },
         },

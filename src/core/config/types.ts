@@ -429,9 +429,15 @@ export interface CatalogConfig {
   /**
    * Entity history (`GET /api/catalog/history`, `/api/catalog/events`): events are kept
    * `retentionDays` (default 90; 0 keeps them forever) and at most `maxEvents` of them
-   * (default 1,000,000; 0 for no limit), pruned at start and hourly.
+   * (default 1,000,000; 0 for no limit), pruned daily by one replica. Live streams are capped
+   * per caller (`maxStreamsPerCaller`, default 10) and in all (`maxStreams`, default 1000).
    */
-  history: { retentionDays: number; maxEvents: number };
+  history: {
+    retentionDays: number;
+    maxEvents: number;
+    maxStreamsPerCaller: number;
+    maxStreams: number;
+  };
   /**
    * Discovery providers' mass-removal guard: a scan removing more than `maxShare` (default 0.1)
    * of a provider's locations, and more than `minCount` (default 10), waits for confirmation.

@@ -16,15 +16,18 @@ export interface PolicySource {
 }
 
 /**
- * `file:line` as a denial shows it to any user: below the server's working directory the path
- * is relative (`examples/policy.yaml:25`), so the server's own layout does not leak.
+ * A policy file as the server shows it to people (denials, the administration page, the audit
+ * log): below the server's working directory relative (`examples/policy.yaml`), so the
+ * server's own layout does not leak; elsewhere as the configuration names it.
  */
-export function formatSource(source: PolicySource): string {
+export function displayFile(file: string): string {
   const cwd = process.cwd();
-  const file =
-    isAbsolute(source.file) && source.file.startsWith(`${cwd}${sep}`)
-      ? relative(cwd, source.file)
-      : source.file;
+  return isAbsolute(file) && file.startsWith(`${cwd}${sep}`) ? relative(cwd, file) : file;
+}
+
+/** `file:line` as a denial shows it to any user, the file as `displayFile` shows it. */
+export function formatSource(source: PolicySource): string {
+  const file = displayFile(source.file);
   return source.line ? `${file}:${source.line}` : file;
 }
 
@@ -83,6 +86,20 @@ export interface PolicyProblem {
    * which grants nothing here but must not stop a copied RHDH file from loading.
    */
   severity?: 'warning';
+}
+
+/**
+ * A problem as people see it (the administration page, the audit log): its file, and the paths
+ * below the working directory its message names (a read error), as `displayFile` shows them.
+ * The server's log keeps the whole paths.
+ */
+export function displayProblem<T extends PolicyProblem>(problem: T): T {
+  const root = `${process.cwd()}${sep}`;
+  return {
+    ...problem,
+    file: displayFile(problem.file),
+    message: problem.message.split(root).join(''),
+  };
 }
 
 export function formatProblem(problem: PolicyProblem): string {

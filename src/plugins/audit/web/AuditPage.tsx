@@ -1,7 +1,14 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { ApiError, usePageTitle, ScrollArea } from '../../../web/plugin-api.ts';
+import {
+  ApiError,
+  displayLocationRef,
+  displayPath,
+  isServerPath,
+  ScrollArea,
+  usePageTitle,
+} from '../../../web/plugin-api.ts';
 import {
   EntityRefLink,
   ErrorState,
@@ -245,7 +252,12 @@ function EventRow({ event }: { event: AuditEventItem }) {
         ) : ENTITY_REF.test(event.resourceRef) ? (
           <EntityRefLink entityRef={event.resourceRef} />
         ) : (
-          <code>{event.resourceRef}</code>
+          // An event recorded before the server named its files relatively (a policy file).
+          <code>
+            {isServerPath(event.resourceRef)
+              ? displayPath(event.resourceRef, undefined)
+              : event.resourceRef}
+          </code>
         )}
       </td>
       <td>
@@ -269,9 +281,10 @@ function Details({ event }: { event: AuditEventItem }) {
     [key: string]: unknown;
   };
   if (Array.isArray(changed) && changed.length) lines.push(`changed: ${changed.join(', ')}`);
+  // Ingestion names the location it read: a `file:` one is a path on the server.
   if (location && typeof location === 'object')
     lines.push(
-      `location: ${location.type && location.target ? `${location.type}:${location.target}` : (location.id ?? '')}`,
+      `location: ${location.type && location.target ? displayLocationRef(location.type, location.target) : (location.id ?? '')}`,
     );
   if (typeof permission === 'string') lines.push(`permission: ${permission}`);
   if (reason && typeof reason.message === 'string') lines.push(reason.message);

@@ -1,35 +1,112 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { LayoutList, User } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Problem } from '../../../model/entity.ts';
-import { ApiError, usePageTitle, ScrollArea } from '../../../web/plugin-api.ts';
+import {
+  ApiError,
+  ScrollArea,
+  useIdentity,
+  usePageTitle,
+  useQueryParams,
+} from '../../../web/plugin-api.ts';
+import { ANNOTATION_MANAGED_BY_ORIGIN_LOCATION } from '../../../model/entity.ts';
 import {
   type AnalyzeResult,
   addLocation,
   analyzeLocation,
   type DryRunResult,
   dryRunLocation,
+  entityFacets,
   getLocationsStatus,
   type ValidateFileResult,
   validateFile,
 } from './api.ts';
-import { displayLocation, locationDirectory } from './about.ts';
+import { displayLocationRef, locationDirectory } from './about.ts';
 import { ProblemTable } from './entity-content.tsx';
+import { ownedByFilter } from './my-team.ts';
 import { ProvidersSection } from './ProvidersSection.tsx';
 import { entityPath, formatTime, QueryView } from './shared.tsx';
+// The scope switch is the explorer's "Owned by me / All", drawn the same way.
+import './explorer.css';
 import './health.css';
 
-function Locations() {
+/** The page's `show` parameter: every location, or those that hold what the user owns. */
+type Scope = 'all' | 'mine';
+
+const SCOPES = [
+  { value: 'mine', label: 'Mine', icon: User },
+  { value: 'all', label: 'All', icon: LayoutList },
+] as const;
+
+function ScopeSwitch({ value, onChange }: { value: Scope; onChange(value: Scope): void }) {
+  return (
+    <fieldset className="explorer-scope">
+      <legend className="visually-hidden">Show locations</legend>
+      {SCOPES.map(({ value: v, label, icon: Icon }) => (
+        <label key={v} className={v === value ? 'active' : undefined}>
+          <input
+            type="radio"
+            name="health-show"
+            value={v}
+            checked={v === value}
+            onChange={() => onChange(v)}
+          />
+          <Icon size={15} aria-hidden />
+          {label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/**
+ * How many entities owned by the user or one of their groups each location holds, by its
+ * `type:target` (the origin-location annotation every entity carries): one facet request.
+ */
+function useOwnedPerLocation(enabled: boolean) {
+  const { ownershipEntityRefs } = useIdentity();
+  const filter = ownedByFilter(ownershipEntityRefs);
+  const facet = `metadata.annotations.${ANNOTATION_MANAGED_BY_ORIGIN_LOCATION}`;
+  return useQuery({
+    queryKey: ['owned-per-location', filter],
+    queryFn: async ({ signal }) => {
+      const counts = filter ? await entityFacets(facet, filter, signal) : [];
+      return new Map(counts.map((c) => [c.value, c.count]));
+    },
+    enabled,
+  });
+}
+
+function Locations({ scope }: { scope: Scope }) {
   const status = useQuery({
     queryKey: ['locations-status'],
     queryFn: ({ signal }) => getLocationsStatus(signal),
   });
+  const owned = useOwnedPerLocation(scope === 'mine');
+  if (scope === 'mine' && !owned.data) {
+    return (
+      <QueryView query={owned} what="what you own">
+        {() => null}
+      </QueryView>
+    );
+  }
   return (
     <QueryView query={status} what="locations">
       {({ items: all }) => {
         // A provider lists thousands of locations; those without problems are its status's business.
-        const items = all.filter((l) => l.origin !== 'provider' || l.problems.length > 0);
-        const quiet = all.length - items.length;
+        const shown = all.filter((l) => l.origin !== 'provider' || l.problems.length > 0);
+        const quiet = all.length - shown.length;
+        const yours = (l: { type: string; target: string }) =>
+          owned.data?.get(`${l.type}:${l.target}`) ?? 0;
+        const items = scope === 'mine' ? shown.filter((l) => yours(l) > 0) : shown;
+        if (scope === 'mine' && items.length === 0) {
+          return (
+            <div className="state" data-testid="location-list-empty">
+              No location holds an entity owned by you or one of your groups.
+            </div>
+          );
+        }
         return all.length === 0 ? (
           <div className="state">
             No locations yet: add one to <code>catalog.locations</code> in{' '}
@@ -43,8 +120,7 @@ function Locations() {
               // from its folder, and it from the folder above, so that two catalog-info.yaml
               // read apart by the folder that holds them.
               const base = locationDirectory(`${l.type}:${l.target}`);
-              const above = base ? locationDirectory(`file:${base}`) : undefined;
-              const displayed = displayLocation(`${l.type}:${l.target}`, above);
+              const displayed = displayLocationRef(l.type, l.target);
               return (
                 <section
                   key={l.id}
@@ -56,8 +132,9 @@ function Locations() {
                   </h2>
                   <p className="muted">
                     Last read {formatTime(l.lastReadAt)} · {l.entityCount}{' '}
-                    {l.entityCount === 1 ? 'entity' : 'entities'} ·{' '}
-                    {l.providerId ? `provider ${l.providerId}` : l.origin} ·{' '}
+                    {l.entityCount === 1 ? 'entity' : 'entities'}
+                    {scope === 'mine' && <span data-testid="owned-count"> ({yours(l)} yours)</span>}{' '}
+                    · {l.providerId ? `provider ${l.providerId}` : l.origin} ·{' '}
                     <span className={errors ? 'level-error' : ''}>
                       {l.problems.length === 0
                         ? 'no problems'
@@ -72,7 +149,7 @@ function Locations() {
                 </section>
               );
             })}
-            {quiet > 0 && (
+            {quiet > 0 && scope === 'all' && (
               <p className="muted" data-testid="quiet-provider-locations">
                 {quiet} {quiet === 1 ? 'location' : 'locations'} of discovery providers without
                 problems {quiet === 1 ? 'is' : 'are'} not listed here; their providers above show
@@ -329,6 +406,8 @@ function RegisterBox() {
 
 export function HealthPage() {
   usePageTitle('Catalog health');
+  const [params, updateParams] = useQueryParams();
+  const scope: Scope = params.get('show') === 'mine' ? 'mine' : 'all';
   return (
     <div className="page">
       <h1>Catalog health</h1>
@@ -342,8 +421,14 @@ export function HealthPage() {
         <RegisterBox />
       </div>
       <ProvidersSection />
-      <h2>Locations</h2>
-      <Locations />
+      <div className="health-locations-head">
+        <h2>Locations</h2>
+        <ScopeSwitch
+          value={scope}
+          onChange={(v) => updateParams({ show: v === 'mine' ? 'mine' : undefined })}
+        />
+      </div>
+      <Locations scope={scope} />
     </div>
   );
 }

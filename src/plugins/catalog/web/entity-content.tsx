@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { BookOpen, Eye, FolderGit2, Pencil } from 'lucide-react';
-import { Fragment, useEffect, useState } from 'react';
+import { Fragment, useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import type { Entity } from '../../../model/entity.ts';
 import { stringifyEntityRef } from '../../../model/ref.ts';
@@ -20,6 +20,7 @@ import {
   isLocationAnnotation,
   locationBase,
   sourceLinks,
+  withDisplayedLocations,
 } from './about.ts';
 import { getEntity, queryEntities } from './api.ts';
 import { useEntityStatus } from './EntityPage.tsx';
@@ -337,21 +338,30 @@ export function ProblemTable({
   );
 }
 
+/**
+ * The entity as the catalog holds it, but for its `file:` location annotations: those are the
+ * server's own paths, shown as Technical details shows them (relative to the entity's
+ * location), and a note says so. The catalog API keeps sending them whole, as Backstage does.
+ */
 export function RawTab({ entity }: EntityContentProps) {
   const [params, setParams] = useSearchParams();
   const format = params.get('format') === 'json' ? 'json' : 'yaml';
+  const shown = useMemo(() => withDisplayedLocations(entity), [entity]);
+  const rewritten = Object.entries(entity.metadata.annotations ?? {}).some(
+    ([key, value]) => shown.metadata.annotations?.[key] !== value,
+  );
   const [yamlText, setYamlText] = useState<string>();
   useEffect(() => {
     if (format !== 'yaml') return;
     let live = true;
     import('yaml').then(({ stringify }) => {
-      if (live) setYamlText(stringify(entity));
+      if (live) setYamlText(stringify(shown));
     });
     return () => {
       live = false;
     };
-  }, [entity, format]);
-  const text = format === 'json' ? JSON.stringify(entity, null, 2) : yamlText;
+  }, [shown, format]);
+  const text = format === 'json' ? JSON.stringify(shown, null, 2) : yamlText;
   const scrollable = useScrollable(format === 'json' ? 'Entity as JSON' : 'Entity as YAML');
   return (
     <section className="card" aria-labelledby="raw-title">
@@ -373,6 +383,13 @@ export function RawTab({ entity }: EntityContentProps) {
           JSON
         </button>
       </fieldset>
+      {rewritten && (
+        <p className="muted" data-testid="raw-paths-note">
+          File locations are shown relative to the entity's location (<code>file:./…</code>), as in
+          Technical details: they are paths on the server. Everything else is as the catalog holds
+          it.
+        </p>
+      )}
       <pre data-testid="raw" {...scrollable}>
         {text ?? 'Loading…'}
       </pre>

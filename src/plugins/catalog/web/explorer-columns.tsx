@@ -6,6 +6,7 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { Check, Columns3 } from 'lucide-react';
 import { useCallback, useSyncExternalStore } from 'react';
+import { useLandmarkContainer } from '../../../web/plugin-api.ts';
 
 const KEY = 'atrium.catalog.hidden-columns';
 const CHANGED_EVENT = 'atrium:columns-changed';
@@ -64,13 +65,14 @@ export function useColumnChoice(): {
 export function ColumnChooser({ columns }: { columns: ColumnChoice[] }) {
   const { shown, setShown } = useColumnChoice();
   const hidden = columns.filter((c) => !shown(c.id)).length;
+  const { ref, container } = useLandmarkContainer();
   return (
     <DropdownMenu.Root modal={false}>
-      <DropdownMenu.Trigger className="icon-button explorer-columns-button">
+      <DropdownMenu.Trigger ref={ref} className="icon-button explorer-columns-button">
         <Columns3 size={16} aria-hidden />
         Columns{hidden ? ` (${hidden} hidden)` : ''}
       </DropdownMenu.Trigger>
-      <DropdownMenu.Portal>
+      <DropdownMenu.Portal container={container}>
         <DropdownMenu.Content className="menu" align="end" sideOffset={6}>
           <DropdownMenu.Label className="menu-label">Show columns</DropdownMenu.Label>
           <DropdownMenu.CheckboxItem className="menu-item" checked disabled>

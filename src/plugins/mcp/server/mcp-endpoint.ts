@@ -1,11 +1,5 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import {
-  type CallToolResult,
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   type ActionContext,
@@ -25,6 +19,33 @@ export const SERVER_INFO = { name: 'atrium', title: 'Atrium developer portal', v
 
 const INSTRUCTIONS =
   "Atrium is an engineering organisation's developer portal: a catalog of its services, APIs, libraries, teams and users (Backstage's entity model: refs like component:default/payments), their docs, scorecards and software templates. Every tool acts with exactly the permissions of the token you connected with; what you may not read is answered as not found.";
+
+/**
+ * The MCP SDK (with zod, some 170 modules) is loaded at the first MCP request rather than at
+ * every start of a portal that may never get one.
+ */
+let sdkLoading: Promise<McpSdk> | undefined;
+type McpSdk = Awaited<ReturnType<typeof importSdk>>;
+async function importSdk() {
+  const [server, transport, types] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/index.js'),
+    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+  ]);
+  return {
+    Server: server.Server,
+    WebStandardStreamableHTTPServerTransport: transport.WebStandardStreamableHTTPServerTransport,
+    CallToolRequestSchema: types.CallToolRequestSchema,
+    ListToolsRequestSchema: types.ListToolsRequestSchema,
+  };
+}
+const loadSdk = (): Promise<McpSdk> => {
+  sdkLoading ??= importSdk().catch((error: unknown) => {
+    sdkLoading = undefined;
+    throw error;
+  });
+  return sdkLoading;
+};
 
 /** Request headers the transport reads; the body is already parsed by the host. */
 const FORWARDED = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id'];
@@ -74,6 +95,7 @@ function messageOf(error: unknown, logger: Logger, tool: string): string {
  * requests, so any replica answers any request), answering as this request's caller.
  */
 function serverFor(
+  { Server, CallToolRequestSchema, ListToolsRequestSchema }: McpSdk,
   registry: ToolRegistry,
   ctx: RouteContext,
   signal: AbortSignal,
@@ -134,8 +156,9 @@ export async function answerMcpPost(
   assertBearerCaller(ctx.identity);
   const closed = new AbortController();
   reply.raw.on('close', () => closed.abort());
-  const server = serverFor(deps.registry, ctx, closed.signal, deps.logger);
-  const transport = new WebStandardStreamableHTTPServerTransport({
+  const sdk = await loadSdk();
+  const server = serverFor(sdk, deps.registry, ctx, closed.signal, deps.logger);
+  const transport = new sdk.WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
   });

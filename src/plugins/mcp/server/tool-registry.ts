@@ -9,6 +9,7 @@ import {
 } from '../../../core/plugin-api.ts';
 import {
   createSchemaAjv,
+  lazyValidator,
   toValidationErrors,
   type ValidateFunction,
 } from '../../scaffolder/server/validation/json-schema.ts';
@@ -62,8 +63,8 @@ export class ToolRegistry {
       }
       let validate: ValidateFunction;
       try {
-        validate = ajv.compile(action.inputSchema);
-        ajv.compile(action.outputSchema);
+        validate = lazyValidator(ajv, action.inputSchema);
+        lazyValidator(ajv, action.outputSchema);
       } catch (error) {
         throw new Error(`${what} has an invalid schema: ${(error as Error).message}`);
       }

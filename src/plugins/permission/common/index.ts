@@ -85,7 +85,10 @@ export type SourceKind = 'atrium-yaml' | 'rhdh-csv' | 'rhdh-conditional' | 'conf
 
 export interface SourceView {
   kind: SourceKind;
-  /** Absolute path of the file; `database` or `app-config` for the others. */
+  /**
+   * The file, relative to the server's working directory when below it (else as configured);
+   * `database` or `app-config` for the others.
+   */
   file: string;
   /** Whether changes to the file are picked up while running. */
   reload: boolean;

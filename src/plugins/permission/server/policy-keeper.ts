@@ -1,5 +1,7 @@
 import { type KnownNames, knownNames } from '../../../core/permissions/conditions.ts';
 import {
+  displayFile,
+  displayProblem,
   EVERYONE_ROLE,
   formatProblem,
   type Policy,
@@ -207,14 +209,16 @@ export class PolicyKeeper {
           : 'NOTHING from it is in force and EVERY request is denied (super users and policy admins excepted) until it is fixed';
       logger.error(`Policy file ${file.file} has errors; ${kept}`, { problems });
     }
+    // The audit log is read in the web app: the file as people see it, not the server's layout.
+    const shown = file.problems.map((p) => formatProblem(displayProblem(p)));
     audit.record({
       action: 'permission.policy.reloaded',
-      resourceRef: file.file,
+      resourceRef: displayFile(file.file),
       outcome: outcome === 'loaded' ? 'success' : 'failure',
       details: {
         source: file.kind,
         status: file.status,
-        ...(problems.length ? { problems: problems.slice(0, 20) } : {}),
+        ...(shown.length ? { problems: shown.slice(0, 20) } : {}),
       },
     });
   }
@@ -235,19 +239,20 @@ export class PolicyKeeper {
   /** Each source with what it contributes and its problems, for the administration page. */
   sources(): SourceView[] {
     const csv = this.options.files.find((f) => f.kind === 'rhdh-csv')?.policy;
+    // Files and problems as people see them: the server's layout stays on the server.
     const views: SourceView[] = this.options.files.map((file) => ({
       kind: file.kind,
-      file: file.file,
+      file: displayFile(file.file),
       reload: file.reload,
       status: file.status,
       ...(file.loadedAt ? { loadedAt: file.loadedAt } : {}),
       ...(file.checkedAt ? { checkedAt: file.checkedAt } : {}),
       roles: file.policy?.roles.length ?? 0,
       rules: file.policy?.rules.length ?? 0,
-      problems:
-        file.kind === 'rhdh-conditional' && file.policy && csv
-          ? [...file.problems, ...precedenceWarnings(csv, file.policy, this.known())]
-          : file.problems,
+      problems: (file.kind === 'rhdh-conditional' && file.policy && csv
+        ? [...file.problems, ...precedenceWarnings(csv, file.policy, this.known())]
+        : file.problems
+      ).map(displayProblem),
     }));
     views.push({
       kind: 'config',

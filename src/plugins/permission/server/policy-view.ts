@@ -1,5 +1,6 @@
 import { ruleCovers } from '../../../core/permissions/evaluator.ts';
 import {
+  displayFile,
   EVERYONE_ROLE,
   formatSource,
   type Policy,
@@ -53,7 +54,7 @@ export function buildPolicyView(options: {
       ...(role.description ? { description: role.description } : {}),
       members: role.members,
       source: formatSource(role.source),
-      file: role.source.file,
+      file: displayFile(role.source.file),
       ...(role.source.line ? { line: role.source.line } : {}),
       editable: fromDatabase,
       ...(row ? { updatedAt: row.updatedAt, updatedBy: row.updatedBy, rules: row.rules } : {}),

@@ -1,4 +1,5 @@
 import type { HostRegistry } from '../../../core/host-services.ts';
+import { formatSource } from '../../../core/permissions/policy-model.ts';
 import {
   ConflictError,
   NotFoundError,
@@ -55,7 +56,7 @@ export function registerPermissionRoutes(env: PluginEnvironment, deps: RouteDeps
   const readOnly = (name: string) => {
     const declared = keeper.fileDeclaring(name);
     if (declared) {
-      const where = declared.line ? `${declared.file}:${declared.line}` : declared.file;
+      const where = formatSource(declared);
       throw new ConflictError(
         `Role '${name}' is declared in ${where}: roles from policy files are read-only here; change it in that file`,
       );

@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import type { PluginEnvironment } from '../../../../core/plugin-api.ts';
 import type { EntityStore } from '../store/entity-store.ts';
+import { HistoryFanout } from './event-fanout.ts';
 import { HistoryStore } from './history-store.ts';
-import { startHistoryRetention } from './retention.ts';
+import { retentionLease, startHistoryRetention } from './retention.ts';
 
 /**
  * Wakes readers of the event table (streams) as soon as this process commits a change.
@@ -47,13 +48,16 @@ export class Wakeup {
 export interface CatalogHistory {
   store: HistoryStore;
   wakeup: Wakeup;
+  /** The one poller of the table that every open stream reads from. */
+  streams: HistoryFanout;
   /** Aborted when the server stops, so open streams end and let it close. */
   shutdown: AbortSignal;
 }
 
 /**
- * The history's reader, the wake-up of streams on this process's writes, and retention
- * (`catalog.history`), pruned at start and hourly. The entity store records the events.
+ * The history's reader, the poller that feeds its streams (woken by this process's writes),
+ * and retention (`catalog.history`): a daily prune, its first a while after start, by one
+ * replica at a time. The entity store records the events.
  */
 export function setupCatalogHistory(env: PluginEnvironment, entities: EntityStore): CatalogHistory {
   const store = new HistoryStore(env.database);
@@ -62,14 +66,25 @@ export function setupCatalogHistory(env: PluginEnvironment, entities: EntityStor
   const shutdown = new AbortController();
   // Every open stream listens for the shutdown.
   setMaxListeners(0, shutdown.signal);
+  const settings = env.config.catalog.history;
+  const streams = new HistoryFanout(
+    store,
+    wakeup,
+    { perCaller: settings.maxStreamsPerCaller, total: settings.maxStreams },
+    shutdown.signal,
+    env.logger,
+  );
   let retention: ReturnType<typeof startHistoryRetention> | undefined;
   env.onStart(() => {
-    retention = startHistoryRetention(store, env.config.catalog.history, env.logger);
+    // Only schedules: the first prune runs well after start, off the start path.
+    retention = startHistoryRetention(store, settings, env.logger, {
+      lease: retentionLease(env.database),
+    });
   });
   env.onStop(async () => {
     unsubscribe();
     shutdown.abort();
     await retention?.stop();
   });
-  return { store, wakeup, shutdown: shutdown.signal };
+  return { store, wakeup, streams, shutdown: shutdown.signal };
 }

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Database } from '../../../../core/plugin-api.ts';
 import type { CatalogTables } from '../store/tables.ts';
@@ -21,8 +22,25 @@ export interface HistoryPageQuery {
   readableRefs?: SelectQueryBuilder<never, never, { entity_ref: string }>;
 }
 
-/** Rows deleted per statement while pruning: each statement holds the writer only briefly. */
-const PRUNE_BATCH = 5000;
+/**
+ * Rows deleted per statement while pruning: on SQLite a statement runs on the thread that
+ * answers HTTP, so one batch must stay short (a few milliseconds), and other work runs between
+ * batches.
+ */
+export const PRUNE_BATCH = 1000;
+
+export interface PruneOptions {
+  /** Events recorded before this time (ISO 8601) go. */
+  cutoff?: string;
+  /** Past this many events, the oldest go. */
+  maxEvents?: number;
+  /** Rows per delete statement (default {@link PRUNE_BATCH}). */
+  batchSize?: number;
+  /** Stops between batches (the server stopping). */
+  signal?: AbortSignal;
+  /** Told the rows each statement deleted. */
+  onBatch?: (deleted: number) => void;
+}
 
 /** Reads and prunes `catalog_entity_events`; the entity store writes it. */
 export class HistoryStore {
@@ -70,62 +88,68 @@ export class HistoryStore {
   }
 
   /**
-   * Deletes events recorded before `cutoff` (ISO time), then the oldest beyond `maxEvents`,
-   * a batch per statement. Every replica may run it: a second run finds nothing to delete.
+   * Deletes events recorded before `cutoff` (ISO time), then the oldest beyond `maxEvents`, in
+   * statements of at most `batchSize` rows with a turn of the event loop between them. What to
+   * delete is found on the read pool (a worker thread on SQLite); each delete walks the
+   * primary key from the oldest event. Safe to run twice: a second run finds nothing.
    */
-  async prune(options: { cutoff?: string; maxEvents?: number }): Promise<number> {
+  async prune(options: PruneOptions): Promise<number> {
+    const batch = options.batchSize ?? PRUNE_BATCH;
     let deleted = 0;
     if (options.cutoff) {
       const cutoff = options.cutoff;
-      deleted += await this.deleteBatches((db) =>
-        db
-          .selectFrom('catalog_entity_events')
-          .select('id')
-          .where('created_at', '<', cutoff)
-          .limit(PRUNE_BATCH),
-      );
-    }
-    if (options.maxEvents) {
-      const count = Number(
-        (
-          await this.db
+      // Ids grow with time; the newest old event bounds the walk, and the time is checked too.
+      const newestOld = await this.reader
+        .selectFrom('catalog_entity_events')
+        .select(sql<number>`max(id)`.as('id'))
+        .where('created_at', '<', cutoff)
+        .executeTakeFirst();
+      if (newestOld?.id != null) {
+        const last = Number(newestOld.id);
+        deleted += await this.deleteBatches(options, batch, (db) =>
+          db
             .selectFrom('catalog_entity_events')
-            .select(sql<number>`count(*)`.as('n'))
-            .executeTakeFirst()
-        )?.n ?? 0,
-      );
-      if (count > options.maxEvents) {
-        // The newest event past the cap; it and everything older go.
-        const boundary = await this.db
-          .selectFrom('catalog_entity_events')
-          .select('id')
-          .orderBy('id', 'desc')
-          .offset(options.maxEvents)
-          .limit(1)
-          .executeTakeFirst();
-        if (boundary) {
-          const last = Number(boundary.id);
-          deleted += await this.deleteBatches((db) =>
-            db
-              .selectFrom('catalog_entity_events')
-              .select('id')
-              .where('id', '<=', last)
-              .orderBy('id', 'asc')
-              .limit(PRUNE_BATCH),
-          );
-        }
+            .select('id')
+            .where('id', '<=', last)
+            .where('created_at', '<', cutoff)
+            .orderBy('id', 'asc')
+            .limit(batch),
+        );
+      }
+    }
+    if (options.maxEvents && !options.signal?.aborted) {
+      // The newest event past the cap; it and everything older go.
+      const boundary = await this.reader
+        .selectFrom('catalog_entity_events')
+        .select('id')
+        .orderBy('id', 'desc')
+        .offset(options.maxEvents)
+        .limit(1)
+        .executeTakeFirst();
+      if (boundary) {
+        const last = Number(boundary.id);
+        deleted += await this.deleteBatches(options, batch, (db) =>
+          db
+            .selectFrom('catalog_entity_events')
+            .select('id')
+            .where('id', '<=', last)
+            .orderBy('id', 'asc')
+            .limit(batch),
+        );
       }
     }
     return deleted;
   }
 
   private async deleteBatches(
+    options: PruneOptions,
+    batch: number,
     ids: (
       db: Kysely<CatalogTables>,
     ) => SelectQueryBuilder<CatalogTables, 'catalog_entity_events', { id: number }>,
   ): Promise<number> {
     let total = 0;
-    for (;;) {
+    while (!options.signal?.aborted) {
       // A subquery in `in (…)`: SQLite's DELETE takes no LIMIT unless compiled with it.
       const result = await this.db
         .deleteFrom('catalog_entity_events')
@@ -133,7 +157,11 @@ export class HistoryStore {
         .executeTakeFirst();
       const n = Number(result.numDeletedRows);
       total += n;
-      if (n < PRUNE_BATCH) return total;
+      options.onBatch?.(n);
+      if (n < batch) break;
+      // better-sqlite3 answers at once: without this, the batches would run back to back.
+      await yieldToLoop();
     }
+    return total;
   }
 }

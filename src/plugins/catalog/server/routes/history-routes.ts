@@ -2,19 +2,17 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InputError } from '../../../../core/errors.ts';
-import { openEventStream, type PluginEnvironment } from '../../../../core/plugin-api.ts';
+import {
+  type EventStream,
+  type Identity,
+  openEventStream,
+  type PluginEnvironment,
+} from '../../../../core/plugin-api.ts';
 import { parseEntityRef, stringifyEntityRef } from '../../../../model/ref.ts';
 import { type StoredEventRow, toHistoryItem } from '../history/event-rows.ts';
-import { GapHold } from '../history/gap-hold.ts';
 import { type Predicate, parseFilterParams } from '../query/predicate.ts';
 import { and, type Deps, P, readFilter, strict, strings } from './shared.ts';
 
-/** Events read per query of a stream; a stream behind by more reads again at once. */
-const STREAM_BATCH = 500;
-/** A stream re-reads the table this often, for events committed by other replicas. */
-const POLL_MS = 400;
-/** …and this often while it waits at a gap in the ids. */
-const HOLD_POLL_MS = 200;
 const HEARTBEAT_MS = 15_000;
 const MAX_EVENT_ID = 2 ** 53 - 1;
 
@@ -102,6 +100,8 @@ export function registerHistoryRoutes(env: PluginEnvironment, deps: Deps) {
       // Events pruned meanwhile are gone: no point in waiting at that gap.
       const start = resume === undefined ? max : Math.max(resume, min - 1);
 
+      // Refused before the response is taken over, so a caller over its cap gets a 429.
+      const subscription = history.streams.subscribe(callerOf(ctx.identity, request), start, max);
       const closed = new AbortController();
       reply.raw.on('close', () => closed.abort());
       history.shutdown.addEventListener('abort', () => closed.abort(), {
@@ -120,28 +120,37 @@ export function registerHistoryRoutes(env: PluginEnvironment, deps: Deps) {
         return rows.filter((r) => refs.has(r.entity_ref));
       };
 
-      const stream = openEventStream(reply);
-      const heartbeat = setInterval(() => stream.comment('heartbeat'), HEARTBEAT_MS);
-      const gaps = new GapHold(start);
+      let heartbeat: NodeJS.Timeout | undefined;
+      let stream: EventStream | undefined;
       try {
+        stream = openEventStream(reply);
+        const open = stream;
+        heartbeat = setInterval(() => open.comment('heartbeat'), HEARTBEAT_MS);
         while (!closed.signal.aborted) {
-          const seen = history.wakeup.version();
-          const rows = await history.store.after(gaps.cursor, STREAM_BATCH);
-          for (const row of await visible(gaps.take(rows, Date.now()))) {
+          // The process's one poller reads new events; this stream only filters and writes.
+          const rows = await subscription.next(closed.signal);
+          for (const row of await visible(rows)) {
             stream.send(row.action, toHistoryItem(row), row.id);
           }
           await drained(reply.raw, closed.signal);
-          if (rows.length === STREAM_BATCH && !gaps.holding) continue;
-          await history.wakeup.wait(gaps.holding ? HOLD_POLL_MS : POLL_MS, closed.signal, seen);
         }
       } catch (error) {
         env.logger.warn('Catalog event stream failed', { error: String(error) });
       } finally {
+        subscription.close();
         clearInterval(heartbeat);
-        stream.end();
+        stream?.end();
       }
     },
   });
+}
+
+/**
+ * Whose cap a stream counts against: the signed-in user or token; for the guest (everyone in
+ * development), the address it comes from, so two developers do not share one cap.
+ */
+function callerOf(identity: Identity, request: FastifyRequest): string {
+  return identity.isGuest ? `${identity.userEntityRef} at ${request.ip}` : identity.userEntityRef;
 }
 
 /** Waits while the client reads slower than events come, so a slow reader costs no memory. */

@@ -3,6 +3,7 @@ import type { JsonObject } from '../../../../model/entity.ts';
 import type { ActionInfo, ValidationError } from '../../common/api-types.ts';
 import {
   createSchemaAjv,
+  lazyValidator,
   toValidationErrors,
   type ValidateFunction,
 } from '../validation/json-schema.ts';
@@ -16,8 +17,8 @@ interface Registered {
 /**
  * The actions templates can use: built-ins plus what other plugins contribute to
  * `scaffolder.actions`. Factories are called once with the host's services; each input
- * schema is compiled once, here, so a broken schema or a duplicate id stops the app at
- * start-up rather than failing a task later.
+ * schema is checked here against the meta-schema, so a broken schema or a duplicate id stops
+ * the app at start-up rather than failing a task later, and compiled when first used.
  */
 export class ActionRegistry {
   private readonly actions = new Map<string, Registered>();
@@ -34,7 +35,7 @@ export class ActionRegistry {
       }
       let validate: ValidateFunction;
       try {
-        validate = ajv.compile(action.schema?.input ?? { type: 'object' });
+        validate = lazyValidator(ajv, action.schema?.input ?? { type: 'object' });
       } catch (error) {
         throw new Error(
           `Scaffolder action '${action.id}' has an invalid input schema: ${(error as Error).message}`,

@@ -4,7 +4,7 @@ import { openEventStream, type PluginEnvironment } from '../../../../core/plugin
 import type { JsonObject } from '../../../../model/entity.ts';
 import type { TaskEvent } from '../../common/api-types.ts';
 import type { ListTasksRequest, TaskStore } from '../tasks/task-store.ts';
-import { findEntity } from '../templates.ts';
+import { findEntity, templateRefOf } from '../templates.ts';
 import {
   assertReadable,
   P,
@@ -69,6 +69,14 @@ export function registerTaskRoutes(env: PluginEnvironment, deps: RouteDeps) {
           values: body.values,
           secrets: body.secrets,
           userRef: ctx.identity.userEntityRef,
+        });
+        // The URL names no resource: the run is recorded by its task and template, as the MCP
+        // tool records it.
+        ctx.audit({
+          action: P.taskCreate.name,
+          resourceRef: created.id,
+          outcome: 'success',
+          details: { templateRef: templateRefOf(body.templateRef) },
         });
         reply.status(201);
         return created;

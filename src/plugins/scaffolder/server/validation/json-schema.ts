@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import * as ajvFormatsModule from 'ajv-formats';
+import { schemaProblem } from '../../../../core/json-schema-check.ts';
 import type { ValidationError } from '../../common/api-types.ts';
 
 // ajv-formats is CommonJS; depending on the loader its function is the default export or
@@ -102,3 +103,24 @@ export function toValidationErrors(
 }
 
 export type { ValidateFunction };
+
+/**
+ * A validator of `schema` that ajv compiles at its first call: a registry of a hundred action
+ * schemas checks each against the JSON Schema meta-schema at start (what makes most broken
+ * schemas fail; `ajv.compile` throws the same), and compiles only the ones that get used,
+ * instead of all of them before the server can answer. `.errors` is the last call's.
+ */
+export function lazyValidator(ajv: Ajv, schema: object): ValidateFunction {
+  const problem = schemaProblem(schema);
+  if (problem) throw new Error(problem);
+  let compiled: ValidateFunction | undefined;
+  const validate = ((data: unknown) => {
+    compiled ??= ajv.compile(schema);
+    const valid = compiled(data);
+    validate.errors = compiled.errors;
+    return valid;
+  }) as ValidateFunction;
+  validate.schema = schema;
+  validate.errors = null;
+  return validate;
+}
