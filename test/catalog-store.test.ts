@@ -18,6 +18,7 @@ import {
 } from '../src/plugins/catalog/server/store/entity-store.ts';
 import { LocationStore } from '../src/plugins/catalog/server/store/location-store.ts';
 import { catalogMigrations } from '../src/plugins/catalog/server/store/migrations.ts';
+import { buildSearchRows } from '../src/plugins/catalog/server/store/search-rows.ts';
 import { ENGINES, freshDatabase } from './helpers/server.ts';
 
 const registry = createKindRegistry([]);
@@ -272,5 +273,57 @@ describe.each(ENGINES)('catalog store on %s', (engine) => {
       parseFilterParams(['spec.type=library']),
     );
     expect(items).toEqual([{ metadata: { name: 'gamma' } }, null, null]);
+  });
+
+  it('rewrites only what changed, and leaves the same search rows and relations as a fresh write', async () => {
+    const loc = (await locations.create({ type: 'file', target: '/diff.yaml', origin: 'config' }))
+      .id;
+    const v1 = [
+      component('delta', { dependsOn: ['component:epsilon'] }, { tags: ['a', 'b'] }),
+      component('epsilon', {}, { description: 'First' }),
+    ];
+    const v2 = [
+      // A dependency swapped, a tag dropped and one added, a description set.
+      component('delta', { dependsOn: ['component:zeta'] }, { tags: ['b', 'c'], description: 'X' }),
+      // Only the case of a value changes: its lowercase row stays, its original value does not.
+      component('epsilon', { owner: 'Team-A' }, { description: 'Second' }),
+    ];
+    expect(await apply(loc, v1)).toMatchObject({ inserted: 2 });
+    expect(await apply(loc, v2)).toMatchObject({ updated: 2, inserted: 0 });
+    for (const entity of v2) {
+      const row = (await store.rowByRef(stringifyEntityRef(entity)))!;
+      const stored = await database.db
+        .selectFrom('catalog_search')
+        .select(['entity_id', 'key', 'value', 'original_value'])
+        .where('entity_id', '=', row.id)
+        .execute();
+      const key = (r: { key: string; value: string | null }) => `${r.key}=${r.value}`;
+      const wanted = buildSearchRows(row.id, JSON.parse(row.body) as Entity);
+      expect(stored.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+        wanted.sort((a, b) => key(a).localeCompare(key(b))),
+      );
+      const relations = await database.db
+        .selectFrom('catalog_relations')
+        .select(['source_ref', 'type', 'target_ref'])
+        .where('origin_ref', '=', row.entity_ref)
+        .orderBy('type')
+        .orderBy('target_ref')
+        .execute();
+      expect(relations).toEqual(
+        deriveRelations(entity, registry)
+          .map((r) => ({ source_ref: r.source, type: r.type, target_ref: r.target }))
+          .sort((a, b) => a.type.localeCompare(b.type) || a.target_ref.localeCompare(b.target_ref)),
+      );
+    }
+    const [delta] = await store.assemble([(await store.rowByRef('component:default/delta'))!]);
+    expect(delta!.relations).toContainEqual({
+      type: 'dependsOn',
+      targetRef: 'component:default/zeta',
+    });
+    expect(delta!.relations).not.toContainEqual({
+      type: 'dependsOn',
+      targetRef: 'component:default/epsilon',
+    });
+    await store.releaseLocation(loc, 'delete');
   });
 });

@@ -21,8 +21,18 @@ export function compilePredicate(
   predicate: Predicate,
   relationType: RelationTypeLookup,
   queryFields: readonly QueryField[] = [],
+  options: CompileOptions = {},
 ): (eb: EB) => Expression<SqlBool> {
-  return (eb) => build(eb, predicate, relationType, queryFields);
+  return (eb) => build(eb, predicate, relationType, queryFields, options);
+}
+
+export interface CompileOptions {
+  /**
+   * Write `kind` conditions so that no index serves them (SQLite): a page in entity id order
+   * of a kind with many entities then walks the id index and stops after one page, where
+   * SQLite would read every entity of the kind through the kind index and sort them all.
+   */
+  unindexedKind?: boolean;
 }
 
 function build(
@@ -30,24 +40,25 @@ function build(
   predicate: Predicate,
   rt: RelationTypeLookup,
   qf: readonly QueryField[],
+  o: CompileOptions,
 ): Expression<SqlBool> {
   if ('$all' in predicate && Array.isArray(predicate.$all)) {
-    const parts = (predicate.$all as Predicate[]).map((p) => build(eb, p, rt, qf));
+    const parts = (predicate.$all as Predicate[]).map((p) => build(eb, p, rt, qf, o));
     return parts.length ? eb.and(parts) : sql<SqlBool>`1=1`;
   }
   if ('$any' in predicate && Array.isArray(predicate.$any)) {
-    const parts = (predicate.$any as Predicate[]).map((p) => build(eb, p, rt, qf));
+    const parts = (predicate.$any as Predicate[]).map((p) => build(eb, p, rt, qf, o));
     return parts.length ? eb.or(parts) : sql<SqlBool>`1=0`;
   }
   if ('$not' in predicate && typeof predicate.$not === 'object') {
-    return eb.not(build(eb, predicate.$not as Predicate, rt, qf));
+    return eb.not(build(eb, predicate.$not as Predicate, rt, qf, o));
   }
   const parts = Object.entries(predicate as Record<string, FieldCondition>).map(([key, cond]) => {
     const lower = key.toLowerCase();
     const contributed = queryFieldFor(qf, lower);
     return contributed
       ? contributedField(eb, contributed, lower, cond)
-      : field(eb, lower, cond, rt);
+      : field(eb, lower, cond, rt, o);
   });
   return parts.length === 1 ? parts[0]! : eb.and(parts);
 }
@@ -57,17 +68,18 @@ function field(
   key: string,
   cond: FieldCondition,
   rt: RelationTypeLookup,
+  o: CompileOptions,
 ): Expression<SqlBool> {
   if (key === 'relations' || key.startsWith('relations.')) return relation(eb, key, cond, rt);
   if (key === ENTITY_REF_KEY) return entityRef(eb, cond);
   // Kind is on the entity row itself (lowercase, indexed): the most common filter skips the
   // key/value table.
-  if (key === 'kind' && typeof cond !== 'object')
-    return eb('e.kind', '=', String(cond).toLowerCase());
+  const kind = o.unindexedKind ? sql<string>`${sql.ref('e.kind')} || ''` : 'e.kind';
+  if (key === 'kind' && typeof cond !== 'object') return eb(kind, '=', String(cond).toLowerCase());
   if (key === 'kind' && typeof cond === 'object' && '$in' in cond) {
     return cond.$in.length
       ? eb(
-          'e.kind',
+          kind,
           'in',
           cond.$in.map((v) => String(v).toLowerCase()),
         )

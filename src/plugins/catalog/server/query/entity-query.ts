@@ -5,7 +5,9 @@ import { InputError } from '../../../../core/errors.ts';
 import { escapeLike } from '../../../../core/plugin-api.ts';
 import type { EntityRow, EntityStore } from '../store/entity-store.ts';
 import { TITLE_OR_NAME_KEY } from '../store/search-rows.ts';
-import { compilePredicate, type RelationTypeLookup } from './compile.ts';
+import { TRIGRAM_TABLE, trigramColumn, trigramQuery } from '../store/trigram-index.ts';
+import { type CompileOptions, compilePredicate, type RelationTypeLookup } from './compile.ts';
+import { type EntityJsonRow, entityJson, relationsColumn } from './entity-json.ts';
 import { type QueryCursor, decodeCursor, encodeCursor } from './cursor.ts';
 import type { Predicate } from './predicate.ts';
 import { type QueryField, queryFieldFor } from './query-fields.ts';
@@ -65,11 +67,14 @@ export class EntityQuery {
     private readonly queryFields: readonly QueryField[] = [],
   ) {}
 
-  private where(filter: Predicate | undefined) {
-    return filter ? compilePredicate(filter, this.relationType, this.queryFields) : undefined;
+  private where(filter: Predicate | undefined, options?: CompileOptions) {
+    return filter
+      ? compilePredicate(filter, this.relationType, this.queryFields, options)
+      : undefined;
   }
 
-  private fullText(
+  /** The search rows that contain the full-text term, or undefined for no (or a blank) term. */
+  private fullTextMatch(
     ft: { term: string; fields?: string[] } | undefined,
     orderField: string | undefined,
   ) {
@@ -79,21 +84,92 @@ export class EntityQuery {
       f.toLowerCase(),
     );
     const pattern = `%${escapeLike(term)}%`;
+    const like = (keys: string[], value = sql`value`) =>
+      sql<SqlBool>`(key in (${sql.join(keys)}) and ${value} like ${pattern} escape '\\')`;
+    const rows = this.db.selectFrom('catalog_search');
+    const indexed = fields.filter((f) => trigramColumn(f));
+    const rest = fields.filter((f) => !trigramColumn(f));
+    if (this.choosesJoinOrder()) {
+      // PostgreSQL: the partial pg_trgm index (trigram-index.ts) serves the indexed keys' part.
+      // pg_trgm takes trigrams from runs of letters and digits: without a run of three the
+      // index would be read whole (110 ms for `ca` at 100,000 names, where the planner expects
+      // a few rows), so `value || ''` keeps such terms to the key index, as before the index.
+      if (!/[\p{L}\p{N}]{3}/u.test(term)) return rows.where(like(fields, sql`(value || '')`));
+      if (!indexed.length || !rest.length) return rows.where(like(fields));
+      return rows.where(sql<SqlBool>`(${like(indexed)} or ${like(rest)})`);
+    }
+    // SQLite: the FTS5 trigram table finds the indexed keys' matches; the rest keep the LIKE.
+    const match = trigramQuery(term, indexed);
+    if (!match) return rows.where(like(fields));
+    const table = sql.table(TRIGRAM_TABLE);
+    // Only indexed keys: the index rows carry the entity id (typed as the rows they stand for).
+    if (!rest.length)
+      return this.db
+        .selectFrom(TRIGRAM_TABLE as 'catalog_search')
+        .where(sql<SqlBool>`${table} match ${match}`);
+    // Else the search rows found by either way (index rowid = search row rowid).
+    const found = sql<SqlBool>`rowid in (select rowid from ${table} where ${table} match ${match})`;
+    return rows.where(sql<SqlBool>`(${found} or ${like(rest)})`);
+  }
+
+  /** The full-text condition: the entities in `ids` when known, else by subquery. */
+  private fullText(
+    ft: { term: string; fields?: string[] } | undefined,
+    orderField: string | undefined,
+    ids: string[] | undefined,
+  ) {
+    const match = this.fullTextMatch(ft, orderField);
+    if (!match) return undefined;
     // biome-ignore lint/suspicious/noExplicitAny: expression builder over untyped tables
-    return (eb: any): Expression<SqlBool> =>
-      eb(
-        'e.id',
-        'in',
-        eb
-          .selectFrom('catalog_search')
-          .select('entity_id')
-          .where('key', 'in', fields)
-          .where(sql<SqlBool>`value like ${pattern} escape '\\'`),
-      );
+    return (eb: any): Expression<SqlBool> => {
+      if (ids) return ids.length ? eb('e.id', 'in', ids) : sql<SqlBool>`1=0`;
+      return eb('e.id', 'in', match.select('entity_id'));
+    };
   }
 
   /** `/entities/by-query`: keyset pagination on (order value, id). */
   async byQuery(request: ByQueryRequest): Promise<ByQueryResponse> {
+    const { rows, totalItems, pageInfo } = await this.queryPage(request, false);
+    const entities = await this.store.assemble(rows, needsRelations(request.fields));
+    return { items: entities.map((e) => project(e, request.fields)), totalItems, pageInfo };
+  }
+
+  /**
+   * {@link byQuery}'s answer as the JSON text the route sends: the same bytes as
+   * `JSON.stringify(await byQuery(request))`, written from the stored bodies without parsing
+   * them when no `fields` projection asks for parts of them.
+   */
+  async byQueryJson(request: ByQueryRequest): Promise<string> {
+    const { rows, totalItems, pageInfo } = await this.queryPage(request, !request.fields);
+    const items = await this.entitiesJson(rows, request.fields);
+    return `{"items":[${items.join(',')}],"totalItems":${totalItems},"pageInfo":${JSON.stringify(pageInfo)}}`;
+  }
+
+  /** Rows as entity JSON: spliced from the stored text, or assembled and projected. */
+  private async entitiesJson(rows: EntityJsonRow[], fields: string[] | undefined) {
+    if (fields) {
+      const entities = await this.store.assemble(rows, needsRelations(fields));
+      return entities.map((e) => JSON.stringify(project(e, fields)));
+    }
+    return rows.map((row) => entityJson(row));
+  }
+
+  private dialect(): 'sqlite' | 'pg' {
+    return this.choosesJoinOrder() ? 'pg' : 'sqlite';
+  }
+
+  /**
+   * One page of by-query rows with its count and cursors. `relations`: the rows carry their
+   * relations ({@link relationsColumn}).
+   */
+  private async queryPage(
+    request: ByQueryRequest,
+    relations: boolean,
+  ): Promise<{
+    rows: Array<Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'> & EntityJsonRow>;
+    totalItems: number;
+    pageInfo: ByQueryResponse['pageInfo'];
+  }> {
     const limit = request.limit ?? DEFAULT_QUERY_LIMIT;
     let cursor: QueryCursor | undefined;
     if (request.cursor) cursor = decodeCursor(request.cursor);
@@ -103,6 +179,13 @@ export class EntityQuery {
     const fullText = cursor ? cursor.fullTextFilter : request.fullTextFilter;
     const orderKey = order?.field.toLowerCase();
 
+    // Full text: the matching entities, found in one pass over the fields' values and used by
+    // the count and the page alike (each would otherwise make that pass again).
+    const ftIds = fullText ? await this.fullTextIds(fullText, order?.field) : undefined;
+
+    // Unordered pages in SQLite walk the entity id index (see CompileOptions.unindexedKind)
+    // unless the filter matches few entities (decided below, as for ordered pages).
+    let idWalk = false;
     const base = (forCount = false, entitiesFirst = false) => {
       // Ordered pages walk the (key, value, entity_id) index of the order field and stop after
       // one page. SQLite keeps the left side of a CROSS JOIN as the outer loop, so naming the
@@ -123,31 +206,41 @@ export class EntityQuery {
                 .whereRef('e.id', '=', 'o.entity_id')
                 .where('o.key', '=', orderKey)
           : this.db.selectFrom('catalog_entities as e');
-      const w = this.where(filter);
+      const options = { unindexedKind: idWalk && !forCount && !entitiesFirst };
+      const w = this.where(filter, options);
       if (w) q = q.where(w);
-      const r = this.where(request.readFilter);
+      const r = this.where(request.readFilter, options);
       if (r) q = q.where(r);
-      const ft = this.fullText(fullText, order?.field);
+      const ft = this.fullText(fullText, order?.field, ftIds);
       if (ft) q = q.where(ft);
       return q;
     };
 
     let totalItems = cursor?.totalItems ?? 0;
     if (!cursor && request.totalItems !== false) {
-      const row = await base(true).select(sql<number>`count(*)`.as('n')).executeTakeFirst();
-      totalItems = Number(row?.n ?? 0);
+      const everyMatchCounts =
+        !filter && !request.readFilter && (!orderKey || ALWAYS_PRESENT.has(orderKey));
+      if (ftIds && everyMatchCounts) totalItems = ftIds.length;
+      else {
+        const row = await base(true).select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+        totalItems = Number(row?.n ?? 0);
+      }
     }
-    if (limit === 0) return { items: [], totalItems, pageInfo: {} };
+    if (limit === 0) return { rows: [], totalItems, pageInfo: {} };
 
     // Walking the order index visits every entity ordered before the page's matches: when
     // they are few (an owner-only read policy, a rare kind) and sparse or late in the order,
     // that is most of the catalog. A count made for this request decides; else a bounded one,
     // except with full text, whose match list would be built twice. PostgreSQL's planner
     // makes this choice itself.
+    // The same holds for an unordered page walking the id index (only a `kind` condition can
+    // take SQLite off it: other conditions are id or ref lists, read in id order).
     let entitiesFirst = false;
-    if (orderKey && (filter || request.readFilter) && !this.choosesJoinOrder()) {
+    if ((filter || request.readFilter) && !this.choosesJoinOrder()) {
       if (!cursor && request.totalItems !== false) entitiesFirst = totalItems <= FEW_MATCHES;
+      else if (ftIds) entitiesFirst = ftIds.length <= FEW_MATCHES;
       else if (!fullText) entitiesFirst = await this.fewMatches(base(true));
+      idWalk = !orderKey && !entitiesFirst;
     }
 
     const dir = order?.order ?? 'asc';
@@ -155,6 +248,7 @@ export class EntityQuery {
     const effective = backwards ? (dir === 'asc' ? 'desc' : 'asc') : dir;
     let q = base(false, entitiesFirst).select(['e.id', 'e.entity_ref', 'e.body', 'e.problems']);
     if (orderKey) q = q.select('o.value as sort_value');
+    if (relations) q = q.select(relationsColumn(this.dialect()));
     if (cursor) {
       const [value = null, id = null] = orderKey
         ? cursor.orderFieldValues
@@ -170,7 +264,8 @@ export class EntityQuery {
     else q = q.orderBy('e.id', effective);
     if (!cursor && request.offset) q = q.offset(request.offset);
     const rows = (await q.limit(limit + 1).execute()) as Array<
-      Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'> & { sort_value?: string }
+      Pick<EntityRow, 'id' | 'entity_ref' | 'body' | 'problems'> &
+        EntityJsonRow & { sort_value?: string }
     >;
     const hasMore = rows.length > limit;
     const page = rows.slice(0, limit);
@@ -212,9 +307,25 @@ export class EntityQuery {
         orderFieldValues: keyOf(first),
         isPrevious: true,
       } as QueryCursor);
+    return { rows: page, totalItems, pageInfo };
+  }
 
-    const entities = await this.store.assemble(page, needsRelations(request.fields));
-    return { items: entities.map((e) => project(e, request.fields)), totalItems, pageInfo };
+  /**
+   * The ids of the entities whose `fields` contain the full-text term, when there are at most
+   * {@link FULL_TEXT_LIST} of them; undefined when more (the page then matches by subquery).
+   */
+  private async fullTextIds(
+    ft: { term: string; fields?: string[] },
+    orderField: string | undefined,
+  ): Promise<string[] | undefined> {
+    const match = this.fullTextMatch(ft, orderField);
+    if (!match) return undefined;
+    const rows = (await match
+      .select('entity_id')
+      .distinct()
+      .limit(FULL_TEXT_LIST + 1)
+      .execute()) as Array<{ entity_id: string }>;
+    return rows.length > FULL_TEXT_LIST ? undefined : rows.map((r) => r.entity_id);
   }
 
   /**
@@ -405,6 +516,19 @@ export class EntityQuery {
     });
   }
 
+  /**
+   * The entity stored under `ref`, assembled as {@link EntityStore.assemble} does; on SQLite
+   * in one statement (the relations beside the row: one trip to a read worker, not two).
+   */
+  async entityByRef(ref: string): Promise<Entity | undefined> {
+    const row = (await this.db
+      .selectFrom('catalog_entities as e')
+      .select(['e.entity_ref', 'e.body', 'e.problems', relationsColumn(this.dialect())])
+      .where('e.entity_ref', '=', ref.toLowerCase())
+      .executeTakeFirst()) as EntityJsonRow | undefined;
+    return row ? (JSON.parse(entityJson(row)) as Entity) : undefined;
+  }
+
   async byRefs(
     refs: string[],
     fields: string[] | undefined,
@@ -576,6 +700,12 @@ type FacetRow = { value: string; count: number | string };
  * not depend on where they fall in the order.
  */
 const FEW_MATCHES = 2000;
+
+/**
+ * Up to this many entities matching a full-text term are listed by id (bound parameters) for
+ * the count and the page; a term matching more is matched by subquery in each.
+ */
+const FULL_TEXT_LIST = 5000;
 
 /**
  * The `key` of a search row, written so that no index can serve it: where the entities are

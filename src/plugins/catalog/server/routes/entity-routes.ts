@@ -29,6 +29,9 @@ import {
   mayRead,
 } from './shared.ts';
 
+/** What Fastify sends for an object; a route answering JSON text names it itself. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** Entity reads, facets, deletion and refresh (Backstage's catalog API, COMPAT.md §5.2). */
 export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
   const { service, store, locations, query } = deps;
@@ -122,7 +125,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         starred: { type: 'boolean' },
       }),
     },
-    async handler(request: FastifyRequest, _reply, ctx) {
+    async handler(request: FastifyRequest, reply: FastifyReply, ctx) {
       const q = request.query as {
         starred?: boolean;
         filter?: string[];
@@ -137,7 +140,9 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
       };
       pageNumbers(q);
       const fullTextFields = parseFields(q.fullTextFilterFields);
-      return query.byQuery({
+      // Written as JSON text from the stored entities (EntityQuery.byQueryJson).
+      reply.type(JSON_TYPE);
+      return query.byQueryJson({
         cursor: q.cursor,
         filter: parseFilterParams(q.filter),
         orderField: q.orderField?.[0] ? parseOrderParam(q.orderField[0], 'comma') : undefined,
@@ -177,7 +182,7 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
         cursor: { type: 'string' },
       }),
     },
-    async handler(request: FastifyRequest, _reply, ctx) {
+    async handler(request: FastifyRequest, reply: FastifyReply, ctx) {
       const b = request.body as {
         query?: unknown;
         orderBy?: Array<{ field: string; order?: 'asc' | 'desc' }>;
@@ -190,7 +195,8 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
       };
       pageNumbers(b);
       const order = b.orderBy?.[0];
-      return query.byQuery({
+      reply.type(JSON_TYPE);
+      return query.byQueryJson({
         cursor: b.cursor,
         filter: toPredicateBody(b.query, 'query'),
         orderField: order ? { field: order.field, order: order.order ?? 'asc' } : undefined,
@@ -273,7 +279,10 @@ export function registerEntityRoutes(env: PluginEnvironment, deps: Deps) {
     schema: { params: nameParams },
     async handler(request: FastifyRequest, _reply, ctx) {
       const p = request.params as { kind: string; namespace: string; name: string };
-      return readable(ctx, await store.rowByRef(entityRefOf(p)), () => entityNotFound(p));
+      const ref = entityRefOf(p);
+      const entity = await query.entityByRef(ref);
+      if (!entity || !(await mayRead(ctx, entity, ref))) throw entityNotFound(p);
+      return entity;
     },
   });
 

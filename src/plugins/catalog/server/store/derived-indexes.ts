@@ -1,10 +1,8 @@
-import { sql } from 'kysely';
 import type { AnyKysely } from '../../../../core/database/database.ts';
 
 /**
- * Indexes of the two derived tables (relations and the key/value search rows). They are
- * declared once here because a bulk load on SQLite drops and rebuilds them: building an index
- * over rows already written is about three times faster than growing it row by row.
+ * Indexes of the two derived tables (relations and the key/value search rows), created by the
+ * catalog's migrations. Loads never drop them (see `EntityStore.writeLocation`).
  */
 export const DERIVED_INDEXES = [
   {
@@ -32,9 +30,4 @@ export async function createDerivedIndexes(db: AnyKysely): Promise<void> {
       .columns([...index.columns])
       .execute();
   }
-}
-
-export async function dropDerivedIndexes(db: AnyKysely): Promise<void> {
-  for (const index of DERIVED_INDEXES)
-    await sql`drop index if exists ${sql.ref(index.name)}`.execute(db);
 }

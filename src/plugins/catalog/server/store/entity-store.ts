@@ -7,9 +7,8 @@ import type { Database } from '../../../../core/plugin-api.ts';
 import type { EntityChangeAction, EntityChangeCause, EntityDiff } from '../../common/history.ts';
 import { entityDiff, sameJson } from '../history/diff.ts';
 import { eventRows } from '../history/event-rows.ts';
-import { buildSearchRows } from './search-rows.ts';
+import { buildSearchRows, type SearchRow } from './search-rows.ts';
 import type { CatalogTables } from './tables.ts';
-import { createDerivedIndexes, dropDerivedIndexes } from './derived-indexes.ts';
 
 export interface EntityRow {
   id: string;
@@ -117,12 +116,54 @@ export interface EntityChangeBatch {
 }
 export type EntityChangeListener = (batch: EntityChangeBatch) => void;
 
-/** Below this many stored entities, a location's first load rebuilds indexes at the end. */
-const BULK_LOAD_BELOW = 5000;
-
 /** Entities written per round of statements within a location's transaction. */
 const WRITE_BATCH = 1000;
-const SQLITE_WRITE_BATCH = 250;
+const SQLITE_WRITE_BATCH = 100;
+/** Longest stretch of SQLite writing before the event loop gets a turn (see `pace`), ms. */
+const PACE_MS = 10;
+
+/** A stored row with the id to delete it by (SQLite rowid, PostgreSQL ctid). */
+interface Stored {
+  rid: string | number;
+}
+
+function relationRows(w: Written): RelationRow[] {
+  return w.relations.map((r) => ({
+    origin_ref: w.row.entity_ref,
+    source_ref: r.source,
+    type: r.type,
+    target_ref: r.target,
+  }));
+}
+
+const searchKey = (r: SearchRow) =>
+  JSON.stringify([r.entity_id, r.key, r.value ?? null, r.original_value ?? null]);
+const relationKey = (r: RelationRow) =>
+  JSON.stringify([r.origin_ref, r.source_ref, r.type, r.target_ref]);
+
+/**
+ * What turns the stored rows into the wanted ones, as multisets: stored rows no wanted row
+ * matches are removed, wanted rows no stored row matches are added.
+ */
+export function diffRows<T, S extends T & Stored>(
+  stored: readonly S[],
+  wanted: readonly T[],
+  key: (row: T) => string,
+): { remove: S[]; add: T[] } {
+  const byKey = new Map<string, S[]>();
+  for (const row of stored) {
+    const k = key(row);
+    const list = byKey.get(k);
+    if (list) list.push(row);
+    else byKey.set(k, [row]);
+  }
+  const add: T[] = [];
+  for (const row of wanted) {
+    const match = byKey.get(key(row))?.pop();
+    if (!match) add.push(row);
+  }
+  return { remove: [...byKey.values()].flat(), add };
+}
 
 export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -227,7 +268,11 @@ export class EntityStore {
         recorded = changes.length;
       };
       const owned = new Map<string, OwnedRow>();
-      for (const row of await trx
+      // On a SQLite file this process is the only writer and this transaction has written
+      // nothing yet, so the read pool sees what it would, and reads the location's rows
+      // (100,000 at most sizes that matter) off the thread that answers HTTP.
+      const ownedFrom = this.dialect === 'sqlite' && this.reader !== this.db ? this.reader : trx;
+      for (const row of await ownedFrom
         .selectFrom('catalog_entities')
         .select(['id', 'entity_ref', 'hash', 'orphan', 'problems'])
         .where('location_id', '=', locationId)
@@ -237,16 +282,10 @@ export class EntityStore {
       const liveLocations = new Set(
         (await trx.selectFrom('catalog_locations').select('id').execute()).map((r) => r.id),
       );
-      // On PostgreSQL a first load into a near-empty catalog builds the derived indexes
-      // afterwards (readers of those tables wait for this transaction meanwhile; with next to
-      // nothing to read yet, that costs little). Not on SQLite: there the build is one
-      // statement on the thread that answers HTTP, which stopped answering for 9-12 s at
-      // 100,000 entities; indexes grown row by row make the ingest ~40% slower instead.
-      const bulk =
-        this.dialect === 'pg' &&
-        owned.size === 0 &&
-        (await this.countEntities(trx)) < BULK_LOAD_BELOW;
-      if (bulk) await dropDerivedIndexes(trx);
+      // The derived tables' indexes grow row by row, on both engines. Dropping them for a first
+      // load and building them at the end is faster, but a dropped index locks its table until
+      // the commit on PostgreSQL (an entity by name waited 29 s for a 100,000-entity load) and
+      // the build is one statement on the thread that answers HTTP on SQLite (9-12 s).
       const seen = new Set<string>();
       const kept = new Set<string>();
       const failed = new Map<string, EntityStatusItem[]>();
@@ -269,6 +308,7 @@ export class EntityStore {
           });
           await record();
         }
+        await this.pace();
       };
       const sink: LocationSink = {
         async add(entities) {
@@ -284,11 +324,6 @@ export class EntityStore {
       };
       await produce(sink);
       await flush();
-      if (bulk) {
-        // Index builds sort in memory; PostgreSQL's default of 64 MB spills to disk at this size.
-        if (this.dialect === 'pg') await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
-        await createDerivedIndexes(trx);
-      }
 
       // Still emitted but broken now: keep the last good version, show the errors on it.
       for (const [ref, items] of failed) {
@@ -320,6 +355,7 @@ export class EntityStore {
       } else {
         for (const row of gone.filter((r) => !r.orphan)) {
           await this.markOrphan(trx, row.id, now);
+          await this.pace();
           result.orphaned++;
           upserted.push(row.entity_ref);
           changes.push({ action: 'orphaned', ref: row.entity_ref });
@@ -435,31 +471,36 @@ export class EntityStore {
       }
       for (const w of inserts) state.changes.push({ action: 'created', ref: w.row.entity_ref });
       if (updates.length) state.changes.push(...(await this.describeUpdates(trx, updates)));
+      await this.pace();
       await this.database.insertMany(
         trx,
         'catalog_entities',
         inserts.map((w) => w.row),
       );
-      for (const { row } of updates) {
-        await trx
-          .updateTable('catalog_entities')
-          .set({
-            entity_ref: row.entity_ref,
-            kind: row.kind,
-            location_id: row.location_id,
-            parent_ref: row.parent_ref,
-            hash: row.hash,
-            body: row.body,
-            problems: row.problems,
-            orphan: 0,
-            updated_at: now,
-          })
-          .where('id', '=', row.id)
-          .execute();
-      }
-      await this.replaceDerived(trx, [...inserts, ...updates], updates);
+      await this.updateRows(trx, updates, now);
+      await this.pace();
+      await this.replaceDerived(trx, inserts, updates);
       for (const w of inserts) state.written.push(w.row.entity_ref);
       for (const w of updates) state.written.push(w.row.entity_ref);
+    }
+  }
+
+  /**
+   * Overwrites stored rows with their new versions, one statement per part: building one
+   * Kysely update per entity cost more than SQLite's work for it.
+   */
+  private async updateRows(trx: Kysely<CatalogTables>, updates: Written[], now: string) {
+    for (const part of chunks(updates, 100)) {
+      const values = part.map(
+        ({ row }) =>
+          sql`(${row.id}, ${row.entity_ref}, ${row.kind}, ${row.location_id}, ${row.parent_ref}, ${row.hash}, ${row.body}, ${row.problems})`,
+      );
+      // VALUES columns are column1… on both engines.
+      await sql`update catalog_entities set entity_ref = v.column2, kind = v.column3,
+          location_id = v.column4, parent_ref = v.column5, hash = v.column6, body = v.column7,
+          problems = v.column8, orphan = 0, updated_at = ${now}
+        from (values ${sql.join(values)}) as v
+        where catalog_entities.id = v.column1`.execute(trx);
     }
   }
 
@@ -493,14 +534,6 @@ export class EntityStore {
       );
       return { action: 'updated' as const, ref: row.entity_ref, changed, diff };
     });
-  }
-
-  private async countEntities(trx: Kysely<CatalogTables>): Promise<number> {
-    const row = await trx
-      .selectFrom('catalog_entities')
-      .select(sql<number>`count(*)`.as('n'))
-      .executeTakeFirst();
-    return Number(row?.n ?? 0);
   }
 
   /** Applies a location's whole output at once (tests, small locations). */
@@ -552,28 +585,91 @@ export class EntityStore {
     return { row, entity, relations: prepared.relations };
   }
 
-  /** Rebuilds the search rows and the relations that the given entities' specs produce. */
-  private async replaceDerived(
-    trx: Kysely<CatalogTables>,
-    written: Written[],
-    existing: Written[],
-  ) {
-    await this.deleteDerived(
-      trx,
-      existing.map((w) => w.row),
-    );
-    const search = written.flatMap((w) => buildSearchRows(w.row.id, w.entity));
-    await this.database.insertMany(trx, 'catalog_search', search);
-    const relations: RelationRow[] = written.flatMap((w) =>
-      w.relations.map((r) => ({
-        origin_ref: w.row.entity_ref,
-        source_ref: r.source,
-        type: r.type,
-        target_ref: r.target,
-      })),
-    );
+  /**
+   * Writes the search rows and the relations that the given entities' specs produce. New
+   * entities get all of theirs; for updated ones only the rows that differ from what is
+   * stored are deleted and inserted: a re-read that changes one field of 90,000 entities
+   * rewrote ~40 rows of each (every one an update of three indexes) to change one.
+   */
+  private async replaceDerived(trx: Kysely<CatalogTables>, inserts: Written[], updates: Written[]) {
+    const search: SearchRow[] = inserts.flatMap((w) => buildSearchRows(w.row.id, w.entity));
+    const relations: RelationRow[] = inserts.flatMap(relationRows);
+    for (const part of chunks(updates)) {
+      const stored = await this.storedDerived(trx, part);
+      const searchDiff = diffRows(
+        stored.search,
+        part.flatMap((w) => buildSearchRows(w.row.id, w.entity)),
+        searchKey,
+      );
+      const relationDiff = diffRows(stored.relations, part.flatMap(relationRows), relationKey);
+      await this.deleteByRowId(trx, 'catalog_search', searchDiff.remove);
+      await this.deleteByRowId(trx, 'catalog_relations', relationDiff.remove);
+      search.push(...searchDiff.add);
+      relations.push(...relationDiff.add);
+      await this.pace();
+    }
+    // ~40 search rows per entity: a batch of new entities is thousands of index inserts.
+    for (const part of chunks(search, 1000)) {
+      await this.database.insertMany(trx, 'catalog_search', part);
+      await this.pace();
+    }
     await this.database.insertMany(trx, 'catalog_relations', relations);
   }
+
+  /** The stored search rows and relations of these entities, each with its row's id. */
+  private async storedDerived(
+    trx: Kysely<CatalogTables>,
+    written: Written[],
+  ): Promise<{ search: Array<SearchRow & Stored>; relations: Array<RelationRow & Stored> }> {
+    // Which row to delete, within this transaction: SQLite's rowid, PostgreSQL's ctid (stable
+    // while the catalog's write lock keeps other writers of these tables out).
+    const rid = this.dialect === 'pg' ? sql<string>`ctid::text` : sql<string>`rowid`;
+    const search = (await trx
+      .selectFrom('catalog_search')
+      .select(['entity_id', 'key', 'value', 'original_value', rid.as('rid')])
+      .where(
+        'entity_id',
+        'in',
+        written.map((w) => w.row.id),
+      )
+      .execute()) as Array<SearchRow & Stored>;
+    const relations = (await trx
+      .selectFrom('catalog_relations')
+      .select(['origin_ref', 'source_ref', 'type', 'target_ref', rid.as('rid')])
+      .where(
+        'origin_ref',
+        'in',
+        written.map((w) => w.row.entity_ref),
+      )
+      .execute()) as Array<RelationRow & Stored>;
+    return { search, relations };
+  }
+
+  private async deleteByRowId(
+    trx: Kysely<CatalogTables>,
+    table: 'catalog_search' | 'catalog_relations',
+    rows: Stored[],
+  ) {
+    for (const part of chunks(rows.map((r) => r.rid))) {
+      if (this.dialect === 'pg')
+        await sql`delete from ${sql.table(table)} where ctid = any(${part}::tid[])`.execute(trx);
+      else
+        await sql`delete from ${sql.table(table)} where rowid in (${sql.join(part)})`.execute(trx);
+    }
+  }
+
+  /**
+   * SQLite writes on the thread that answers HTTP, and Kysely's queries on better-sqlite3
+   * never give the event loop back: after ~10 ms of writing, let waiting requests run (the
+   * location's transaction stays open, so readers still see the old state or the new).
+   */
+  private async pace(): Promise<void> {
+    if (this.dialect !== 'sqlite') return;
+    if (performance.now() - this.lastYield < PACE_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
+  }
+  private lastYield = 0;
 
   private async markOrphan(trx: Kysely<CatalogTables>, id: string, now: string) {
     const row = await trx
@@ -598,7 +694,7 @@ export class EntityStore {
     trx: Kysely<CatalogTables>,
     rows: Array<{ id: string; entity_ref: string }>,
   ) {
-    for (const part of chunks(rows)) {
+    for (const part of chunks(rows, this.deleteChunk)) {
       await trx
         .deleteFrom('catalog_search')
         .where(
@@ -615,7 +711,13 @@ export class EntityStore {
           part.map((r) => r.entity_ref),
         )
         .execute();
+      await this.pace();
     }
+  }
+
+  /** Entities whose rows one delete statement removes: ~40 search rows each. */
+  private get deleteChunk(): number {
+    return this.dialect === 'sqlite' ? 100 : CHUNK;
   }
 
   private async deleteRows(
@@ -623,7 +725,7 @@ export class EntityStore {
     rows: Array<{ id: string; entity_ref: string }>,
   ) {
     await this.deleteDerived(trx, rows);
-    for (const part of chunks(rows)) {
+    for (const part of chunks(rows, this.deleteChunk)) {
       await trx
         .deleteFrom('catalog_entities')
         .where(
@@ -632,6 +734,7 @@ export class EntityStore {
           part.map((r) => r.id),
         )
         .execute();
+      await this.pace();
     }
   }
 
@@ -644,11 +747,22 @@ export class EntityStore {
       sql`vacuum catalog_entities, catalog_search, catalog_relations`
         .execute(this.db)
         .catch(() => undefined);
+    } else if (this.database.maintenance) {
+      // A SQLite file: in a worker thread, so the thread that answers HTTP goes on meanwhile.
+      // It waits for the write lock; should another location's long write hold it past the
+      // busy timeout, the statistics wait for the next large write rather than fail this one.
+      await this.database.maintenance
+        .analyze()
+        .catch((error: Error) =>
+          process.emitWarning(
+            `Refreshing the catalog's planner statistics failed: ${error.message}`,
+            'AtriumCatalogWarning',
+          ),
+        );
     } else {
-      // An approximate analysis (sampled rows per index) is enough for the planner and fast.
+      // `:memory:`: small, and no other connection can reach it.
       await sql`pragma analysis_limit = 1000`.execute(this.db);
       await sql`analyze`.execute(this.db);
-      await sql`pragma wal_checkpoint(truncate)`.execute(this.db);
     }
   }
 
@@ -681,6 +795,7 @@ export class EntityStore {
           if (row.orphan) continue;
           await this.markOrphan(trx, row.id, now);
           upserted.push(row.entity_ref);
+          await this.pace();
         }
         await trx
           .updateTable('catalog_entities')

@@ -3,6 +3,7 @@ import { createLeaseTable } from '../../../../core/database/leases.ts';
 import type { Migration } from '../../../../core/plugin-api.ts';
 import { createDerivedIndexes } from './derived-indexes.ts';
 import { TITLE_OR_NAME_KEY } from './search-rows.ts';
+import { createTrigramIndex } from './trigram-index.ts';
 
 /**
  * Catalog tables. Entities are stored as JSON plus two derived tables: relations (both
@@ -211,5 +212,12 @@ export const catalogMigrations: Migration[] = [
         .addPrimaryKeyConstraint('catalog_starred_entities_pk', ['user_ref', 'entity_ref'])
         .execute();
     },
+  },
+  {
+    // Full-text filters on names and titles (`fullTextFilterTerm`, the explorer's search box)
+    // were `value like '%term%'` over every value of the key: a trigram index answers them
+    // (trigram-index.ts; SQLite FTS5 kept by triggers, PostgreSQL pg_trgm).
+    name: '0006_search_trigram',
+    up: createTrigramIndex,
   },
 ];

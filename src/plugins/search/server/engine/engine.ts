@@ -134,6 +134,8 @@ export const DEFAULT_RANK_LIMIT = 5000;
 export const DEFAULT_COUNT_LIMIT = 10_000;
 
 const BATCH = 500;
+/** Old documents deleted per transaction while draining a replaced generation (SQLite). */
+const DRAIN_BATCH = 200;
 
 /**
  * Index maintenance shared by both engines. Documents of a type belong to a generation;
@@ -196,6 +198,24 @@ export abstract class BaseSearchEngine implements SearchEngine {
   protected abstract deleteDocuments(trx: AnyKysely, where: RawBuilder<unknown>): Promise<void>;
   /** Runs after a full rebuild switched generations: statistics, index merges. */
   protected abstract afterRebuild(): Promise<void>;
+  /**
+   * True: after a rebuild switches generations, the old one is deleted in small transactions
+   * (`drain`) instead of within the switch. For SQLite, where one statement deleting 100,000
+   * documents from the full-text tables held the thread that answers HTTP for seconds.
+   */
+  protected readonly drainsOldGenerations: boolean = false;
+  /**
+   * Documents a rebuild writes per transaction. SQLite writes on the thread that answers HTTP
+   * and takes fewer, so that each transaction stays short.
+   */
+  protected readonly rebuildBatch: number = BATCH;
+  /**
+   * Between a rebuild's transactions: lets the event loop turn on SQLite, whose statements
+   * (and Kysely's promises over them) never give it back on their own.
+   */
+  protected pause(): Promise<void> {
+    return Promise.resolve();
+  }
   /** The type's live generation, and the one a reindex (on any replica) is writing. */
   private async ensureType(
     trx: AnyKysely,
@@ -223,7 +243,8 @@ export abstract class BaseSearchEngine implements SearchEngine {
    * replica), the one it is building, which would otherwise lose it.
    */
   private generations(at: { current: number; pending: number | null }): number[] {
-    return at.pending === null || at.pending === at.current
+    // A pending generation below the live one is an old one being drained (see `drain`).
+    return at.pending === null || at.pending <= at.current
       ? [at.current]
       : [at.current, at.pending];
   }
@@ -428,6 +449,7 @@ export abstract class BaseSearchEngine implements SearchEngine {
             await this.stillFresh(trx, type, generation, part),
           );
         });
+        await this.pause();
       };
       for await (const doc of docs) {
         try {
@@ -438,19 +460,23 @@ export abstract class BaseSearchEngine implements SearchEngine {
           if (skipped <= 10)
             this.logger.warn(`Skipped a document while reindexing: ${(error as Error).message}`);
         }
-        if (batch.length >= BATCH) await flush();
+        if (batch.length >= this.rebuildBatch) await flush();
       }
       await flush();
+      const drains = this.drainsOldGenerations;
       await this.db.transaction().execute(async (trx) => {
         await this.lock(trx);
         await trx
           .updateTable('search_types')
-          .set({ generation, complete: 1, pending: null })
+          // Draining: the old generation stays marked pending, which queries leave out.
+          .set({ generation, complete: 1, pending: drains ? generation - 1 : null })
           .where('type', '=', type)
           .execute();
-        await this.deleteDocuments(trx, sql`type = ${type} and generation < ${generation}`);
+        if (!drains)
+          await this.deleteDocuments(trx, sql`type = ${type} and generation < ${generation}`);
         await trx.deleteFrom('search_removed').where('type', '=', type).execute();
       });
+      if (drains) await this.drain(type, generation);
     } catch (error) {
       await this.db
         .transaction()
@@ -474,6 +500,36 @@ export abstract class BaseSearchEngine implements SearchEngine {
     );
     if (skipped) this.logger.warn(`Reindex of '${type}' skipped ${skipped} invalid documents`);
     return { count: count };
+  }
+
+  /**
+   * Deletes the documents of `type` older than `generation` a few hundred at a time, each
+   * batch its own short transaction with the event loop free in between, then clears the
+   * pending mark that hid them from queries.
+   */
+  private async drain(type: string, generation: number): Promise<void> {
+    for (;;) {
+      const done = await this.db.transaction().execute(async (trx) => {
+        const rows = (await trx
+          .selectFrom('search_documents')
+          .select('id')
+          .where('type', '=', type)
+          .where('generation', '<', generation)
+          .limit(DRAIN_BATCH)
+          .execute()) as Array<{ id: number }>;
+        if (rows.length)
+          await this.deleteDocuments(trx, sql`id in (${sql.join(rows.map((r) => r.id))})`);
+        return rows.length < DRAIN_BATCH;
+      });
+      if (done) break;
+      await this.pause();
+    }
+    await this.db
+      .updateTable('search_types')
+      .set({ pending: null })
+      .where('type', '=', type)
+      .where('pending', '<', generation)
+      .execute();
   }
 
   async types(): Promise<string[]> {
