@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/core/database/database.ts';
+import type { Database } from '../src/core/database/database.ts';
 import { runMigrations } from '../src/core/database/migrations.ts';
 import type { Entity } from '../src/model/entity.ts';
 import { createKindRegistry, deriveRelations, stringifyEntityRef } from '../src/model/index.ts';
@@ -19,7 +19,7 @@ import {
 } from '../src/plugins/catalog/server/store/entity-store.ts';
 import { LocationStore } from '../src/plugins/catalog/server/store/location-store.ts';
 import { catalogMigrations } from '../src/plugins/catalog/server/store/migrations.ts';
-import { ENGINES, freshDatabase } from './helpers/server.ts';
+import { ENGINES, openFreshDatabase } from './helpers/server.ts';
 
 const registry = createKindRegistry([]);
 
@@ -88,16 +88,7 @@ describe.each(ENGINES)('catalog change feed on %s', (engine) => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'atrium-feed-'));
-    const fresh = await freshDatabase(engine, dir);
-    drop = fresh.drop;
-    const cfg = fresh.config as
-      | { client: 'better-sqlite3'; connection: { filename: string } }
-      | { client: 'pg'; connection: string };
-    database = await openDatabase(
-      cfg.client === 'pg'
-        ? { client: 'pg', connection: cfg.connection }
-        : { client: 'better-sqlite3', filename: cfg.connection.filename },
-    );
+    ({ database, drop } = await openFreshDatabase(engine, dir));
     await runMigrations(database, 'catalog', catalogMigrations);
     store = new EntityStore(database);
     locations = new LocationStore(database);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/core/database/database.ts';
+import type { Database } from '../src/core/database/database.ts';
 import { runMigrations } from '../src/core/database/migrations.ts';
 import { escapeLike } from '../src/core/plugin-api.ts';
 import type { Entity } from '../src/model/entity.ts';
@@ -26,7 +26,7 @@ import { EntityStore } from '../src/plugins/catalog/server/store/entity-store.ts
 import { LocationStore } from '../src/plugins/catalog/server/store/location-store.ts';
 import { catalogMigrations } from '../src/plugins/catalog/server/store/migrations.ts';
 import { TRIGRAM_KEYS, TRIGRAM_TABLE } from '../src/plugins/catalog/server/store/trigram-index.ts';
-import { ENGINES, freshDatabase } from './helpers/server.ts';
+import { ENGINES, openFreshDatabase } from './helpers/server.ts';
 
 const registry = createKindRegistry([]);
 
@@ -147,16 +147,7 @@ describe.each(ENGINES)('full text through the trigram index on %s', (engine) => 
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'atrium-trigram-'));
-    const fresh = await freshDatabase(engine, dir);
-    drop = fresh.drop;
-    const cfg = fresh.config as
-      | { client: 'better-sqlite3'; connection: { filename: string } }
-      | { client: 'pg'; connection: string };
-    database = await openDatabase(
-      cfg.client === 'pg'
-        ? { client: 'pg', connection: cfg.connection }
-        : { client: 'better-sqlite3', filename: cfg.connection.filename },
-    );
+    ({ database, drop } = await openFreshDatabase(engine, dir));
     // Rows stored before the index exists: the migration must fill it from them.
     const before = catalogMigrations.filter((m) => m.name < '0006');
     await runMigrations(database, 'catalog', before);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/core/database/database.ts';
+import type { Database } from '../src/core/database/database.ts';
 import { runMigrations } from '../src/core/database/migrations.ts';
 import type { Entity } from '../src/model/entity.ts';
 import { createKindRegistry, deriveRelations, stringifyEntityRef } from '../src/model/index.ts';
@@ -19,7 +19,7 @@ import {
 import { LocationStore } from '../src/plugins/catalog/server/store/location-store.ts';
 import { catalogMigrations } from '../src/plugins/catalog/server/store/migrations.ts';
 import { buildSearchRows } from '../src/plugins/catalog/server/store/search-rows.ts';
-import { ENGINES, freshDatabase } from './helpers/server.ts';
+import { ENGINES, openFreshDatabase } from './helpers/server.ts';
 
 const registry = createKindRegistry([]);
 
@@ -58,16 +58,7 @@ describe.each(ENGINES)('catalog store on %s', (engine) => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'atrium-store-'));
-    const fresh = await freshDatabase(engine, dir);
-    drop = fresh.drop;
-    const cfg = fresh.config as
-      | { client: 'better-sqlite3'; connection: { filename: string } }
-      | { client: 'pg'; connection: string };
-    database = await openDatabase(
-      cfg.client === 'pg'
-        ? { client: 'pg', connection: cfg.connection }
-        : { client: 'better-sqlite3', filename: cfg.connection.filename },
-    );
+    ({ database, drop } = await openFreshDatabase(engine, dir));
     expect(await runMigrations(database, 'catalog', catalogMigrations)).toEqual(
       catalogMigrations.map((m) => m.name),
     );

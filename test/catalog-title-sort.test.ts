@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/core/database/database.ts';
+import type { Database } from '../src/core/database/database.ts';
 import { runMigrations } from '../src/core/database/migrations.ts';
 import type { Entity } from '../src/model/entity.ts';
 import { createKindRegistry, deriveRelations, stringifyEntityRef } from '../src/model/index.ts';
@@ -19,7 +19,7 @@ import { EntityStore } from '../src/plugins/catalog/server/store/entity-store.ts
 import { LocationStore } from '../src/plugins/catalog/server/store/location-store.ts';
 import { catalogMigrations } from '../src/plugins/catalog/server/store/migrations.ts';
 import { TITLE_OR_NAME_KEY } from '../src/plugins/catalog/server/store/search-rows.ts';
-import { ENGINES, freshDatabase } from './helpers/server.ts';
+import { ENGINES, openFreshDatabase } from './helpers/server.ts';
 
 const registry = createKindRegistry([]);
 
@@ -83,16 +83,7 @@ describe.each(ENGINES)('ordering by title or name on %s', (engine) => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'atrium-title-sort-'));
-    const fresh = await freshDatabase(engine, dir);
-    drop = fresh.drop;
-    const cfg = fresh.config as
-      | { client: 'better-sqlite3'; connection: { filename: string } }
-      | { client: 'pg'; connection: string };
-    database = await openDatabase(
-      cfg.client === 'pg'
-        ? { client: 'pg', connection: cfg.connection }
-        : { client: 'better-sqlite3', filename: cfg.connection.filename },
-    );
+    ({ database, drop } = await openFreshDatabase(engine, dir));
     // A catalog stored before the field existed: every migration but 0002 (today's store
     // writes to the tables of the later ones), and entities without the row (today's store
     // writes it, so it is taken out again).

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../src/core/database/database.ts';
+import type { Database } from '../src/core/database/database.ts';
 import { runMigrations } from '../src/core/database/migrations.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { splitHighlight } from '../src/plugins/search/common/types.ts';
@@ -18,7 +18,7 @@ import {
   type SearchEngine,
 } from '../src/plugins/search/server/engine/index.ts';
 import { searchMigrations } from '../src/plugins/search/server/migrations.ts';
-import { ENGINES, freshDatabase } from './helpers/server.ts';
+import { ENGINES, openFreshDatabase } from './helpers/server.ts';
 
 const TAGS = { preTag: '<m-1f3a>', postTag: '</m-1f3a>' };
 
@@ -115,16 +115,7 @@ for (const engineName of ENGINES) {
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'atrium-search-'));
-      const fresh = await freshDatabase(engineName, dir);
-      drop = fresh.drop;
-      const cfg = fresh.config as
-        | { client: 'better-sqlite3'; connection: { filename: string } }
-        | { client: 'pg'; connection: string };
-      database = await openDatabase(
-        cfg.client === 'pg'
-          ? { client: 'pg', connection: cfg.connection }
-          : { client: 'better-sqlite3', filename: cfg.connection.filename },
-      );
+      ({ database, drop } = await openFreshDatabase(engineName, dir));
       expect(await runMigrations(database, 'search', searchMigrations)).toEqual([
         '0001_initial',
         '0002_removed_during_reindex',

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { createApp, type App } from '../../src/core/app.ts';
 import { loadConfig } from '../../src/core/config/index.ts';
+import { type Database, openDatabase } from '../../src/core/database/database.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import type { Authorize } from '../../src/core/plugin-api.ts';
 import { appPlugins } from '../../src/plugins/index.ts';
@@ -48,6 +49,23 @@ export async function freshDatabase(
       await c.end();
     },
   };
+}
+
+/** {@link freshDatabase}, opened: for tests of a store on its own, without a server. */
+export async function openFreshDatabase(
+  engine: Engine,
+  dir: string,
+): Promise<{ database: Database; drop(): Promise<void> }> {
+  const fresh = await freshDatabase(engine, dir);
+  const cfg = fresh.config as
+    | { client: 'better-sqlite3'; connection: { filename: string } }
+    | { client: 'pg'; connection: string };
+  const database = await openDatabase(
+    cfg.client === 'pg'
+      ? { client: 'pg', connection: cfg.connection }
+      : { client: 'better-sqlite3', filename: cfg.connection.filename },
+  );
+  return { database, drop: fresh.drop };
 }
 
 export interface TestServer {
