@@ -48,7 +48,7 @@ describe('a long read on SQLite does not block the server', () => {
     delay.disable();
     expect(answeredAfter).toBeLessThan(slowTook);
     // The event loop stayed mostly idle through the seconds of the read, its timers late by
-    // scheduling noise only (see src/core/database/sqlite-read-pool.test.ts).
+    // scheduling noise only (see src/core/database/sqlite-worker-pool.test.ts).
     expect(utilization).toBeLessThan(0.3);
     expect(delay.max / 1e6).toBeLessThan(500);
   });

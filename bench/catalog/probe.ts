@@ -6,8 +6,9 @@
  * worker thread (probe.worker.ts); phases are marked here, on the runner's thread.
  *
  * The default health request is Backstage's readiness probe (`/.backstage/health/v1/readiness`,
- * a tiny query through the read pool); it answers 503 until start-up has finished, which counts
- * as an answer for the gap but as an error in `errors`.
+ * a tiny query through the read pool); it answers 503 "Atrium is starting" until start-up (the
+ * first catalog read included) has finished: an answer for the gap, counted in `starting`, not
+ * in `errors`; any other 503 is an error.
  */
 import { Worker } from 'node:worker_threads';
 import { clock, percentile, round, type Server } from './harness.ts';
@@ -25,8 +26,10 @@ export interface Phase {
 export interface ProbeStats {
   /** Requests due in the phase (two per tick: by name and health). */
   requests: number;
-  /** Network errors, timeouts and 5xx answers. */
+  /** Network errors, timeouts and 5xx answers (but readiness's "starting"). */
   errors: number;
+  /** Readiness answers of 503 "Atrium is starting". */
+  starting: number;
   /** 4xx answers (a by-name 404 while the entity is not ingested yet is still an answer). */
   non2xx: number;
   /** Requests still unanswered when the results were read (counted up to then). */
@@ -206,6 +209,10 @@ export class Monitor {
   }
 }
 
+function isError(r: ProbeRecord): boolean {
+  return (r.status === 0 || r.status >= 500) && !r.starting;
+}
+
 function probeStats(reqs: ProbeRecord[], windows: Array<[number, number]>, at: number): ProbeStats {
   const lat = (r: ProbeRecord) => (r.done ?? at) - r.due;
   const latencies = reqs.map(lat).sort((a, b) => a - b);
@@ -234,7 +241,8 @@ function probeStats(reqs: ProbeRecord[], windows: Array<[number, number]>, at: n
   const window = worst ? windows.find(([a, b]) => worst!.due >= a && worst!.due <= b) : undefined;
   return {
     requests: reqs.length,
-    errors: reqs.filter((r) => r.done !== undefined && (r.status === 0 || r.status >= 500)).length,
+    errors: reqs.filter((r) => r.done !== undefined && isError(r)).length,
+    starting: reqs.filter((r) => r.starting).length,
     non2xx: reqs.filter((r) => r.status >= 300 && r.status < 500).length,
     unanswered: reqs.filter((r) => r.done === undefined).length,
     p50: latencies.length ? round(percentile(latencies, 0.5), 1) : 0,
@@ -250,11 +258,7 @@ function probeStats(reqs: ProbeRecord[], windows: Array<[number, number]>, at: n
     },
     maxSilenceMs: round(maxSilence, 0),
     errorSamples: [
-      ...new Set(
-        reqs
-          .filter((r) => r.status === 0 || r.status >= 500)
-          .map((r) => r.error ?? `HTTP ${r.status}`),
-      ),
+      ...new Set(reqs.filter(isError).map((r) => r.error ?? `HTTP ${r.status}`)),
     ].slice(0, 3),
   };
 }
@@ -262,12 +266,12 @@ function probeStats(reqs: ProbeRecord[], windows: Array<[number, number]>, at: n
 /** Markdown rows: one per phase (with its probe figures and RSS), then the overall one. */
 export function probeTable(report: MonitorReport, judge: (ok: boolean) => string): string {
   const head =
-    '| phase | duration s | worst gap ms (by-name / health) | p50 / p99 ms | longest silence ms | requests (errors, 4xx) | worst at | max RSS MB | verdict (< ' +
+    '| phase | duration s | worst gap ms (by-name / health) | p50 / p99 ms | longest silence ms | requests (errors, 4xx, starting) | worst at | max RSS MB | verdict (< ' +
     report.targetMs +
     ' ms) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
   const row = (name: string, duration: string, s: ProbeStats | undefined, rss?: number) =>
     s
-      ? `| ${name} | ${duration} | ${s.worstMs} (${s.worstByNameMs} / ${s.worstHealthMs}) | ${s.p50} / ${s.p99} | ${s.maxSilenceMs} | ${s.requests} (${s.errors}, ${s.non2xx})${s.unanswered ? `, ${s.unanswered} unanswered` : ''} | +${round(s.worstAt.offsetMs / 1000, 1)} s ${s.worstAt.kind}${s.worstAt.error ? ` (${s.worstAt.error})` : ''} | ${rss ?? 'n/a'} | ${judge(s.worstMs < report.targetMs && s.errors === 0)} |`
+      ? `| ${name} | ${duration} | ${s.worstMs} (${s.worstByNameMs} / ${s.worstHealthMs}) | ${s.p50} / ${s.p99} | ${s.maxSilenceMs} | ${s.requests} (${s.errors}, ${s.non2xx}, ${s.starting ?? 0})${s.unanswered ? `, ${s.unanswered} unanswered` : ''} | +${round(s.worstAt.offsetMs / 1000, 1)} s ${s.worstAt.kind}${s.worstAt.error ? ` (${s.worstAt.error})` : ''} | ${rss ?? 'n/a'} | ${judge(s.worstMs < report.targetMs && s.errors === 0)} |`
       : `| ${name} | ${duration} | (probe off) | | | | | ${rss ?? 'n/a'} | |`;
   const rows = report.phases.map((p) =>
     row(p.name, String(round(p.durationMs / 1000, 2)), p.probe, p.rssMaxMB),

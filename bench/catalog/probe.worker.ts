@@ -18,6 +18,11 @@ export interface ProbeRecord {
   done?: number;
   /** HTTP status, 0 for a network error or timeout. */
   status: number;
+  /**
+   * A readiness 503 that says the server is still starting (its start hooks, the first
+   * catalog read among them, have not finished): an answer, not a failure.
+   */
+  starting?: boolean;
   error?: string;
 }
 
@@ -59,8 +64,9 @@ function send(kind: 0 | 1, due: number) {
   requests.push(record);
   fetch(urls[kind], { signal: AbortSignal.timeout(requestTimeoutMs) })
     .then(async (res) => {
-      await res.arrayBuffer();
+      const body = await res.text();
       record.status = res.status;
+      if (kind === 1 && res.status === 503 && body.includes('is starting')) record.starting = true;
     })
     .catch((error: Error) => {
       if (errorsKept++ < 50) record.error = `${error.name}: ${error.message}`;

@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { SqliteMaintenance } from './sqlite-maintenance.ts';
-import { SqliteReadPool, SqliteReadPoolDialect } from './sqlite-read-pool.ts';
+import { insertManyQuery, SqliteWorkerDialect, SqliteWorkerPool } from './sqlite-worker-pool.ts';
 
 export type DatabaseOptions =
   | {
@@ -30,10 +30,15 @@ export type AnyKysely = Kysely<any>;
  * tables apart by prefix, which keeps replicas stateless: all state lives here.
  */
 export interface Database {
+  /**
+   * Reads and writes. On a SQLite file its queries run on the one writable connection, in a
+   * worker thread (sqlite-worker-pool.ts): a long write or commit does not hold the thread
+   * that answers HTTP. On `:memory:` it is a connection in this thread.
+   */
   db: AnyKysely;
   /**
    * For queries that only read. On a SQLite file these run on a pool of read-only
-   * connections in worker threads (sqlite-read-pool.ts), so a long read never blocks the
+   * connections in worker threads (sqlite-worker-pool.ts), so a long read never blocks the
    * thread that answers HTTP, and reads go on (on the last committed state) while a long
    * ingest transaction holds the writer; a read that starts after a write committed sees it.
    * On `:memory:` it is the writer; on PostgreSQL the same pool as `db`.
@@ -42,8 +47,9 @@ export interface Database {
   dialect: Dialect;
   /**
    * Inserts many rows of one shape into a table, inside the caller's transaction. On SQLite
-   * this runs one cached prepared statement per row, several times faster than building a
-   * multi-row statement per batch; on PostgreSQL it sends multi-row inserts.
+   * this runs one cached prepared statement per row (in the writer's worker, one message for
+   * the lot), several times faster than building a multi-row statement per batch; on
+   * PostgreSQL it sends one statement per 10,000 rows with an array per column.
    */
   insertMany(executor: AnyKysely, table: string, rows: readonly object[]): Promise<void>;
   /**
@@ -64,9 +70,7 @@ async function insertUnnest(executor: AnyKysely, table: string, rows: readonly o
   const first = rows[0];
   if (!first) return;
   const columns = Object.keys(first);
-  if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c))) {
-    throw new Error(`insertMany: invalid table or column name in ${table}(${columns.join(',')})`);
-  }
+  checkNames(table, columns);
   for (let i = 0; i < rows.length; i += 10000) {
     const part = rows.slice(i, i + 10000) as Record<string, unknown>[];
     const arrays = columns.map((c) => {
@@ -82,6 +86,58 @@ async function insertUnnest(executor: AnyKysely, table: string, rows: readonly o
   }
 }
 
+/** Bytes of WAL a SQLite file keeps once checkpointed (`journal_size_limit`): 64 MiB. */
+export const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+/** The writer connection of a SQLite file, after `busy_timeout` and `cache_size`. */
+const WRITER_PRAGMAS = [
+  'journal_mode = WAL',
+  'synchronous = NORMAL',
+  'foreign_keys = ON',
+  // After a checkpoint, the writer's next commit starts the WAL over and truncates the file to
+  // this size (SQLite's own default is to keep it): a 100,000-entity load otherwise left a
+  // WAL of 4 GB beside a 1.5 GB database. Truncating a large WAL takes ~0.1-0.5 s, which is
+  // why it runs here, on the writer's thread.
+  `journal_size_limit = ${WAL_SIZE_LIMIT}`,
+  // Checkpoints run in SqliteMaintenance's worker, never inside a commit.
+  'wal_autocheckpoint = 0',
+];
+
+function checkNames(table: string, columns: readonly string[]): void {
+  if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c)))
+    throw new Error(`insertMany: invalid table or column name in ${table}(${columns.join(',')})`);
+}
+
+/**
+ * `:memory:` (tests, throwaway runs): one in-thread connection, which every other connection
+ * would see as another, empty database; it reads and writes.
+ */
+function openMemorySqlite(): Database {
+  const raw = new SQLite(':memory:');
+  raw.pragma('foreign_keys = ON');
+  const db = new Kysely({ dialect: new SqliteDialect({ database: raw }) });
+  const statements = new Map<string, SQLite.Statement>();
+  // Kysely's SQLite driver runs on this same connection, so these statements take part in
+  // whatever transaction Kysely has open.
+  const insertMany = async (_executor: AnyKysely, table: string, rows: readonly object[]) => {
+    const first = rows[0];
+    if (!first) return;
+    const columns = Object.keys(first);
+    const key = `${table}(${columns.join(',')})`;
+    let statement = statements.get(key);
+    if (!statement) {
+      checkNames(table, columns);
+      statement = raw.prepare(
+        `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+      );
+      statements.set(key, statement);
+    }
+    for (const row of rows)
+      statement.run(columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
+  };
+  return { db, reader: db, dialect: 'sqlite', insertMany, close: () => db.destroy() };
+}
+
 /** Worker threads of the SQLite read pool when `backend.database.readWorkers` is unset. */
 export const DEFAULT_READ_WORKERS = 2;
 
@@ -91,53 +147,38 @@ export async function openDatabase(
 ): Promise<Database> {
   if (options.client === 'better-sqlite3') {
     const memory = options.filename === ':memory:';
-    const file = memory ? ':memory:' : resolve(options.baseDir ?? cwd, options.filename);
-    if (!memory) mkdirSync(dirname(file), { recursive: true });
-    const raw = new SQLite(file);
-    raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = NORMAL');
-    raw.pragma('foreign_keys = ON');
-    raw.pragma('busy_timeout = 5000');
-    raw.pragma('cache_size = -65536');
-    // No journal_size_limit: with one, the first commit after a checkpoint truncates the WAL
-    // on this thread (138 ms for a 551 MB WAL in isolation; the WAL of a 100,000-entity load
-    // is larger, and it was the first write of the next refresh). The WAL keeps the size of
-    // the largest transaction (files can reuse it) and goes when the last connection closes.
-    raw.pragma('journal_size_limit = -1');
-    const db = new Kysely({ dialect: new SqliteDialect({ database: raw }) });
-    const statements = new Map<string, SQLite.Statement>();
-    // Kysely's SQLite driver runs on this same connection, so these statements take part in
-    // whatever transaction Kysely has open.
-    const insertMany = async (_executor: AnyKysely, table: string, rows: readonly object[]) => {
+    if (memory) return openMemorySqlite();
+    const file = resolve(options.baseDir ?? cwd, options.filename);
+    mkdirSync(dirname(file), { recursive: true });
+    // Every write runs on one connection in a worker thread: statements, commits (a 100,000-
+    // entity first load commits ~0.5 s of pages) and FTS5 segment merges inside search-index
+    // commits (0.35-0.42 s each) held the thread that answers HTTP for that long.
+    const writer = new SqliteWorkerPool({
+      filename: file,
+      size: 1,
+      writable: true,
+      cacheKiB: 65536,
+      pragmas: WRITER_PRAGMAS,
+    });
+    // Opened before the readers: it creates the file and puts it in WAL mode.
+    await writer.open();
+    const db = new Kysely({ dialect: new SqliteWorkerDialect(writer) });
+    const insertMany = async (executor: AnyKysely, table: string, rows: readonly object[]) => {
       const first = rows[0];
       if (!first) return;
-      const columns = Object.keys(first);
-      const key = `${table}(${columns.join(',')})`;
-      let statement = statements.get(key);
-      if (!statement) {
-        if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c))) {
-          throw new Error(`insertMany: invalid table or column name in ${key}`);
-        }
-        statement = raw.prepare(
-          `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
-        );
-        statements.set(key, statement);
-      }
-      for (const row of rows)
-        statement.run(columns.map((c) => (row as Record<string, unknown>)[c] ?? null));
+      checkNames(table, Object.keys(first));
+      await executor.executeQuery(insertManyQuery(table, rows));
     };
-    if (memory) return { db, reader: db, dialect: 'sqlite', insertMany, close: () => db.destroy() };
-    // Checkpoints run in a worker (SqliteMaintenance), never inside this thread's commits.
-    raw.pragma('wal_autocheckpoint = 0');
+    // Checkpoints run in a worker of their own, never inside the writer's commits.
     const maintenance = new SqliteMaintenance({ filename: file });
     const readWorkers = options.readWorkers ?? DEFAULT_READ_WORKERS;
     let reader: AnyKysely;
     if (readWorkers > 0) {
       // 32 MiB of page cache per connection keeps the pool's memory near the one in-thread
       // reader's 64 MiB at the default size.
-      const pool = new SqliteReadPool({ filename: file, size: readWorkers, cacheKiB: 32768 });
+      const pool = new SqliteWorkerPool({ filename: file, size: readWorkers, cacheKiB: 32768 });
       pool.warm();
-      reader = new Kysely({ dialect: new SqliteReadPoolDialect(pool) });
+      reader = new Kysely({ dialect: new SqliteWorkerDialect(pool) });
     } else {
       const rawReader = new SQLite(file, { readonly: true });
       rawReader.pragma('busy_timeout = 5000');

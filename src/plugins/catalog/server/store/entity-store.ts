@@ -118,8 +118,7 @@ export type EntityChangeListener = (batch: EntityChangeBatch) => void;
 
 /** Entities written per round of statements within a location's transaction. */
 const WRITE_BATCH = 1000;
-const SQLITE_WRITE_BATCH = 100;
-/** Longest stretch of SQLite writing before the event loop gets a turn (see `pace`), ms. */
+/** Longest stretch of work on this thread before the event loop gets a turn (see `pace`), ms. */
 const PACE_MS = 10;
 
 /** A stored row with the id to delete it by (SQLite rowid, PostgreSQL ctid). */
@@ -290,8 +289,7 @@ export class EntityStore {
       const kept = new Set<string>();
       const failed = new Map<string, EntityStatusItem[]>();
       // Files hold ~100 entities; writing ~1000 at a time means ten times fewer statements.
-      // SQLite writes on the thread that answers HTTP: smaller batches keep each pause short.
-      const writeBatch = this.dialect === 'pg' ? WRITE_BATCH : SQLITE_WRITE_BATCH;
+      // (A SQLite file's statements run in the writer's worker thread, not this one.)
       let buffer: PreparedEntity[] = [];
       const flush = async () => {
         const entities = buffer;
@@ -313,7 +311,7 @@ export class EntityStore {
       const sink: LocationSink = {
         async add(entities) {
           buffer.push(...entities);
-          if (buffer.length >= writeBatch) await flush();
+          if (buffer.length >= WRITE_BATCH) await flush();
         },
         keep(refs) {
           for (const ref of refs) kept.add(ref);
@@ -659,9 +657,10 @@ export class EntityStore {
   }
 
   /**
-   * SQLite writes on the thread that answers HTTP, and Kysely's queries on better-sqlite3
-   * never give the event loop back: after ~10 ms of writing, let waiting requests run (the
-   * location's transaction stays open, so readers still see the old state or the new).
+   * Building rows (JSON, search rows, diffs) for a batch is work on this thread, and on an
+   * in-thread SQLite connection (`:memory:`) so are its statements, whose promises never give
+   * the event loop back: after ~10 ms, let waiting requests run (the location's transaction
+   * stays open, so readers still see the old state or the new).
    */
   private async pace(): Promise<void> {
     if (this.dialect !== 'sqlite') return;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -6,7 +6,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AnyKysely, openDatabase } from './database.ts';
-import { SqliteReadPool, SqliteReadPoolDialect } from './sqlite-read-pool.ts';
+import { SqliteWorkerPool, SqliteWorkerDialect } from './sqlite-worker-pool.ts';
 
 /** A read that keeps one SQLite connection busy for about `n / 3,000,000` s here. */
 const slowCount = (n: number) =>
@@ -27,10 +27,10 @@ function writerOn(file: string): AnyKysely {
   return new Kysely({ dialect: new SqliteDialect({ database: raw }) });
 }
 
-describe('SqliteReadPool (Kysely dialect over read-only connections in worker threads)', () => {
+describe('SqliteWorkerPool (Kysely dialect over read-only connections in worker threads)', () => {
   let file: string;
   let writer: AnyKysely;
-  let pool: SqliteReadPool;
+  let pool: SqliteWorkerPool;
   let reader: AnyKysely;
 
   const count = async (db: AnyKysely = reader) =>
@@ -54,8 +54,8 @@ describe('SqliteReadPool (Kysely dialect over read-only connections in worker th
       .insertInto('items')
       .values(Array.from({ length: 10 }, (_, i) => ({ id: i + 1, name: `item-${i + 1}` })))
       .execute();
-    pool = new SqliteReadPool({ filename: file, size: 2 });
-    reader = new Kysely({ dialect: new SqliteReadPoolDialect(pool) });
+    pool = new SqliteWorkerPool({ filename: file, size: 2 });
+    reader = new Kysely({ dialect: new SqliteWorkerDialect(pool) });
   });
 
   afterEach(async () => {
@@ -231,12 +231,12 @@ describe('SqliteReadPool (Kysely dialect over read-only connections in worker th
     expect(String(await running)).toBe('Error: The SQLite read pool has been closed');
     await expect(pool.acquire()).rejects.toThrow('The SQLite read pool has been closed');
     expect(pool.workers).toEqual([]);
-    reader = new Kysely({ dialect: new SqliteReadPoolDialect(pool) });
+    reader = new Kysely({ dialect: new SqliteWorkerDialect(pool) });
   });
 
   it('fails the waiting queries, without a loop of new workers, when a worker cannot start', async () => {
-    const missing = new SqliteReadPool({ filename: join(file, '..', 'missing.sqlite'), size: 2 });
-    const db = new Kysely({ dialect: new SqliteReadPoolDialect(missing) });
+    const missing = new SqliteWorkerPool({ filename: join(file, '..', 'missing.sqlite'), size: 2 });
+    const db = new Kysely({ dialect: new SqliteWorkerDialect(missing) });
     try {
       await expect(sql`select 1`.execute(db)).rejects.toThrow(
         /SQLite read worker could not start: .*unable to open database file/,
@@ -250,8 +250,8 @@ describe('SqliteReadPool (Kysely dialect over read-only connections in worker th
   });
 
   it('needs a database file', () => {
-    expect(() => new SqliteReadPool({ filename: ':memory:', size: 2 })).toThrow(/file/);
-    expect(() => new SqliteReadPool({ filename: file, size: 0 })).toThrow(/at least one/);
+    expect(() => new SqliteWorkerPool({ filename: ':memory:', size: 2 })).toThrow(/file/);
+    expect(() => new SqliteWorkerPool({ filename: file, size: 0 })).toThrow(/at least one/);
   });
 });
 
@@ -306,5 +306,119 @@ describe('openDatabase on SQLite: reads off the main thread', () => {
     } finally {
       await inThread.close();
     }
+  });
+});
+
+describe('openDatabase on SQLite: writes off the main thread', () => {
+  const open = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atrium-write-pool-'));
+    dirs.push(dir);
+    const filename = join(dir, 'nested', 'atrium.sqlite');
+    return { filename, database: await openDatabase({ client: 'better-sqlite3', filename }) };
+  };
+
+  it('creates the file in WAL mode and answers writes as Kysely does on better-sqlite3', async () => {
+    const { filename, database } = await open();
+    const { db } = database;
+    try {
+      expect(await sql`pragma journal_mode`.execute(db)).toMatchObject({
+        rows: [{ journal_mode: 'wal' }],
+      });
+      expect((await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db)).rows).toEqual([
+        { foreign_keys: 1 },
+      ]);
+      await db.schema
+        .createTable('items')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.unique())
+        .execute();
+      const inserted = await db.insertInto('items').values({ name: 'a' }).executeTakeFirst();
+      expect(inserted.insertId).toBe(1n);
+      expect(inserted.numInsertedOrUpdatedRows).toBe(1n);
+      const returned = await db
+        .insertInto('items')
+        .values({ name: 'b' })
+        .returning(['id', 'name'])
+        .executeTakeFirstOrThrow();
+      expect(returned).toEqual({ id: 2, name: 'b' });
+      // One message, one prepared statement run per row, in the caller's transaction.
+      await db.transaction().execute(async (trx) => {
+        await database.insertMany(
+          trx,
+          'items',
+          Array.from({ length: 500 }, (_, i) => ({ id: 100 + i, name: `many-${i}` })),
+        );
+      });
+      const updated = await db
+        .updateTable('items')
+        .set({ name: sql`name || '!'` })
+        .where('id', '>=', 100)
+        .executeTakeFirst();
+      expect(updated.numUpdatedRows).toBe(500n);
+      // A failing transaction leaves nothing behind, and the error keeps SQLite's code.
+      const failure = await db
+        .transaction()
+        .execute(async (trx) => {
+          await database.insertMany(trx, 'items', [{ id: 9000, name: 'rolled back' }]);
+          await trx.insertInto('items').values({ name: 'a' }).execute();
+        })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(SQLite.SqliteError);
+      expect((failure as { code: string }).code).toBe('SQLITE_CONSTRAINT_UNIQUE');
+      const deleted = await db.deleteFrom('items').where('id', '=', 9000).executeTakeFirst();
+      expect(deleted.numDeletedRows).toBe(0n);
+      // Reads through the read pool see what the writer committed.
+      const counted = await sql<{ n: number }>`select count(*) as n from items`.execute(
+        database.reader,
+      );
+      expect(counted.rows).toEqual([{ n: 502 }]);
+      await expect(database.insertMany(db, 'items; drop', [{ id: 1 }])).rejects.toThrow(
+        /invalid table or column name/,
+      );
+    } finally {
+      await database.close();
+    }
+    // Closing ended the writer's connection cleanly: SQLite removed the WAL with it.
+    expect(existsSync(`${filename}-wal`)).toBe(false);
+    expect(existsSync(filename)).toBe(true);
+  });
+
+  it('keeps the event loop free while a long write and its commit run on the writer', async () => {
+    const { database } = await open();
+    try {
+      await sql`create table big (x integer, pad text)`.execute(database.db);
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      const busy = performance.eventLoopUtilization();
+      const started = performance.now();
+      await database.db.transaction().execute(async (trx) => {
+        await sql`insert into big with recursive c(x) as (select 1 union all select x + 1 from c where x < 3000000) select x, hex(randomblob(20)) from c`.execute(
+          trx,
+        );
+        await sql`create index big_pad on big (pad)`.execute(trx);
+      });
+      const took = performance.now() - started;
+      const utilization = performance.eventLoopUtilization(busy).utilization;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      delay.disable();
+      expect(took).toBeGreaterThan(1000);
+      // In this thread the loop would be busy all along and a timer late by the whole write.
+      expect(utilization).toBeLessThan(0.2);
+      expect(delay.max / 1e6).toBeLessThan(500);
+      const { rows } = await sql<{ n: number }>`select count(*) as n from big`.execute(
+        database.reader,
+      );
+      expect(rows).toEqual([{ n: 3_000_000 }]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('names the file it cannot open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atrium-write-pool-'));
+    dirs.push(dir);
+    await expect(openDatabase({ client: 'better-sqlite3', filename: dir })).rejects.toThrow(
+      /SQLite write worker could not start: .*cannot open .*atrium-write-pool-.*SQLITE_CANTOPEN/,
+    );
   });
 });

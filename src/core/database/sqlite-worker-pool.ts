@@ -1,9 +1,11 @@
 /**
- * Reads from a SQLite file off the thread that answers HTTP: a pool of worker threads
- * (sqlite-reader.worker.ts), each with its own read-only better-sqlite3 connection to the
- * file, behind a Kysely dialect. WAL lets these connections read while the writer writes;
- * each autocommit query (and each transaction, from its first read) sees what was committed
- * when it started, so a read that starts after a write committed sees it.
+ * A SQLite file's connections off the thread that answers HTTP: a pool of worker threads
+ * (sqlite-connection.worker.ts), each with its own better-sqlite3 connection to the file,
+ * behind a Kysely dialect. Two uses (database.ts): the read pool, read-only connections that
+ * WAL lets read while the writer writes (each autocommit query, and each transaction from its
+ * first read, sees what was committed when it started, so a read that starts after a write
+ * committed sees it); and the writer, a pool of one writable connection, so that statements,
+ * commits and FTS5 merges of a long write run in that worker while HTTP is answered.
  *
  * A Kysely connection is one worker, held by one caller from acquire to release: a single
  * query, or a whole transaction (BEGIN … COMMIT on that worker's connection: one consistent
@@ -31,41 +33,15 @@ import {
 } from 'kysely';
 import { startWorker } from '../worker-threads.ts';
 
-// ---------------------------------------------------------------- messages (worker protocol)
+import {
+  type ConnectionWorkerData,
+  type EncodedRows,
+  INSERT_MANY_MARKER,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './sqlite-worker-protocol.ts';
 
-export interface ReaderWorkerData {
-  filename: string;
-  busyTimeoutMs: number;
-  /** Page cache of the worker's connection, KiB. */
-  cacheKiB: number;
-}
-
-export type ReaderRequest =
-  | { id: number; op: 'query'; sql: string; parameters: readonly unknown[] }
-  | { id: number; op: 'stream'; sql: string; parameters: readonly unknown[]; chunk: number }
-  | { id: number; op: 'next'; stream: number; chunk: number }
-  | { id: number; op: 'close'; stream: number };
-
-/**
- * Rows as they travel from a worker: copying many small objects between threads costs the
- * receiving thread more than reading them from SQLite did, so rows come as one array of
- * cells (row after row, `columns.length` per row): `n >= 0` is `strings[n]`, each distinct
- * short string sent once (entity refs and relation types repeat a lot); `n < 0` is
- * `values[-n - 1]` (numbers, null, long strings, blobs).
- */
-export interface EncodedRows {
-  columns: string[];
-  cells: Int32Array;
-  strings: string[];
-  values: unknown[];
-  /** Some value is a blob (it arrives as a Uint8Array, to be made a Buffer again). */
-  blobs: boolean;
-}
-
-export type ReaderResponse =
-  | { id: number; result: EncodedRows; done?: boolean }
-  | { id: number; error: { message: string; name: string; code?: string } }
-  | { id: 0; ready: true };
+export type { ConnectionWorkerData, EncodedRows, WorkerRequest, WorkerResponse };
 
 /** The rows of an {@link EncodedRows}, as better-sqlite3 returns them (objects by column). */
 export function decodeRows(encoded: EncodedRows): Record<string, unknown>[] {
@@ -95,21 +71,27 @@ export function decodeRows(encoded: EncodedRows): Record<string, unknown>[] {
 
 // ---------------------------------------------------------------- the pool
 
-export interface SqliteReadPoolOptions {
+export interface SqliteWorkerPoolOptions {
   /** The database file (not `:memory:`: another connection would see another database). */
   filename: string;
-  /** Worker threads, each one connection. At least 1. */
+  /** Worker threads, each one connection. At least 1; a writable pool has exactly one. */
   size: number;
-  /** How long a read waits on a lock (a checkpoint), ms. Default 5000. */
+  /** How long a statement waits on a lock (a checkpoint, the writer), ms. Default 5000. */
   busyTimeoutMs?: number;
   /** Page cache per connection, KiB. Default 32 MiB. */
   cacheKiB?: number;
+  /** Read-write connections that create the file (default: read-only, the file must exist). */
+  writable?: boolean;
+  /** `PRAGMA`s each connection runs after opening (e.g. `journal_mode = WAL`). */
+  pragmas?: readonly string[];
 }
 
 interface Answer {
   id: number;
   rows: Record<string, unknown>[];
   done?: boolean;
+  changes?: number;
+  lastInsertRowid?: number | bigint;
 }
 
 interface Pending {
@@ -130,24 +112,36 @@ interface Slot {
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-export class SqliteReadPool {
+export class SqliteWorkerPool {
   readonly size: number;
-  private readonly data: ReaderWorkerData;
+  /** "read" or "write", as the errors name the pool's workers. */
+  private readonly role: string;
+  private readonly data: ConnectionWorkerData;
   private readonly slots: Slot[] = [];
   private readonly waiters: Array<{ resolve(slot: Slot): void; reject(error: Error): void }> = [];
   private nextId = 1;
   private closed = false;
 
-  constructor(options: SqliteReadPoolOptions) {
+  constructor(options: SqliteWorkerPoolOptions) {
+    this.role = options.writable ? 'write' : 'read';
     if (options.filename === ':memory:' || options.filename === '')
-      throw new Error('The SQLite read pool needs a database file, not an in-memory database');
+      throw new Error(
+        `The SQLite ${this.role} pool needs a database file, not an in-memory database`,
+      );
     if (!Number.isInteger(options.size) || options.size < 1)
-      throw new Error(`The SQLite read pool needs at least one worker (got ${options.size})`);
+      throw new Error(
+        `The SQLite ${this.role} pool needs at least one worker (got ${options.size})`,
+      );
+    // SQLite has one writer at a time: a second writable connection would wait on the first.
+    if (options.writable && options.size !== 1)
+      throw new Error(`The SQLite write pool has exactly one worker (got ${options.size})`);
     this.size = options.size;
     this.data = {
       filename: options.filename,
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       cacheKiB: options.cacheKiB ?? 32768,
+      writable: options.writable ?? false,
+      pragmas: options.pragmas ?? [],
     };
   }
 
@@ -161,9 +155,17 @@ export class SqliteReadPool {
     if (!this.closed && this.slots.length === 0) this.spawn();
   }
 
+  /**
+   * Starts a worker and waits until its connection is open: an error here (the file cannot
+   * be opened or created, a pragma fails) names the cause.
+   */
+  async open(): Promise<void> {
+    this.release(await this.acquire());
+  }
+
   /** Waits for a free worker and holds it until {@link release}. */
   acquire(): Promise<Slot> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(this.closedError());
     const idle = this.slots.find((s) => s.ready && !s.held);
     if (idle) {
       this.hold(idle);
@@ -182,19 +184,19 @@ export class SqliteReadPool {
   }
 
   /** Sends one request to a held worker. */
-  request(slot: Slot, message: WithoutId<ReaderRequest>): Promise<Answer> {
-    if (slot.dead) return Promise.reject(slot.failure ?? closedError());
+  request(slot: Slot, message: WithoutId<WorkerRequest>): Promise<Answer> {
+    if (slot.dead) return Promise.reject(slot.failure ?? this.closedError());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       try {
-        slot.worker.postMessage({ ...message, id } as ReaderRequest);
+        slot.worker.postMessage({ ...message, id } as WorkerRequest);
       } catch (error) {
         // A parameter that cannot be copied to the worker (a function, a class instance).
         slot.pending.delete(id);
         reject(
           new TypeError(
-            `A query parameter cannot be sent to the SQLite read worker: ${(error as Error).message}`,
+            `A query parameter cannot be sent to the SQLite ${this.role} worker: ${(error as Error).message}`,
           ),
         );
       }
@@ -204,10 +206,10 @@ export class SqliteReadPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(closedError());
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.closedError());
     await Promise.all(
       [...this.slots].map((slot) => {
-        this.retire(slot, closedError());
+        this.retire(slot, this.closedError());
         return slot.worker.terminate().catch(() => undefined);
       }),
     );
@@ -236,24 +238,24 @@ export class SqliteReadPool {
   }
 
   private spawn(): void {
-    const worker = startWorker(import.meta.url, './sqlite-reader.worker.ts', {
+    const worker = startWorker(import.meta.url, './sqlite-connection.worker.ts', {
       workerData: this.data,
-      name: 'atrium-sqlite-reader',
+      name: `atrium-sqlite-${this.role}r`,
     });
     const slot: Slot = { worker, ready: false, dead: false, held: false, pending: new Map() };
     // An idle worker does not keep the process alive; one that queries wait for does.
     if (this.waiters.length === 0) worker.unref();
-    worker.on('message', (message: ReaderResponse) => this.onMessage(slot, message));
+    worker.on('message', (message: WorkerResponse) => this.onMessage(slot, message));
     worker.on('error', (error: unknown) =>
-      this.onFailure(slot, new Error(`The SQLite read worker failed: ${describe(error)}`)),
+      this.onFailure(slot, new Error(`The SQLite ${this.role} worker failed: ${describe(error)}`)),
     );
     worker.on('exit', (code) =>
-      this.onFailure(slot, new Error(`The SQLite read worker stopped (exit code ${code})`)),
+      this.onFailure(slot, new Error(`The SQLite ${this.role} worker stopped (exit code ${code})`)),
     );
     this.slots.push(slot);
   }
 
-  private onMessage(slot: Slot, message: ReaderResponse): void {
+  private onMessage(slot: Slot, message: WorkerResponse): void {
     if (slot.dead) return;
     if ('ready' in message) {
       slot.ready = true;
@@ -277,6 +279,9 @@ export class SqliteReadPool {
       id: message.id,
       rows: decodeRows(message.result),
       ...(message.done !== undefined ? { done: message.done } : {}),
+      ...(message.changes !== undefined
+        ? { changes: message.changes, lastInsertRowid: message.lastInsertRowid }
+        : {}),
     });
   }
 
@@ -296,10 +301,16 @@ export class SqliteReadPool {
       // It could not start: another would fail the same way, so the waiting queries fail
       // now rather than starting workers in a loop. The next query tries again.
       for (const waiter of this.waiters.splice(0))
-        waiter.reject(new Error(`The SQLite read worker could not start: ${error.message}`));
+        waiter.reject(
+          new Error(`The SQLite ${this.role} worker could not start: ${error.message}`),
+        );
       return;
     }
     this.pump();
+  }
+
+  private closedError(): Error {
+    return new Error(`The SQLite ${this.role} pool has been closed`);
   }
 
   private retire(slot: Slot, error: Error): void {
@@ -323,10 +334,6 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-function closedError(): Error {
-  return new Error('The SQLite read pool has been closed');
-}
-
 // ---------------------------------------------------------------- Kysely dialect
 
 class PooledConnection implements DatabaseConnection {
@@ -334,17 +341,23 @@ class PooledConnection implements DatabaseConnection {
   inTransaction = false;
 
   constructor(
-    private readonly pool: SqliteReadPool,
+    private readonly pool: SqliteWorkerPool,
     readonly slot: Slot,
   ) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const { rows } = await this.pool.request(this.slot, {
+    const answer = await this.pool.request(this.slot, {
       op: 'query',
       sql: compiledQuery.sql,
       parameters: compiledQuery.parameters,
     });
-    return { rows: rows as R[] };
+    if (answer.changes === undefined) return { rows: answer.rows as R[] };
+    // As Kysely's own SQLite driver answers a statement that returns no rows.
+    return {
+      rows: answer.rows as R[],
+      numAffectedRows: BigInt(answer.changes),
+      insertId: BigInt(answer.lastInsertRowid ?? 0),
+    };
   }
 
   async *streamQuery<R>(
@@ -352,7 +365,7 @@ class PooledConnection implements DatabaseConnection {
     chunkSize = 1000,
   ): AsyncIterableIterator<QueryResult<R>> {
     if (!SelectQueryNode.is(compiledQuery.query))
-      throw new Error('The SQLite read pool only supports streaming of select queries');
+      throw new Error('The SQLite worker pool only supports streaming of select queries');
     const chunk = Math.max(1, Math.trunc(chunkSize));
     const first = await this.pool.request(this.slot, {
       op: 'stream',
@@ -377,8 +390,8 @@ class PooledConnection implements DatabaseConnection {
   }
 }
 
-class SqliteReadPoolDriver implements Driver {
-  constructor(private readonly pool: SqliteReadPool) {}
+class SqliteWorkerDriver implements Driver {
+  constructor(private readonly pool: SqliteWorkerPool) {}
 
   async init(): Promise<void> {}
 
@@ -435,12 +448,29 @@ function quoteName(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/**
+ * A query for {@link SqliteWorkerDialect} that inserts `rows` (all of one shape) into
+ * `table` with one prepared statement run once per row in the worker: several times faster
+ * than multi-row statements, and one message for the lot. Run it on the executor (a
+ * transaction) that the rows belong to.
+ */
+export function insertManyQuery(table: string, rows: readonly object[]): CompiledQuery {
+  const columns = Object.keys(rows[0] ?? {});
+  const values: unknown[] = [];
+  for (const row of rows)
+    for (const column of columns) values.push((row as Record<string, unknown>)[column] ?? null);
+  return Compiled.raw(
+    `${INSERT_MANY_MARKER}${columns.length} */ insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+    values,
+  );
+}
+
 /** A Kysely dialect whose queries run on `pool`'s worker threads (SQLite syntax). */
-export class SqliteReadPoolDialect implements Dialect {
-  constructor(private readonly pool: SqliteReadPool) {}
+export class SqliteWorkerDialect implements Dialect {
+  constructor(private readonly pool: SqliteWorkerPool) {}
 
   createDriver(): Driver {
-    return new SqliteReadPoolDriver(this.pool);
+    return new SqliteWorkerDriver(this.pool);
   }
 
   createQueryCompiler(): QueryCompiler {

@@ -1,21 +1,23 @@
 /**
- * One read connection of the SQLite read pool (see sqlite-read-pool.ts for the server side
- * and the messages): a read-only better-sqlite3 connection to the database file, running
- * the compiled queries the server sends, one at a time, so that a long read blocks this
- * thread and not the one that answers HTTP.
+ * One connection of a SQLite worker pool (see sqlite-worker-pool.ts for the server side and
+ * the messages): a better-sqlite3 connection to the database file, read-only for the read
+ * pool, read-write for the writer, running the compiled queries the server sends one at a
+ * time, so that a long read, write or commit blocks this thread and not the one that answers
+ * HTTP.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
-import type {
-  EncodedRows,
-  ReaderRequest,
-  ReaderResponse,
-  ReaderWorkerData,
-} from './sqlite-read-pool.ts';
+import {
+  type ConnectionWorkerData,
+  type EncodedRows,
+  INSERT_MANY_MARKER,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './sqlite-worker-protocol.ts';
 
-const data = workerData as ReaderWorkerData;
+const data = workerData as ConnectionWorkerData;
 const port = parentPort;
-if (!port) throw new Error('sqlite-reader.worker.ts runs as a worker thread only');
+if (!port) throw new Error('sqlite-connection.worker.ts runs as a worker thread only');
 
 /**
  * An open failure (file gone, not a database) ends this worker with that error; the pool
@@ -24,9 +26,12 @@ if (!port) throw new Error('sqlite-reader.worker.ts runs as a worker thread only
  */
 function open(): SQLite.Database {
   try {
-    const connection = new SQLite(data.filename, { readonly: true, fileMustExist: true });
+    const connection = data.writable
+      ? new SQLite(data.filename)
+      : new SQLite(data.filename, { readonly: true, fileMustExist: true });
     connection.pragma(`busy_timeout = ${Math.trunc(data.busyTimeoutMs)}`);
     connection.pragma(`cache_size = ${-Math.trunc(data.cacheKiB)}`);
+    for (const pragma of data.pragmas) connection.pragma(pragma);
     return connection;
   } catch (error) {
     const e = error as Error & { code?: unknown };
@@ -136,18 +141,43 @@ function take(
   return { rows, done: false };
 }
 
-function handle(request: ReaderRequest): ReaderResponse {
+/** Runs an {@link INSERT_MANY_MARKER} statement once per row of its flat parameters. */
+function insertMany(request: { id: number; sql: string; parameters: readonly unknown[] }) {
+  const end = request.sql.indexOf(' */', INSERT_MANY_MARKER.length);
+  const width = Number(request.sql.slice(INSERT_MANY_MARKER.length, end));
+  const values = bindable(request.parameters);
+  if (!(width > 0) || values.length % width !== 0)
+    throw new Error(`insertMany: ${values.length} values do not make rows of ${width}`);
+  const statement = prepare(request.sql);
+  let changes = 0;
+  let lastInsertRowid: number | bigint = 0;
+  for (let i = 0; i < values.length; i += width) {
+    const info = statement.run(values.slice(i, i + width));
+    changes += info.changes;
+    lastInsertRowid = info.lastInsertRowid;
+  }
+  return { id: request.id, result: NO_ROWS, changes, lastInsertRowid };
+}
+
+function handle(request: WorkerRequest): WorkerResponse {
   switch (request.op) {
     case 'query': {
+      if (request.sql.startsWith(INSERT_MANY_MARKER)) return insertMany(request);
       const statement = prepare(request.sql);
       const parameters = bindable(request.parameters);
       if (statement.reader) {
         const rows = statement.all(parameters) as unknown[][];
         return { id: request.id, result: encode(columnsOf(statement), rows) };
       }
-      // BEGIN, COMMIT, ROLLBACK, SAVEPOINT ...; a write fails: the connection is read-only.
-      statement.run(parameters);
-      return { id: request.id, result: NO_ROWS };
+      // BEGIN, COMMIT, ROLLBACK, SAVEPOINT, and on the writer every write; on a read-only
+      // connection a write fails.
+      const info = statement.run(parameters);
+      return {
+        id: request.id,
+        result: NO_ROWS,
+        changes: info.changes,
+        lastInsertRowid: info.lastInsertRowid,
+      };
     }
     case 'stream': {
       // A statement of its own: a cached one would be busy for as long as the stream is open.
@@ -175,8 +205,8 @@ function handle(request: ReaderRequest): ReaderResponse {
   }
 }
 
-port.on('message', (request: ReaderRequest) => {
-  let response: ReaderResponse;
+port.on('message', (request: WorkerRequest) => {
+  let response: WorkerResponse;
   try {
     response = handle(request);
   } catch (error) {
@@ -201,4 +231,4 @@ port.on('message', (request: ReaderRequest) => {
   else port.postMessage(response);
 });
 
-port.postMessage({ id: 0, ready: true } satisfies ReaderResponse);
+port.postMessage({ id: 0, ready: true } satisfies WorkerResponse);
