@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/core/database/database.ts';
 import { runMigrations } from '../src/core/database/migrations.ts';
@@ -315,6 +316,65 @@ describe.each(ENGINES)('catalog store on %s', (engine) => {
       type: 'dependsOn',
       targetRef: 'component:default/epsilon',
     });
+    await store.releaseLocation(loc, 'delete');
+  });
+  it('writes a location all or nothing while its batches overlap the reading of the next files', async () => {
+    const loc = (await locations.create({ type: 'file', target: '/big.yaml', origin: 'config' }))
+      .id;
+    // Batches of 100 (SQLite) or 1,000 (PostgreSQL): 2,500 entities make several, and the
+    // write of one runs while the next is produced.
+    const many = Array.from({ length: 2500 }, (_, i) => prepare(component(`bulk-${i}`, {})));
+    const stored = async () =>
+      Number(
+        (
+          await database.db
+            .selectFrom('catalog_entities')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('location_id', '=', loc)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    // The reading fails after two thousand entities went to the store: nothing stays.
+    await expect(
+      store.writeLocation(loc, 'keep', async (sink) => {
+        for (let i = 0; i < 2000; i += 50) await sink.add(many.slice(i, i + 50));
+        throw new Error('the reading failed');
+      }),
+    ).rejects.toThrow('the reading failed');
+    expect(await stored()).toBe(0);
+    // A statement of a later batch fails in the database: nothing stays either.
+    if (engine === 'sqlite') {
+      await sql`create trigger refuse_bulk before insert on catalog_entities
+        when new.entity_ref = 'component:default/bulk-2100'
+        begin select raise(abort, 'refused by the test'); end`.execute(database.db);
+    } else {
+      await sql`create function refuse_bulk() returns trigger language plpgsql as $$
+        begin
+          if new.entity_ref = 'component:default/bulk-2100' then raise exception 'refused by the test'; end if;
+          return new;
+        end $$`.execute(database.db);
+      await sql`create trigger refuse_bulk before insert on catalog_entities
+        for each row execute function refuse_bulk()`.execute(database.db);
+    }
+    try {
+      await expect(
+        store.writeLocation(loc, 'keep', async (sink) => {
+          for (let i = 0; i < many.length; i += 50) await sink.add(many.slice(i, i + 50));
+        }),
+      ).rejects.toThrow('refused by the test');
+      expect(await stored()).toBe(0);
+    } finally {
+      await sql`drop trigger refuse_bulk${sql.raw(engine === 'pg' ? ' on catalog_entities' : '')}`.execute(
+        database.db,
+      );
+    }
+    // And the same write, unrefused, stores every entity once.
+    expect(
+      await store.writeLocation(loc, 'keep', async (sink) => {
+        for (let i = 0; i < many.length; i += 50) await sink.add(many.slice(i, i + 50));
+      }),
+    ).toMatchObject({ inserted: 2500, updated: 0 });
+    expect(await stored()).toBe(2500);
     await store.releaseLocation(loc, 'delete');
   });
 });
