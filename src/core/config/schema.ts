@@ -652,7 +652,7 @@ export const CONFIG_SCHEMA: SchemaNode = {
               default: 2,
               'x-valid': 'an integer between 0 and 64',
               description:
-                "SQLite: worker threads that run read queries (listings, counts, facets, full text, graph walks, search), each with its own read-only connection to the database file (WAL lets them read while the writer writes), so a long read never holds up the thread that answers HTTP. Reads beyond this many at once wait for a free one. Each costs about 32 MiB of page cache plus a thread. `0` runs reads on a second connection in the server's own thread instead. Not used for `:memory:` (reads go through the one connection) nor PostgreSQL (its connection pool serves reads).",
+                "SQLite: worker threads that run read queries (listings, counts, facets, full text, graph walks, search), each with its own read-only connection to the database file (WAL lets them read while the writer writes), so a long read never holds up the thread that answers HTTP. Writes always run on one more connection, in a worker thread of its own (64 MiB of page cache). Reads beyond this many at once wait for a free one. Each costs about 32 MiB of page cache plus a thread. `0` runs reads on a second connection in the server's own thread instead. Not used for `:memory:` (reads go through the one connection) nor PostgreSQL (its connection pool serves reads).",
             },
           },
           allOf: [
