@@ -246,11 +246,16 @@ describe.each(ENGINES)('scaffolder form fields end to end on %s', (engine) => {
       vendor: 'acme-42',
     });
     expect(sent.secrets).toEqual({ USER_TOKEN: TOKEN });
-    const log = (await page.getByTestId('task-log').textContent()) ?? '';
-    expect(log).toContain(
-      'repo=bitbucket.org?repo=parcel-lib&workspace=kestrel-ws&project=PARCEL azure=dev.azure.com?repo=parcel-api&organization=kestrel-org&project=Logistics branch=release/1.x vendor=acme-42',
-    );
-    expect(log).not.toContain(TOKEN);
+    // The badge can say "completed" (the task as fetched) before the live log has delivered
+    // the step's last lines: wait for them as a user would.
+    const line =
+      'repo=bitbucket.org?repo=parcel-lib&workspace=kestrel-ws&project=PARCEL azure=dev.azure.com?repo=parcel-api&organization=kestrel-org&project=Logistics branch=release/1.x vendor=acme-42';
+    await expect
+      .poll(async () => (await page.getByTestId('task-log').textContent()) ?? '', {
+        timeout: 10_000,
+      })
+      .toContain(line);
+    expect(await page.getByTestId('task-log').textContent()).not.toContain(TOKEN);
   });
 });
 
@@ -335,8 +340,13 @@ describe('scaffolder pickers for the signed-in user', () => {
       team: 'group:default/team-alpha',
       reviewers: ['user:default/bob'],
     });
-    await expect(page.getByTestId('task-log').textContent()).resolves.toContain(
-      'component=component:default/alpha-notebook team=group:default/team-alpha reviewers=user:default/bob',
-    );
+    // As above: the live log may still be delivering the step's lines.
+    await expect
+      .poll(async () => (await page.getByTestId('task-log').textContent()) ?? '', {
+        timeout: 10_000,
+      })
+      .toContain(
+        'component=component:default/alpha-notebook team=group:default/team-alpha reviewers=user:default/bob',
+      );
   });
 });
