@@ -271,7 +271,7 @@ export function probeTable(report: MonitorReport, judge: (ok: boolean) => string
     ' ms) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n';
   const row = (name: string, duration: string, s: ProbeStats | undefined, rss?: number) =>
     s
-      ? `| ${name} | ${duration} | ${s.worstMs} (${s.worstByNameMs} / ${s.worstHealthMs}) | ${s.p50} / ${s.p99} | ${s.maxSilenceMs} | ${s.requests} (${s.errors}, ${s.non2xx}, ${s.starting ?? 0})${s.unanswered ? `, ${s.unanswered} unanswered` : ''} | +${round(s.worstAt.offsetMs / 1000, 1)} s ${s.worstAt.kind}${s.worstAt.error ? ` (${s.worstAt.error})` : ''} | ${rss ?? 'n/a'} | ${judge(s.worstMs < report.targetMs && s.errors === 0)} |`
+      ? `| ${name} | ${duration} | ${s.worstMs} (${s.worstByNameMs} / ${s.worstHealthMs}) | ${s.p50} / ${s.p99} | ${s.maxSilenceMs} | ${s.requests} (${s.errors}, ${s.non2xx}, ${s.starting})${s.unanswered ? `, ${s.unanswered} unanswered` : ''} | +${round(s.worstAt.offsetMs / 1000, 1)} s ${s.worstAt.kind}${s.worstAt.error ? ` (${s.worstAt.error})` : ''} | ${rss ?? 'n/a'} | ${judge(s.worstMs < report.targetMs && s.errors === 0)} |`
       : `| ${name} | ${duration} | (probe off) | | | | | ${rss ?? 'n/a'} | |`;
   const rows = report.phases.map((p) =>
     row(p.name, String(round(p.durationMs / 1000, 2)), p.probe, p.rssMaxMB),

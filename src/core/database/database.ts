@@ -108,6 +108,12 @@ function checkNames(table: string, columns: readonly string[]): void {
     throw new Error(`insertMany: invalid table or column name in ${table}(${columns.join(',')})`);
 }
 
+/** SQLite's statement that inserts one row of `columns` into `table`, names checked. */
+function insertRowSql(table: string, columns: readonly string[]): string {
+  checkNames(table, columns);
+  return `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+}
+
 /**
  * `:memory:` (tests, throwaway runs): one in-thread connection, which every other connection
  * would see as another, empty database; it reads and writes.
@@ -126,10 +132,7 @@ function openMemorySqlite(): Database {
     const key = `${table}(${columns.join(',')})`;
     let statement = statements.get(key);
     if (!statement) {
-      checkNames(table, columns);
-      statement = raw.prepare(
-        `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
-      );
+      statement = raw.prepare(insertRowSql(table, columns));
       statements.set(key, statement);
     }
     for (const row of rows)
@@ -166,8 +169,8 @@ export async function openDatabase(
     const insertMany = async (executor: AnyKysely, table: string, rows: readonly object[]) => {
       const first = rows[0];
       if (!first) return;
-      checkNames(table, Object.keys(first));
-      await executor.executeQuery(insertManyQuery(table, rows));
+      const columns = Object.keys(first);
+      await executor.executeQuery(insertManyQuery(insertRowSql(table, columns), columns, rows));
     };
     // Checkpoints run in a worker of their own, never inside the writer's commits.
     const maintenance = new SqliteMaintenance({ filename: file });

@@ -32,7 +32,6 @@ import {
   SqliteQueryCompiler,
 } from 'kysely';
 import { startWorker } from '../worker-threads.ts';
-
 import {
   type ConnectionWorkerData,
   type EncodedRows,
@@ -40,8 +39,6 @@ import {
   type WorkerRequest,
   type WorkerResponse,
 } from './sqlite-worker-protocol.ts';
-
-export type { ConnectionWorkerData, EncodedRows, WorkerRequest, WorkerResponse };
 
 /** The rows of an {@link EncodedRows}, as better-sqlite3 returns them (objects by column). */
 export function decodeRows(encoded: EncodedRows): Record<string, unknown>[] {
@@ -449,20 +446,20 @@ function quoteName(name: string): string {
 }
 
 /**
- * A query for {@link SqliteWorkerDialect} that inserts `rows` (all of one shape) into
- * `table` with one prepared statement run once per row in the worker: several times faster
- * than multi-row statements, and one message for the lot. Run it on the executor (a
- * transaction) that the rows belong to.
+ * A query for {@link SqliteWorkerDialect} that runs `insert` (one row's statement, with a `?`
+ * per column of `columns`) once per row of `rows` in the worker: several times faster than
+ * multi-row statements, and one message for the lot. Run it on the executor (a transaction)
+ * that the rows belong to.
  */
-export function insertManyQuery(table: string, rows: readonly object[]): CompiledQuery {
-  const columns = Object.keys(rows[0] ?? {});
+export function insertManyQuery(
+  insert: string,
+  columns: readonly string[],
+  rows: readonly object[],
+): CompiledQuery {
   const values: unknown[] = [];
   for (const row of rows)
     for (const column of columns) values.push((row as Record<string, unknown>)[column] ?? null);
-  return Compiled.raw(
-    `${INSERT_MANY_MARKER}${columns.length} */ insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
-    values,
-  );
+  return Compiled.raw(`${INSERT_MANY_MARKER}${columns.length} */ ${insert}`, values);
 }
 
 /** A Kysely dialect whose queries run on `pool`'s worker threads (SQLite syntax). */
